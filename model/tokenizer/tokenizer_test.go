@@ -110,7 +110,7 @@ func TestPieces(t *testing.T) {
 		{"they'll", []string{"they</w>", "'ll</w>"}},
 		{"2024", []string{"2</w>", "0</w>", "2</w>", "4</w>"}}, // digits one at a time
 		{"<|endoftext|>", []string{"<|endoftext|>"}},
-		{"über", []string{"Ã¼ber</w>"}}, // byte-level: ü is two bytes
+		{"über", []string{"Ã¼", "ber</w>"}}, // byte-level: ü is two bytes
 		{"1st!!", []string{"1</w>", "st</w>", "!!</w>"}},
 	}
 	for _, tc := range tests {
