@@ -1,0 +1,64 @@
+package model
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute/gobackend" // the pure-Go backend, available everywhere
+)
+
+// DefaultBackend is the pure-Go backend with its op scheduling chosen explicitly: in its
+// default mode the Go backend may run ops in parallel on a worker pool that the ops
+// themselves also wait on, which can deadlock on a 2-core machine. Sequential ops still
+// parallelise inside the heavy ops (matrix products).
+const DefaultBackend = "go:ops_sequential"
+
+// NewBackend returns the compute backend for spec ("go", "go:ops_parallel", "xla:cuda", ...).
+// An empty spec takes $GOMLX_BACKEND, then DefaultBackend. A bare "go" gets the explicit
+// sequential op mode.
+func NewBackend(spec string) (compute.Backend, error) {
+	if spec == "" {
+		spec = os.Getenv(compute.ConfigEnvVar)
+	}
+	if spec == "" {
+		spec = DefaultBackend
+	}
+	name, _, _ := strings.Cut(spec, ":")
+	if spec == "go" {
+		spec = DefaultBackend
+	}
+	known := false
+	for _, b := range compute.List() {
+		known = known || b == name
+	}
+	if !known {
+		return nil, fmt.Errorf("backend %q is not built into this binary (available: %s)", name, strings.Join(compute.List(), ", "))
+	}
+	var b compute.Backend
+	err := catch(func() error {
+		var err error
+		b, err = compute.NewWithConfig(spec)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("backend %q: %w", spec, err)
+	}
+	return b, nil
+}
+
+// catch runs fn and turns a panic into an error: GoMLX reports graph-building errors by
+// panicking, and no user input may crash the program.
+func catch(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok {
+				err = e
+			} else {
+				err = fmt.Errorf("%v", r)
+			}
+		}
+	}()
+	return fn()
+}

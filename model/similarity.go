@@ -1,0 +1,42 @@
+package model
+
+import "math"
+
+// Normalize returns v / ‖v‖ (v unchanged if it is all zeros).
+func Normalize(v []float32) []float32 {
+	var ss float64
+	for _, x := range v {
+		ss += float64(x) * float64(x)
+	}
+	out := make([]float32, len(v))
+	if ss == 0 {
+		copy(out, v)
+		return out
+	}
+	inv := 1 / math.Sqrt(ss)
+	for i, x := range v {
+		out[i] = float32(float64(x) * inv)
+	}
+	return out
+}
+
+// CosineLogits is logits_per_image on the host: scale · cos(image_i, text_j).
+func CosineLogits(images, texts [][]float32, scale float64) [][]float32 {
+	tn := make([][]float32, len(texts))
+	for j, t := range texts {
+		tn[j] = Normalize(t)
+	}
+	out := make([][]float32, len(images))
+	for i, im := range images {
+		in := Normalize(im)
+		out[i] = make([]float32, len(texts))
+		for j := range texts {
+			var dot float64
+			for k := range in {
+				dot += float64(in[k]) * float64(tn[j][k])
+			}
+			out[i][j] = float32(scale * dot)
+		}
+	}
+	return out
+}
