@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/clip-go/clip/model/imageproc"
+	"github.com/clip-go/clip/model/tokenizer"
 	"github.com/clip-go/clip/weights"
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
@@ -162,6 +164,10 @@ type Model struct {
 	Config  Config
 	Store   *gmodel.Store
 	Backend compute.Backend
+
+	// Set by Load for inference from a model folder.
+	Tokenizer *tokenizer.Tokenizer
+	Image     imageproc.Config
 
 	textExec, imageExec *gmodel.Exec
 }

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/clip-go/clip/model"
+)
+
+// modelFlags are the flags every model-running command shares.
+type modelFlags struct {
+	dir      string
+	backend  string
+	truncate bool
+}
+
+func (m *modelFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&m.dir, "model", "", "model folder in the hub layout (config.json, model.safetensors, ...)")
+	fs.StringVar(&m.backend, "backend", "", "compute backend (default $GOMLX_BACKEND, else "+model.DefaultBackend+")")
+	fs.BoolVar(&m.truncate, "truncate", false, "cut texts longer than the context instead of failing")
+}
+
+func (m *modelFlags) load() (*model.Model, error) {
+	if m.dir == "" {
+		return nil, fmt.Errorf("%w: --model DIR is required (a CLIP model folder in the hub layout)", errUsage)
+	}
+	b, err := model.NewBackend(m.backend)
+	if err != nil {
+		return nil, err
+	}
+	return model.Load(m.dir, b)
+}
+
+type embedRecord struct {
+	Kind      string    `json:"kind"`
+	Input     string    `json:"input"`
+	Embedding []float32 `json:"embedding,omitempty"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// cmdEmbed prints one record per --text and --image, in command-line order.
+func cmdEmbed(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("embed", flag.ContinueOnError)
+	var mf modelFlags
+	mf.register(fs)
+	normalize := fs.Bool("normalize", false, "L2-normalise the embeddings")
+	var order []embedRecord // inputs in argument order
+	fs.Func("text", "a text to embed (repeatable)", func(v string) error {
+		order = append(order, embedRecord{Kind: "text", Input: v})
+		return nil
+	})
+	fs.Func("image", "an image file to embed (repeatable)", func(v string) error {
+		order = append(order, embedRecord{Kind: "image", Input: v})
+		return nil
+	})
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q (use --text or --image)", errUsage, rest[0])
+	}
+	if len(order) == 0 {
+		return fmt.Errorf("%w: nothing to embed: give --text or --image", errUsage)
+	}
+	m, err := mf.load()
+	if err != nil {
+		return err
+	}
+	var texts, images []string
+	for _, r := range order {
+		if r.Kind == "text" {
+			texts = append(texts, r.Input)
+		} else {
+			images = append(images, r.Input)
+		}
+	}
+	textFeats, err := m.EncodeTexts(texts, mf.truncate)
+	if err != nil {
+		return err
+	}
+	imageFeats, imageErrs, err := m.EncodeImageFiles(images)
+	if err != nil {
+		return err
+	}
+	failed := false
+	var ti, ii int
+	for _, r := range order {
+		if r.Kind == "text" {
+			r.Embedding = textFeats[ti]
+			ti++
+		} else {
+			r.Embedding = imageFeats[ii]
+			if e := imageErrs[ii]; e != nil {
+				r.Error = oneLine(e.Error())
+				fmt.Fprintf(stderr, "clip embed: %s\n", r.Error)
+				failed = true
+			}
+			ii++
+		}
+		if *normalize && r.Embedding != nil {
+			r.Embedding = model.Normalize(r.Embedding)
+		}
+		if err := writeJSON(stdout, r); err != nil {
+			return err
+		}
+	}
+	if failed {
+		return errReported
+	}
+	return nil
+}
+
+type tokenizeRecord struct {
+	Text string `json:"text"`
+	IDs  []int  `json:"ids"`
+}
+
+// cmdTokenize prints the ids of each text, without start and end tokens.
+func cmdTokenize(args []string, stdout, _ io.Writer) error {
+	fs := flag.NewFlagSet("tokenize", flag.ContinueOnError)
+	dir := fs.String("model", "", "model folder whose vocab.json and merges.txt to use (default: the built-in vocabulary)")
+	texts, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(texts) == 0 {
+		return fmt.Errorf("%w: no text to tokenize", errUsage)
+	}
+	if *dir != "" {
+		if _, err := os.Stat(*dir); err != nil {
+			return fmt.Errorf("model folder %s: %w", *dir, err)
+		}
+	}
+	tok, err := model.LoadTokenizer(*dir)
+	if err != nil {
+		return err
+	}
+	for _, t := range texts {
+		ids, err := tok.Encode(t)
+		if err != nil {
+			return fmt.Errorf("text %q: %w", t, err)
+		}
+		if ids == nil {
+			ids = []int{}
+		}
+		if err := writeJSON(stdout, tokenizeRecord{t, ids}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type classifyRecord struct {
+	Image string             `json:"image"`
+	Top   []model.Prediction `json:"top,omitempty"`
+	Error string             `json:"error,omitempty"`
+}
+
+// cmdClassify prints the top labels of each image.
+func cmdClassify(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("classify", flag.ContinueOnError)
+	var mf modelFlags
+	mf.register(fs)
+	var labelLists, templates listFlag
+	fs.Var(&labelLists, "labels", `comma-separated labels, e.g. "cat,dog,turtle" (repeatable)`)
+	labelsFile := fs.String("labels-file", "", "file with one label per line")
+	fs.Var(&templates, "template", `prompt template with {} for the label, e.g. "a photo of a {}." (repeatable; default: the template set)`)
+	templateSet := fs.String("template-set", model.DefaultTemplateSet, "built-in template set: "+strings.Join(model.TemplateSetNames(), ", "))
+	top := fs.Int("top", 5, "number of labels to print per image")
+	images, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	var raw []string
+	for _, list := range labelLists {
+		raw = append(raw, model.SplitLabels(list)...)
+	}
+	if *labelsFile != "" {
+		lines, err := readLines(*labelsFile)
+		if err != nil {
+			return err
+		}
+		raw = append(raw, lines...) // one label per line: a label may hold a comma
+	}
+	labels, err := model.CleanLabels(raw)
+	if err != nil {
+		return fmt.Errorf("%w: %v (use --labels or --labels-file)", errUsage, err)
+	}
+	if *top < 1 {
+		return fmt.Errorf("%w: --top must be at least 1", errUsage)
+	}
+	if len(images) == 0 {
+		return fmt.Errorf("%w: no images to classify", errUsage)
+	}
+	if len(templates) == 0 {
+		if templates, err = model.TemplateSet(*templateSet); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	for _, t := range templates {
+		if _, err := model.Fill(t, "x"); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	m, err := mf.load()
+	if err != nil {
+		return err
+	}
+	clf, err := m.Classifier(labels, templates, mf.truncate)
+	if err != nil {
+		return err
+	}
+	feats, errs, err := m.EncodeImageFiles(images)
+	if err != nil {
+		return err
+	}
+	failed := false
+	for i, path := range images {
+		rec := classifyRecord{Image: path}
+		if errs[i] != nil {
+			rec.Error = oneLine(errs[i].Error())
+			fmt.Fprintf(stderr, "clip classify: %s\n", rec.Error)
+			failed = true
+		} else {
+			rec.Top = clf.Top(feats[i], *top)
+		}
+		if err := writeJSON(stdout, rec); err != nil {
+			return err
+		}
+	}
+	if failed {
+		return errReported
+	}
+	return nil
+}
+
+// readLines returns the non-empty, trimmed lines of a file.
+func readLines(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return lines, nil
+}

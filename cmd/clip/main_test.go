@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/clip-go/clip/internal/fixtures"
+	"github.com/clip-go/clip/weights"
+)
+
+// tinyModel lays out the reference fixture as a hub model folder.
+func tinyModel(t *testing.T) string {
+	t.Helper()
+	src := fixtures.Dir(t)
+	dir := t.TempDir()
+	for from, to := range map[string]string{
+		"openai-tiny/hf.safetensors": "model.safetensors",
+		"openai-tiny/config.json":    "config.json",
+		"clip-bpe/vocab.json":        "vocab.json",
+		"clip-bpe/merges.txt":        "merges.txt",
+	} {
+		b, err := os.ReadFile(filepath.Join(src, from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, to), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func clip(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return o.String(), e.String(), code
+}
+
+func lines(s string) []string {
+	return strings.Split(strings.TrimSpace(s), "\n")
+}
+
+type caseFile struct {
+	Texts  []string `json:"texts"`
+	Images []string `json:"images"`
+}
+
+func loadCase(t *testing.T) (caseFile, *weights.File) {
+	var c caseFile
+	b, err := os.ReadFile(fixtures.Path(t, "openai-tiny", "case.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal(b, &c)
+	exp, err := weights.ReadFile(fixtures.Path(t, "openai-tiny", "expected.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, exp
+}
+
+func cosine(a, b []float32) float64 {
+	var ab, aa, bb float64
+	for i := range a {
+		ab += float64(a[i]) * float64(b[i])
+		aa += float64(a[i]) * float64(a[i])
+		bb += float64(b[i]) * float64(b[i])
+	}
+	return ab / math.Sqrt(aa*bb)
+}
+
+func TestEmbedMatchesReference(t *testing.T) {
+	dir := tinyModel(t)
+	c, exp := loadCase(t)
+	textFeats, _ := exp.Tensors["text_features"].Float32s()
+	imageFeats, _ := exp.Tensors["image_features"].Float32s()
+	dim := exp.Tensors["text_features"].Shape[1]
+	// Interleave images and texts: output must follow argument order.
+	args := []string{"embed", "--model", dir}
+	var want []embedRecord
+	for i, text := range c.Texts {
+		args = append(args, "--text", text)
+		want = append(want, embedRecord{Kind: "text", Input: text, Embedding: textFeats[i*dim : (i+1)*dim]})
+		if i < len(c.Images) {
+			p := fixtures.Path(t, "openai-tiny", c.Images[i])
+			args = append(args, "--image", p)
+			want = append(want, embedRecord{Kind: "image", Input: p, Embedding: imageFeats[i*dim : (i+1)*dim]})
+		}
+	}
+	out, stderr, code := clip(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	got := lines(out)
+	if len(got) != len(want) {
+		t.Fatalf("%d lines, want %d", len(got), len(want))
+	}
+	for i, line := range got {
+		var r embedRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %d: %v", i, err)
+		}
+		w := want[i]
+		if r.Kind != w.Kind || r.Input != w.Input || len(r.Embedding) != dim {
+			t.Fatalf("line %d: got kind %q input %q (%d values), want %q %q", i, r.Kind, r.Input, len(r.Embedding), w.Kind, w.Input)
+		}
+		if w.Kind == "text" {
+			// Same tokens, same model: the reference's own numbers.
+			for k := range r.Embedding {
+				if math.Abs(float64(r.Embedding[k]-w.Embedding[k])) > 1e-4 {
+					t.Fatalf("text %q: [%d] = %v, want %v", w.Input, k, r.Embedding[k], w.Embedding[k])
+				}
+			}
+		} else if cs := cosine(r.Embedding, w.Embedding); cs < 0.9995 {
+			// Through our own decoding and resampling of the PNG files.
+			t.Errorf("image %s: cosine %.6f to the reference, want ≥ 0.9995", w.Input, cs)
+		}
+	}
+	// --normalize gives unit vectors.
+	out, _, _ = clip(t, "embed", "--model", dir, "--normalize", "--text", "a dog")
+	var r embedRecord
+	json.Unmarshal([]byte(out), &r)
+	var n float64
+	for _, x := range r.Embedding {
+		n += float64(x) * float64(x)
+	}
+	if math.Abs(n-1) > 1e-5 {
+		t.Errorf("normalised norm² = %v", n)
+	}
+}
+
+func TestTokenize(t *testing.T) {
+	dir := tinyModel(t)
+	out, stderr, code := clip(t, "tokenize", "--model", dir, "a photo of a dog.", "A DIAGRAM", "")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := []string{
+		`{"text":"a photo of a dog.","ids":[320,1125,539,320,1929,269]}`,
+		`{"text":"A DIAGRAM","ids":[320,22697]}`,
+		`{"text":"","ids":[]}`,
+	}
+	if got := lines(out); !slices.Equal(got, want) {
+		t.Errorf("tokenize output:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestClassifyMatchesReferenceLogits uses the fixture texts as labels with the bare "{}"
+// template: the probabilities must then be the softmax of the reference logits_per_image.
+func TestClassifyMatchesReferenceLogits(t *testing.T) {
+	dir := tinyModel(t)
+	c, exp := loadCase(t)
+	logits, _ := exp.Tensors["logits_per_image"].Float32s()
+	m := len(c.Texts)
+	labelsFile := filepath.Join(t.TempDir(), "labels.txt")
+	os.WriteFile(labelsFile, []byte(strings.Join(c.Texts, "\n")), 0o644)
+	args := []string{"classify", "--model", dir, "--labels-file", labelsFile, "--template", "{}", "--top", "3"}
+	for _, im := range c.Images {
+		args = append(args, fixtures.Path(t, "openai-tiny", im))
+	}
+	out, stderr, code := clip(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for i, line := range lines(out) {
+		var r classifyRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Image != args[len(args)-len(c.Images)+i] || len(r.Top) != 3 {
+			t.Fatalf("line %d: %s", i, line)
+		}
+		// Reference softmax over this image's logits.
+		row := logits[i*m : (i+1)*m]
+		mx := slices.Max(row)
+		var sum float64
+		for _, l := range row {
+			sum += math.Exp(float64(l - mx))
+		}
+		for k, p := range r.Top {
+			j := slices.Index(c.Texts, p.Label)
+			want := math.Exp(float64(row[j]-mx)) / sum
+			if math.Abs(p.Prob-want) > 2e-3 {
+				t.Errorf("image %d label %q: prob %.5f, reference %.5f", i, p.Label, p.Prob, want)
+			}
+			if k > 0 && p.Prob > r.Top[k-1].Prob {
+				t.Errorf("image %d: top not sorted: %v", i, r.Top)
+			}
+		}
+	}
+}
+
+func TestClassifyDefaultTemplatesAndCommaLabels(t *testing.T) {
+	dir := tinyModel(t)
+	img := fixtures.Path(t, "openai-tiny", "image0.png")
+	out, stderr, code := clip(t, "classify", img, "--model", dir, "--labels", "cat, dog,turtle", "--labels", "emoji")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r classifyRecord
+	json.Unmarshal([]byte(out), &r)
+	var sum float64
+	for _, p := range r.Top {
+		sum += p.Prob
+	}
+	if len(r.Top) != 4 || math.Abs(sum-1) > 1e-6 {
+		t.Errorf("4 labels, top 5: got %v (sum %v)", r.Top, sum)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	dir := tinyModel(t)
+	img := fixtures.Path(t, "openai-tiny", "image0.png")
+	tmp := t.TempDir()
+	// A model folder with a truncated weights file.
+	truncated := filepath.Join(tmp, "truncated")
+	os.Mkdir(truncated, 0o755)
+	w, _ := os.ReadFile(filepath.Join(dir, "model.safetensors"))
+	os.WriteFile(filepath.Join(truncated, "model.safetensors"), w[:len(w)/2], 0o644)
+	cfg, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+	os.WriteFile(filepath.Join(truncated, "config.json"), cfg, 0o644)
+	// A config that does not match the weights.
+	mismatch := filepath.Join(tmp, "mismatch")
+	os.Mkdir(mismatch, 0o755)
+	os.WriteFile(filepath.Join(mismatch, "model.safetensors"), w, 0o644)
+	os.WriteFile(filepath.Join(mismatch, "config.json"), []byte(strings.Replace(string(cfg), `"projection_dim": 32,`, `"projection_dim": 48,`, 1)), 0o644)
+	// Corrupt files.
+	corrupt := filepath.Join(tmp, "corrupt")
+	os.Mkdir(corrupt, 0o755)
+	os.WriteFile(filepath.Join(corrupt, "model.safetensors"), []byte("\xff\xff\xff\xff\xff\xff\xff\xffjunk"), 0o644)
+	os.WriteFile(filepath.Join(corrupt, "config.json"), cfg, 0o644)
+	badImage := filepath.Join(tmp, "notes.png")
+	os.WriteFile(badImage, []byte("this is not a png"), 0o644)
+	long := strings.Repeat("a very long prompt ", 30)
+
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		stderr   string // substring of the one-line error
+		stdoutOK int    // lines of good output expected despite the error
+	}{
+		{"missing folder", []string{"embed", "--model", filepath.Join(tmp, "nope"), "--text", "x"}, 1, "nope", 0},
+		{"no model flag", []string{"embed", "--text", "x"}, 2, "--model", 0},
+		{"truncated weights", []string{"embed", "--model", truncated, "--text", "x"}, 1, "truncated", 0},
+		{"corrupt weights", []string{"embed", "--model", corrupt, "--text", "x"}, 1, "model.safetensors", 0},
+		{"shape mismatch", []string{"embed", "--model", mismatch, "--text", "x"}, 1, "config calls for", 0},
+		{"empty labels", []string{"classify", "--model", dir, "--labels", " , ", img}, 2, "no labels", 0},
+		{"no images", []string{"classify", "--model", dir, "--labels", "a,b"}, 2, "no images", 0},
+		{"bad template", []string{"classify", "--model", dir, "--labels", "a", "--template", "a photo", img}, 2, "placeholder", 0},
+		{"long text", []string{"embed", "--model", dir, "--text", long}, 1, "longer than the context", 0},
+		{"bad image among good", []string{"classify", "--model", dir, "--labels", "a,b", img, badImage, img}, 1, "notes.png", 3},
+		{"missing image", []string{"embed", "--model", dir, "--image", filepath.Join(tmp, "gone.jpg")}, 1, "gone.jpg", 1},
+		{"unknown flag", []string{"embed", "--modle", dir}, 2, "modle", 0},
+		{"unknown command", []string{"frobnicate"}, 2, "unknown command", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, stderr, code := clip(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, stderr)
+			}
+			first := strings.SplitN(stderr, "\n", 2)[0]
+			if !strings.Contains(first, tc.stderr) || strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
+				t.Errorf("stderr %q, want one line mentioning %q", stderr, tc.stderr)
+			}
+			if n := len(strings.Fields(out)); (n > 0) != (tc.stdoutOK > 0) || (tc.stdoutOK > 0 && len(lines(out)) != tc.stdoutOK) {
+				t.Errorf("stdout has %d lines, want %d: %s", len(lines(out)), tc.stdoutOK, out)
+			}
+		})
+	}
+	// The good images around the bad one are classified.
+	out, _, _ := clip(t, "classify", "--model", dir, "--labels", "a,b", img, badImage, img)
+	got := lines(out)
+	if !strings.Contains(got[0], `"top"`) || !strings.Contains(got[1], `"error"`) || !strings.Contains(got[2], `"top"`) {
+		t.Errorf("mixed batch output:\n%s", out)
+	}
+	// --truncate accepts the long text.
+	if _, stderr, code := clip(t, "embed", "--model", dir, "--truncate", "--text", long); code != 0 {
+		t.Errorf("--truncate: exit %d: %s", code, stderr)
+	}
+}

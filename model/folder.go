@@ -1,0 +1,144 @@
+package model
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/clip-go/clip/model/imageproc"
+	"github.com/clip-go/clip/model/tokenizer"
+	"github.com/gomlx/compute"
+)
+
+// Load opens a model folder in the hub layout for inference: weights and config, the
+// tokenizer (vocab.json + merges.txt there, else the built-in original vocabulary) and the
+// image preprocessing (preprocessor_config.json there, else CLIP's defaults).
+// path may also name a .safetensors file; the files above are then looked up beside it.
+func Load(path string, backend compute.Backend) (*Model, error) {
+	cfg, params, err := LoadWeights(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := New(backend, cfg, params)
+	if err != nil {
+		return nil, err
+	}
+	dir := path
+	if st, err := os.Stat(path); err == nil && !st.IsDir() {
+		dir = filepath.Dir(path)
+	}
+	if m.Tokenizer, err = LoadTokenizer(dir); err != nil {
+		return nil, err
+	}
+	if m.Tokenizer.VocabSize() > cfg.Text.VocabSize {
+		return nil, fmt.Errorf("%s: tokenizer has %d tokens but the model's vocabulary has %d", dir, m.Tokenizer.VocabSize(), cfg.Text.VocabSize)
+	}
+	m.Image = imageproc.DefaultConfig(cfg.Vision.ImageSize)
+	if p := filepath.Join(dir, "preprocessor_config.json"); exists(p) {
+		if m.Image, err = imageproc.LoadConfig(p); err != nil {
+			return nil, err
+		}
+		if m.Image.Size != cfg.Vision.ImageSize {
+			return nil, fmt.Errorf("%s: crop size %d does not match the model's image_size %d", p, m.Image.Size, cfg.Vision.ImageSize)
+		}
+	}
+	return m, nil
+}
+
+// LoadTokenizer returns the tokenizer of a model folder: vocab.json + merges.txt, the
+// original bpe_simple_vocab_16e6.txt.gz, or else the built-in original vocabulary.
+func LoadTokenizer(dir string) (*tokenizer.Tokenizer, error) {
+	vocab, merges := filepath.Join(dir, "vocab.json"), filepath.Join(dir, "merges.txt")
+	if exists(vocab) && exists(merges) {
+		return tokenizer.Load(vocab, merges)
+	}
+	if gz := filepath.Join(dir, "bpe_simple_vocab_16e6.txt.gz"); exists(gz) {
+		return tokenizer.LoadOriginal(gz)
+	}
+	return tokenizer.Default()
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// EncodeTexts tokenizes and encodes texts. A text longer than the context is an error
+// unless truncate is set, in which case it is cut (keeping the end token) as the
+// original does.
+func (m *Model) EncodeTexts(texts []string, truncate bool) ([][]float32, error) {
+	rows := make([][]int, len(texts))
+	for i, text := range texts {
+		ids, err := m.Tokenizer.Encode(text)
+		if err != nil {
+			return nil, fmt.Errorf("text %q: %w", text, err)
+		}
+		var cut bool
+		rows[i], cut = m.Tokenizer.Pad(ids, m.Config.Text.MaxPositionEmbeddings)
+		if cut && !truncate {
+			return nil, fmt.Errorf("text %q is %d tokens, longer than the context of %d (start and end tokens included)", text, len(ids)+2, m.Config.Text.MaxPositionEmbeddings)
+		}
+	}
+	return m.EncodeTokens(rows)
+}
+
+// EncodeImageFiles decodes, preprocesses and encodes image files. A file that cannot be
+// read or decoded gets its error in errs and a nil feature; the others are still encoded.
+func (m *Model) EncodeImageFiles(paths []string) (features [][]float32, errs []error, err error) {
+	features, errs = make([][]float32, len(paths)), make([]error, len(paths))
+	var pixels []float32
+	var ok []int
+	for i, p := range paths {
+		px, err := m.Image.Load(p)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		pixels = append(pixels, px...)
+		ok = append(ok, i)
+	}
+	if len(ok) == 0 {
+		return features, errs, nil
+	}
+	feats, err := m.EncodePixels(pixels, len(ok))
+	if err != nil {
+		return nil, nil, err
+	}
+	for j, i := range ok {
+		features[i] = feats[j]
+	}
+	return features, errs, nil
+}
+
+// Classifier builds a zero-shot classifier for labels from prompt templates.
+func (m *Model) Classifier(labels, templates []string, truncate bool) (*Classifier, error) {
+	if len(labels) == 0 {
+		return nil, fmt.Errorf("no labels: give at least one label")
+	}
+	if len(templates) == 0 {
+		return nil, fmt.Errorf("no prompt templates")
+	}
+	var prompts []string
+	for _, l := range labels {
+		for _, t := range templates {
+			p, err := Fill(t, l)
+			if err != nil {
+				return nil, err
+			}
+			prompts = append(prompts, p)
+		}
+	}
+	feats, err := m.EncodeTexts(prompts, truncate)
+	if err != nil {
+		return nil, err
+	}
+	perLabel := make([][][]float32, len(labels))
+	for i := range labels {
+		perLabel[i] = feats[i*len(templates) : (i+1)*len(templates)]
+	}
+	scale, err := m.LogitScaleValue()
+	if err != nil {
+		return nil, err
+	}
+	return NewClassifier(labels, perLabel, scale)
+}
