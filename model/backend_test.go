@@ -1,0 +1,72 @@
+package model
+
+import (
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+)
+
+// opsMode reads the Go backend's op scheduling mode (an exported field of an internal type).
+func opsMode(t *testing.T, spec string) int64 {
+	t.Helper()
+	b, err := NewBackend(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := reflect.ValueOf(b).Elem().FieldByName("OpsExecutionType")
+	if !f.IsValid() {
+		t.Fatalf("backend %T has no OpsExecutionType field: the Go backend changed", b)
+	}
+	return f.Int()
+}
+
+// TestBackendModeIsExplicit guards against the pure-Go backend's default ("dynamic") mode,
+// which can deadlock on 2 cores: every way we create a Go backend picks a mode.
+func TestBackendModeIsExplicit(t *testing.T) {
+	const dynamic = 0 // gobackend.OpsExecutionDynamic
+	t.Setenv("GOMLX_BACKEND", "")
+	for _, spec := range []string{"", "go", DefaultBackend} {
+		if m := opsMode(t, spec); m == dynamic {
+			t.Errorf("NewBackend(%q): op mode is the default dynamic mode", spec)
+		}
+	}
+	t.Setenv("GOMLX_BACKEND", "go")
+	if m := opsMode(t, ""); m == dynamic {
+		t.Errorf("GOMLX_BACKEND=go: op mode is the default dynamic mode")
+	}
+	if _, err := NewBackend("nosuch:thing"); err == nil {
+		t.Errorf("unknown backend accepted")
+	}
+}
+
+// TestConcurrentEncodersFinish runs text and image encoders from several goroutines at
+// once, the pattern that deadlocked the default mode, under a deadline.
+func TestConcurrentEncodersFinish(t *testing.T) {
+	cfg, _ := Preset("tiny")
+	b, err := NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(b, cfg, randomParams(cfg, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pixels := make([]float32, 4*3*32*32)
+	done := make(chan struct{})
+	go func() {
+		var wg sync.WaitGroup
+		for i := 0; i < 4; i++ {
+			wg.Add(2)
+			go func() { defer wg.Done(); m.EncodeTokens([][]int{{49406, 320, 49407}}) }()
+			go func() { defer wg.Done(); m.EncodePixels(pixels, 4) }()
+		}
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("encoders did not finish within 2 minutes: backend deadlock")
+	}
+}
