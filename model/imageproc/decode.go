@@ -29,6 +29,9 @@ const (
 	formats   = "jpeg, png, gif, bmp, webp"
 )
 
+// supported are the image.RegisterFormat names of the formats Decode accepts.
+var supported = map[string]bool{"jpeg": true, "png": true, "gif": true, "bmp": true, "webp": true}
+
 // maxBytes is MaxBytes, lowered by tests.
 var maxBytes = MaxBytes
 
@@ -66,6 +69,12 @@ func DecodeBytes(data []byte) (img image.Image, err error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if errors.Is(err, image.ErrFormat) {
 		return nil, fmt.Errorf("not a supported image (%s)", formats)
+	}
+	// image.Decode tries every format registered in the binary (imaging alone adds
+	// TIFF); only the documented ones are accepted, so what is supported does not
+	// depend on unrelated imports.
+	if !supported[format] {
+		return nil, fmt.Errorf("not a supported image (%s): %s", formats, format)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("corrupt %s image: %v", format, err)

@@ -81,10 +81,10 @@ func TestResizedSizeAndCrop(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ n, size, want int }{
-		{42, 32, 5},  // 5.0
-		{33, 32, 0},  // round(0.5) = 0
-		{35, 32, 2},  // round(1.5) = 2
-		{37, 32, 2},  // round(2.5) = 2
+		{42, 32, 5}, // 5.0
+		{33, 32, 0}, // round(0.5) = 0
+		{35, 32, 2}, // round(1.5) = 2
+		{37, 32, 2}, // round(2.5) = 2
 		{298, 224, 37},
 		{32, 32, 0},
 		{30, 32, -1}, // padded by 1 before

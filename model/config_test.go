@@ -1,0 +1,140 @@
+package model
+
+import (
+	"strings"
+	"testing"
+)
+
+// The parameter counts of the published models (as the hub's CLIPModel reports them).
+func TestPresetParameterCounts(t *testing.T) {
+	tests := []struct {
+		preset string
+		want   int
+	}{
+		{"ViT-B/32", 151277313},
+		{"ViT-B/16", 149620737},
+		{"ViT-L/14", 427616513},
+		{"ViT-L/14@336", 427944193},
+	}
+	for _, tc := range tests {
+		c, err := Preset(tc.preset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, shape := range c.ParamShapes() {
+			size := 1
+			for _, d := range shape {
+				size *= d
+			}
+			n += size
+		}
+		if n != tc.want {
+			t.Errorf("%s: %d parameters, want %d", tc.preset, n, tc.want)
+		}
+	}
+	if _, err := Preset("ViT-Z/99"); err == nil || !strings.Contains(err.Error(), "ViT-B/32") {
+		t.Errorf("unknown preset: %v", err)
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	// Older hub configs: sub-configs in *_config_dict, text_config null, fields missing.
+	legacy := `{"projection_dim": 768, "text_config": null, "vision_config": null,
+	  "text_config_dict": {"hidden_size": 768, "num_attention_heads": 12, "intermediate_size": 3072},
+	  "vision_config_dict": {"hidden_size": 1024, "num_hidden_layers": 24, "patch_size": 14, "num_attention_heads": 16, "intermediate_size": 4096}}`
+	c, err := ParseConfig([]byte(legacy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l14, _ := Preset("ViT-L/14")
+	if c.Text != l14.Text || c.Vision != l14.Vision || c.ProjectionDim != 768 {
+		t.Errorf("legacy ViT-L/14 config parsed as %+v", c)
+	}
+	// A round trip through Marshal keeps everything.
+	js, _ := l14.Marshal()
+	back, err := ParseConfig(js)
+	if err != nil || back.Text != l14.Text || back.Vision != l14.Vision {
+		t.Errorf("round trip: %+v, %v", back, err)
+	}
+	bad := []struct{ json, want string }{
+		{`{`, "corrupt config"},
+		{`{"vision_config": {"image_size": 225}}`, "not divisible by patch_size"},
+		{`{"text_config": {"hidden_size": 100, "num_attention_heads": 3}}`, "not divisible"},
+		{`{"text_config": {"hidden_act": "swish"}}`, "unsupported hidden_act"},
+		{`{"projection_dim": -4}`, "projection_dim"},
+		{`{"vision_config": {"num_hidden_layers": "twelve"}}`, "corrupt config"},
+	}
+	for _, tc := range bad {
+		if _, err := ParseConfig([]byte(tc.json)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseConfig(%s): err = %v, want %q", tc.json, err, tc.want)
+		}
+	}
+}
+
+func TestTemplatesAndLabels(t *testing.T) {
+	if got, err := Fill("a photo of a {}.", "dog"); err != nil || got != "a photo of a dog." {
+		t.Errorf("Fill = %q, %v", got, err)
+	}
+	for _, bad := range []string{"a photo", "{} and {}"} {
+		if _, err := Fill(bad, "x"); err == nil {
+			t.Errorf("Fill(%q) accepted", bad)
+		}
+	}
+	for _, name := range TemplateSetNames() {
+		set, _ := TemplateSet(name)
+		for _, tpl := range set {
+			if _, err := Fill(tpl, "x"); err != nil {
+				t.Errorf("set %s: %v", name, err)
+			}
+		}
+	}
+	if s, _ := TemplateSet("imagenet80"); len(s) != 80 {
+		t.Errorf("imagenet80 has %d templates", len(s))
+	}
+	labels, err := CleanLabels(SplitLabels(" cat, dog ,,turtle "))
+	if err != nil || strings.Join(labels, "|") != "cat|dog|turtle" {
+		t.Errorf("labels = %q, %v", labels, err)
+	}
+	if _, err := CleanLabels([]string{"cat", "cat"}); err == nil {
+		t.Error("repeated label accepted")
+	}
+	if _, err := CleanLabels(SplitLabels(" , ")); err == nil {
+		t.Error("empty label list accepted")
+	}
+}
+
+func TestClassifierEnsemblesInEmbeddingSpace(t *testing.T) {
+	// Two templates per label; the second template of "a" has a huge norm, which an
+	// average of raw embeddings would let dominate. Normalising first gives equal weight.
+	emb := [][][]float32{
+		{{1, 0}, {0, 100}}, // label a: directions (1,0) and (0,1) → (1,1)/√2
+		{{0, 1}, {0, 2}},   // label b: (0,1)
+	}
+	c, err := NewClassifier([]string{"a", "b"}, emb, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const r = 0.70710677
+	if w := c.Weights[0]; abs(w[0]-r) > 1e-6 || abs(w[1]-r) > 1e-6 {
+		t.Errorf("label a weight = %v, want (%v, %v)", w, r, r)
+	}
+	top := c.Top([]float32{3, 0}, 5)
+	if len(top) != 2 || top[0].Label != "a" || top[0].Prob < 0.99 || absf64(top[0].Prob+top[1].Prob-1) > 1e-9 {
+		t.Errorf("Top = %v", top)
+	}
+}
+
+func abs(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func absf64(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
