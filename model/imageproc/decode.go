@@ -32,8 +32,9 @@ const (
 // supported are the image.RegisterFormat names of the formats Decode accepts.
 var supported = map[string]bool{"jpeg": true, "png": true, "gif": true, "bmp": true, "webp": true}
 
-// maxBytes is MaxBytes, lowered by tests.
-var maxBytes = MaxBytes
+// The limits in force: the constants, lowered by tests (the fuzz test would otherwise
+// spend seconds on each tiny file that legitimately declares 90 megapixels).
+var maxBytes, maxPixels = MaxBytes, MaxPixels
 
 // Decode reads one encoded image (JPEG, PNG, GIF, BMP or WebP) from r and returns it
 // turned upright according to its EXIF orientation tag, if it has one. It reads at most
@@ -120,9 +121,9 @@ func checkSize(w, h int) error {
 	if w <= 0 || h <= 0 {
 		return fmt.Errorf("image is %dx%d, it has no pixels", w, h)
 	}
-	if w > MaxSide || h > MaxSide || int64(w)*int64(h) > MaxPixels {
-		return fmt.Errorf("image is %dx%d, larger than the limit of %d pixels a side and %d megapixels",
-			w, h, MaxSide, MaxPixels/1_000_000)
+	if w > MaxSide || h > MaxSide || int64(w)*int64(h) > int64(maxPixels) {
+		return fmt.Errorf("image is %dx%d, larger than the limit of %d pixels a side and %g megapixels",
+			w, h, MaxSide, float64(maxPixels)/1e6)
 	}
 	return nil
 }

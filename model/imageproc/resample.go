@@ -22,19 +22,25 @@ const (
 	precisionBits = 32 - 8 - 2
 )
 
-// bicubic is Pillow's bicubic_filter: Keys' cubic convolution with a = -0.5. The
-// float64() conversions keep each product rounded on its own, as in C: Go may otherwise
-// fuse a*b+c into one FMA on some architectures, which can change the last bit.
+// bicubic is Pillow's bicubic_filter: Keys' cubic convolution with a = -0.5, evaluated
+// in the same order as the C. Each product is wrapped in float64() because the Go spec
+// lets the compiler fuse x*y+z into one FMA (it does on arm64, for one), which rounds
+// once instead of twice and can change the last bit; a conversion forbids that. C
+// compilers for x86-64, where Pillow's wheels and the reference fixtures come from, do
+// not fuse.
 func bicubic(x float64) float64 {
 	const a = -0.5
 	if x < 0 {
 		x = -x
 	}
-	if x < 1 {
-		return float64(float64(float64((a+2)*x)-(a+3))*x)*x + 1
+	if x < 1 { // ((a + 2) * x - (a + 3)) * x * x + 1
+		p := float64((a+2)*x) - (a + 3)
+		p = float64(p * x)
+		return float64(p*x) + 1
 	}
-	if x < 2 {
-		return float64(float64(float64(float64(x-5)*x)+8)*x-4) * a
+	if x < 2 { // (((x - 5) * x + 8) * x - 4) * a
+		p := float64((x-5)*x) + 8
+		return (float64(p*x) - 4) * a
 	}
 	return 0
 }
