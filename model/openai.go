@@ -152,6 +152,8 @@ func inferConfig(f *weights.File) (Config, error) {
 	c.Vision.NumAttentionHeads = max(1, c.Vision.HiddenSize/64)
 	c.Text.VocabSize, c.Text.HiddenSize = tok[0], tok[1]
 	c.Text.MaxPositionEmbeddings = tpos[0]
+	// The original vocabulary ends with <|startoftext|>, <|endoftext|>.
+	c.Text.BosTokenID, c.Text.EosTokenID = tok[0]-2, tok[0]-1
 	c.Text.IntermediateSize = fc[0]
 	c.Text.NumAttentionHeads = max(1, c.Text.HiddenSize/64)
 	c.Text.NumHiddenLayers, c.Vision.NumHiddenLayers = 0, 0

@@ -295,11 +295,18 @@ func TestOtherShapesMatchNaiveReference(t *testing.T) {
 	legacy := gelu
 	legacy.Text.EosTokenID = 2 // the hub's legacy default: end token found by argmax
 	legacy.Text.VocabSize = 280
+	// Heads at 64 channels each and QuickGELU: what inferConfig assumes of an original
+	// checkpoint without config.json.
+	inferable := tiny
+	inferable.Text.NumAttentionHeads, inferable.Vision.NumAttentionHeads = 1, 2
+	inferable.Text.VocabSize, inferable.Text.BosTokenID, inferable.Text.EosTokenID = 500, 498, 499
+	inferable.Vision.ImageSize = 40
 
 	for _, tc := range []struct {
-		name string
-		cfg  Config
-	}{{"gelu-4heads", gelu}, {"legacy-eos", legacy}} {
+		name       string
+		cfg        Config
+		origConfig bool // whether the original-names folder has config.json
+	}{{"gelu-4heads", gelu, true}, {"legacy-eos", legacy, true}, {"inferred-config", inferable, false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg
 			params := randomParams(cfg, 7)
@@ -315,7 +322,9 @@ func TestOtherShapesMatchNaiveReference(t *testing.T) {
 			}
 			js, _ := cfg.Marshal()
 			os.WriteFile(filepath.Join(hubDir, "config.json"), js, 0o644)
-			os.WriteFile(filepath.Join(origDir, "config.json"), js, 0o644) // heads are not in the shapes
+			if tc.origConfig {
+				os.WriteFile(filepath.Join(origDir, "config.json"), js, 0o644) // heads are not in the shapes
+			}
 			if err := weights.WriteFile(filepath.Join(origDir, "model.safetensors"), toOriginalNames(cfg, params)); err != nil {
 				t.Fatal(err)
 			}
@@ -332,6 +341,9 @@ func TestOtherShapesMatchNaiveReference(t *testing.T) {
 				c, p, err := LoadWeights(d)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if c.Text != cfg.Text || c.Vision != cfg.Vision || c.ProjectionDim != cfg.ProjectionDim {
+					t.Fatalf("%s: config\n%+v\nwant\n%+v", filepath.Base(d), c, cfg)
 				}
 				m, err := New(b, c, p)
 				if err != nil {
