@@ -178,3 +178,25 @@ func BenchmarkEncode(b *testing.B) {
 		tok.Encode("a photo of a dog, a cat and a turtle on the beach at sunset")
 	}
 }
+
+// FuzzEncode: any text, valid UTF-8 or not, encodes without error into ids of the vocabulary.
+func FuzzEncode(f *testing.F) {
+	tok, err := Default()
+	if err != nil {
+		f.Skip(err)
+	}
+	for _, s := range []string{"a photo of a dog.", "&amp;&#x1F600;", "\xff\xfe", "ＡＢＣ ΟΔΟΣ İ", "<|startoftext|>x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ids, err := tok.Encode(s)
+		if err != nil {
+			t.Fatalf("Encode(%q): %v", s, err)
+		}
+		for _, id := range ids {
+			if id < 0 || id >= tok.VocabSize() {
+				t.Fatalf("Encode(%q): id %d out of range", s, id)
+			}
+		}
+	})
+}
