@@ -49,40 +49,49 @@ func (m *Model) EncodeTokens(rows [][]int) ([][]float32, error) {
 }
 
 func (m *Model) encodeTokenBatch(rows [][]int) ([][]float32, error) {
-	ctx := m.Config.Text.MaxPositionEmbeddings
-	eot := m.Config.EOTPositions(rows)
-	// Positions after the end token cannot influence it (causal mask): run only as many
-	// positions as the longest sequence needs, rounded up to limit distinct graph shapes.
-	seq := 1
-	for r, ids := range rows {
-		if len(ids) > ctx {
-			return nil, fmt.Errorf("text %d has %d tokens, more than the context length %d", r, len(ids), ctx)
-		}
-		seq = max(seq, eot[r]+1)
-	}
-	seq = min(ctx, (seq+7)/8*8)
-	flat := make([]int32, len(rows)*seq)
-	eot32 := make([]int32, len(rows))
-	vocab := m.Config.Text.VocabSize
-	for r, ids := range rows {
-		for i := 0; i < seq && i < len(ids); i++ {
-			if ids[i] < 0 || ids[i] >= vocab {
-				return nil, fmt.Errorf("token id %d is outside the vocabulary (size %d)", ids[i], vocab)
-			}
-			flat[r*seq+i] = int32(ids[i])
-		}
-		eot32[r] = int32(eot[r])
+	ids, eot, err := m.Config.PackTokens(rows)
+	if err != nil {
+		return nil, err
 	}
 	var res []*tensors.Tensor
-	err := catch(func() error {
+	err = catch(func() error {
 		var err error
-		res, err = m.textExec.Call(tensors.FromFlatDataAndDimensions(flat, len(rows), seq), tensors.FromFlatDataAndDimensions(eot32, len(rows)))
+		res, err = m.textExec.Call(ids, eot)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("text encoder: %w", err)
 	}
 	return rowsOf(res[0])
+}
+
+// PackTokens turns rows of token ids into the text encoder's inputs: ids [B, T] and the
+// end-token positions [B], both int32. Positions after the end token cannot influence it
+// (causal mask), so T is only as long as the longest sequence needs, rounded up to a
+// multiple of 8 to limit the number of distinct graph shapes.
+func (c Config) PackTokens(rows [][]int) (ids, eot *tensors.Tensor, err error) {
+	ctx := c.Text.MaxPositionEmbeddings
+	pos := c.EOTPositions(rows)
+	seq := 1
+	for r, row := range rows {
+		if len(row) > ctx {
+			return nil, nil, fmt.Errorf("text %d has %d tokens, more than the context length %d", r, len(row), ctx)
+		}
+		seq = max(seq, pos[r]+1)
+	}
+	seq = min(ctx, (seq+7)/8*8)
+	flat := make([]int32, len(rows)*seq)
+	eot32 := make([]int32, len(rows))
+	for r, row := range rows {
+		for i := 0; i < seq && i < len(row); i++ {
+			if row[i] < 0 || row[i] >= c.Text.VocabSize {
+				return nil, nil, fmt.Errorf("token id %d is outside the vocabulary (size %d)", row[i], c.Text.VocabSize)
+			}
+			flat[r*seq+i] = int32(row[i])
+		}
+		eot32[r] = int32(pos[r])
+	}
+	return tensors.FromFlatDataAndDimensions(flat, len(rows), seq), tensors.FromFlatDataAndDimensions(eot32, len(rows)), nil
 }
 
 // EncodePixels returns projected image features for n preprocessed images, laid out

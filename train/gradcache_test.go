@@ -1,0 +1,103 @@
+package train
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/clip-go/clip/model"
+)
+
+// randomBatch makes n pairs for cfg: random pixels and token rows of varied lengths.
+func randomBatch(cfg model.Config, n int, seed uint64) Batch {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	s := cfg.Vision.ImageSize
+	b := Batch{Pixels: make([]float32, n*cfg.Vision.NumChannels*s*s)}
+	for i := range b.Pixels {
+		b.Pixels[i] = float32(rng.NormFloat64())
+	}
+	for i := 0; i < n; i++ {
+		row := []int{cfg.Text.BosTokenID}
+		for k := 0; k < 2+rng.IntN(12); k++ {
+			row = append(row, 1+rng.IntN(1000))
+		}
+		b.Tokens = append(b.Tokens, append(row, cfg.Text.EosTokenID))
+	}
+	return b
+}
+
+func newRandomTrainer(t testing.TB, preset string, h Hyper) *Trainer {
+	t.Helper()
+	cfg, err := model.Preset(preset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	be, err := model.NewBackend("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(be, cfg, model.InitParams(cfg, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := New(m, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// TestGradientCachingEqualsFullBatch: the gradients of a batch of 12 computed in
+// micro-batches of 4, 3 and 1 equal those of the whole batch at once.
+func TestGradientCachingEqualsFullBatch(t *testing.T) {
+	h := DefaultHyper()
+	h.Batch = 12
+	full := newRandomTrainer(t, "tiny", h)
+	batch := randomBatch(full.Model.Config, 12, 9)
+	wantLoss, err := full.ComputeGradients(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := full.Gradients()
+	for _, micro := range []int{4, 3, 1} {
+		h.MicroBatch = micro
+		tr := newRandomTrainer(t, "tiny", h)
+		loss, err := tr.ComputeGradients(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := loss - wantLoss; d > 1e-5 || d < -1e-5 {
+			t.Errorf("micro=%d: loss %v, full batch %v", micro, loss, wantLoss)
+		}
+		got, _ := tr.Gradients()
+		for name, w := range want {
+			if zeroGradient(name) {
+				continue
+			}
+			if e := relErr(got[name], w); e > 1e-4 {
+				t.Errorf("micro=%d: gradient of %s off by %.2e relative", micro, name, e)
+			}
+		}
+	}
+}
+
+// TestTrainingLowersLoss: a few steps on one fixed batch must fit it.
+func TestTrainingLowersLoss(t *testing.T) {
+	h := DefaultHyper()
+	h.Batch, h.MicroBatch, h.Steps, h.Warmup, h.LR = 8, 4, 30, 3, 1e-3
+	tr := newRandomTrainer(t, "tiny", h)
+	batch := randomBatch(tr.Model.Config, 8, 3)
+	first, _, err := tr.TrainStep(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last float64
+	for i := 1; i < h.Steps; i++ {
+		if last, _, err = tr.TrainStep(batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !(last < first*0.5) {
+		t.Errorf("loss went from %.4f to %.4f in %d steps, want at least halved", first, last, h.Steps)
+	}
+	t.Logf("loss %.4f → %.4f", first, last)
+}

@@ -1,0 +1,324 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/clip-go/clip/model"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint
+	"github.com/gomlx/gomlx/core/tensors"
+	gmodel "github.com/gomlx/gomlx/ml/model"
+)
+
+// Batch is one contrastive batch: image i pairs with text i.
+type Batch struct {
+	Pixels []float32 // [N, C, H, W], preprocessed
+	Tokens [][]int   // N rows of token ids (start, ids, end, padding)
+}
+
+// Trainer owns the optimisation of one model: gradient accumulators and AdamW moments
+// live beside the parameters in the model's store, so one checkpoint holds all of it.
+type Trainer struct {
+	Model *model.Model
+	Hyper Hyper
+	Step  int // optimizer steps taken
+
+	names            []string // trainable parameters (hub names), sorted
+	params, grads    []*gmodel.Variable
+	moment1, moment2 []*gmodel.Variable
+
+	fullExec  *gmodel.Exec // loss and gradients of a whole batch in one pass
+	embedExec *gmodel.Exec // gradient caching, 1: embeddings of a micro-batch, no activations kept
+	lossExec  *gmodel.Exec // 2: loss and its gradient with respect to all embeddings
+	backExec  *gmodel.Exec // 3: a micro-batch again, back-propagating its cached embedding gradients
+	applyExec *gmodel.Exec // AdamW update from the accumulated gradients
+}
+
+// Optimizer state lives under these scopes of the store.
+const (
+	gradScope    = "/train/grad"
+	moment1Scope = "/train/adam_m"
+	moment2Scope = "/train/adam_v"
+)
+
+// New prepares training of m with h.
+func New(m *model.Model, h Hyper) (*Trainer, error) {
+	if err := h.Validate(); err != nil {
+		return nil, err
+	}
+	t := &Trainer{Model: m, Hyper: h}
+	for name := range m.Config.ParamShapes() {
+		t.names = append(t.names, name)
+	}
+	sort.Strings(t.names)
+	store := m.Store
+	zeros := func(scope string, v *gmodel.Variable) (*gmodel.Variable, error) {
+		if existing := store.GetVariable(scope + v.Path()); existing != nil {
+			return existing, nil
+		}
+		nv, err := store.CreateVariable(scope+v.Path(), tensors.FromShape(v.Shape()))
+		if err != nil {
+			return nil, err
+		}
+		return nv.SetTrainable(false), nil
+	}
+	for _, name := range t.names {
+		p := store.GetVariable(model.VarPath(name))
+		if p == nil {
+			return nil, fmt.Errorf("model has no parameter %q", name)
+		}
+		g, err := zeros(gradScope, p)
+		if err != nil {
+			return nil, err
+		}
+		m1, err := zeros(moment1Scope, p)
+		if err != nil {
+			return nil, err
+		}
+		m2, err := zeros(moment2Scope, p)
+		if err != nil {
+			return nil, err
+		}
+		t.params, t.grads = append(t.params, p), append(t.grads, g)
+		t.moment1, t.moment2 = append(t.moment1, m1), append(t.moment2, m2)
+	}
+	if err := t.buildExecs(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// accumulate adds gradients to the accumulators of the parameters they belong to.
+func (t *Trainer) accumulate(g *Graph, idx []int, grads []*Node) {
+	for k, i := range idx {
+		acc := t.grads[i]
+		acc.SetNodeValue(Add(acc.NodeValue(g), grads[k]))
+	}
+}
+
+// paramNodes returns the graph nodes of the parameters with the given indices.
+func (t *Trainer) paramNodes(g *Graph, idx []int) []*Node {
+	nodes := make([]*Node, len(idx))
+	for k, i := range idx {
+		nodes[k] = t.params[i].NodeValue(g)
+	}
+	return nodes
+}
+
+func (t *Trainer) indices(keep func(name string) bool) []int {
+	var idx []int
+	for i, n := range t.names {
+		if keep(n) {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
+func (t *Trainer) buildExecs() error {
+	cfg, store, backend := t.Model.Config, t.Model.Store, t.Model.Backend
+	all := t.indices(func(string) bool { return true })
+	encoders := t.indices(func(n string) bool { return n != "logit_scale" })
+	scale := t.indices(func(n string) bool { return n == "logit_scale" })
+	var err error
+	t.fullExec, err = gmodel.NewExec(backend, store, func(_ *gmodel.Scope, pixels, ids, eot *Node) *Node {
+		img := model.ImageFeatures(store, cfg, pixels)
+		txt := model.TextFeatures(store, cfg, ids, eot)
+		loss := ContrastiveLoss(model.Logits(store, img, txt))
+		t.accumulate(loss.Graph(), all, Gradient(loss, t.paramNodes(loss.Graph(), all)...))
+		return loss
+	})
+	if err != nil {
+		return err
+	}
+	t.embedExec, err = gmodel.NewExec(backend, store, func(_ *gmodel.Scope, pixels, ids, eot *Node) (*Node, *Node) {
+		return model.ImageFeatures(store, cfg, pixels), model.TextFeatures(store, cfg, ids, eot)
+	})
+	if err != nil {
+		return err
+	}
+	t.lossExec, err = gmodel.NewExec(backend, store, func(_ *gmodel.Scope, img, txt *Node) (*Node, *Node, *Node) {
+		loss := ContrastiveLoss(model.Logits(store, img, txt))
+		g := loss.Graph()
+		grads := Gradient(loss, append([]*Node{img, txt}, t.paramNodes(g, scale)...)...)
+		t.accumulate(g, scale, grads[2:])
+		return loss, grads[0], grads[1]
+	})
+	if err != nil {
+		return err
+	}
+	// The micro-batch's share of the full-batch gradient: d(loss)/dθ = Σ (dloss/de)·(de/dθ)
+	// over its embeddings e, i.e. the gradient of Σ e·stop_gradient(dloss/de).
+	t.backExec, err = gmodel.NewExec(backend, store, func(_ *gmodel.Scope, pixels, ids, eot, dImg, dTxt *Node) {
+		img := model.ImageFeatures(store, cfg, pixels)
+		txt := model.TextFeatures(store, cfg, ids, eot)
+		surrogate := Add(ReduceAllSum(Mul(img, dImg)), ReduceAllSum(Mul(txt, dTxt)))
+		g := surrogate.Graph()
+		t.accumulate(g, encoders, Gradient(surrogate, t.paramNodes(g, encoders)...))
+	})
+	if err != nil {
+		return err
+	}
+	t.applyExec, err = gmodel.NewExec(backend, store, t.adamW)
+	return err
+}
+
+// adamW applies one AdamW step (PyTorch's formulation, decoupled weight decay on weights
+// of rank ≥ 2 only) from the accumulated gradients, clipped to the global norm GradClip,
+// then zeroes the accumulators and clamps the logit scale to [0, ln 100]. The inputs are
+// the learning rate, lr/(1-β₁ᵗ) and sqrt(1-β₂ᵗ), computed on the host in float64.
+// It returns the global gradient norm before clipping.
+func (t *Trainer) adamW(_ *gmodel.Scope, lr, stepSize, sqrtBC2 *Node) *Node {
+	g := lr.Graph()
+	h := t.Hyper
+	grads := make([]*Node, len(t.grads))
+	sumSq := ScalarZero(g, dtypes.Float32)
+	for i, acc := range t.grads {
+		grads[i] = acc.NodeValue(g)
+		sumSq = Add(sumSq, ReduceAllSum(Square(grads[i])))
+	}
+	norm := Sqrt(sumSq)
+	for i, p := range t.params {
+		grad := grads[i]
+		if h.GradClip > 0 {
+			clip := MinScalar(Div(Scalar(g, dtypes.Float32, h.GradClip), AddScalar(norm, 1e-6)), 1)
+			grad = Mul(grad, clip)
+		}
+		m := Add(MulScalar(t.moment1[i].NodeValue(g), h.Beta1), MulScalar(grad, 1-h.Beta1))
+		v := Add(MulScalar(t.moment2[i].NodeValue(g), h.Beta2), MulScalar(Square(grad), 1-h.Beta2))
+		t.moment1[i].SetNodeValue(m)
+		t.moment2[i].SetNodeValue(v)
+		value := p.NodeValue(g)
+		if p.Shape().Rank() >= 2 && h.WeightDecay > 0 {
+			value = Mul(value, OneMinus(MulScalar(lr, h.WeightDecay)))
+		}
+		denom := AddScalar(Div(Sqrt(v), sqrtBC2), h.Eps)
+		value = Sub(value, Mul(stepSize, Div(m, denom)))
+		if t.names[i] == "logit_scale" {
+			value = ClipScalar(value, 0, math.Log(model.MaxLogitScale))
+		}
+		p.SetNodeValue(value)
+		t.grads[i].SetNodeValue(ZerosLike(grads[i]))
+	}
+	return norm
+}
+
+// ComputeGradients runs the forward and backward passes of a batch and leaves the
+// gradients in the accumulators; it returns the loss. With MicroBatch < Batch it uses
+// gradient caching (Gao et al. 2021): the same gradients, with the memory of one
+// micro-batch of activations.
+func (t *Trainer) ComputeGradients(b Batch) (float64, error) {
+	n := len(b.Tokens)
+	v := t.Model.Config.Vision
+	per := v.NumChannels * v.ImageSize * v.ImageSize
+	if n < 2 || len(b.Pixels) != n*per {
+		return 0, fmt.Errorf("batch of %d texts and %d pixel values (want ≥ 2 pairs of %d values)", n, len(b.Pixels), per)
+	}
+	pixels := func(lo, hi int) *tensors.Tensor {
+		return tensors.FromFlatDataAndDimensions(b.Pixels[lo*per:hi*per], hi-lo, v.NumChannels, v.ImageSize, v.ImageSize)
+	}
+	micro := min(t.Hyper.micro(), n)
+	if micro >= n {
+		ids, eot, err := t.Model.Config.PackTokens(b.Tokens)
+		if err != nil {
+			return 0, err
+		}
+		out, err := call(t.fullExec, pixels(0, n), ids, eot)
+		if err != nil {
+			return 0, err
+		}
+		return scalar(out[0]), nil
+	}
+	// 1. Embeddings of every micro-batch, no activations kept.
+	type chunk struct {
+		lo, hi   int
+		ids, eot *tensors.Tensor
+	}
+	var chunks []chunk
+	var imgs, txts []float32
+	for lo := 0; lo < n; lo += micro {
+		hi := min(lo+micro, n)
+		ids, eot, err := t.Model.Config.PackTokens(b.Tokens[lo:hi])
+		if err != nil {
+			return 0, err
+		}
+		chunks = append(chunks, chunk{lo, hi, ids, eot})
+		out, err := call(t.embedExec, pixels(lo, hi), ids, eot)
+		if err != nil {
+			return 0, err
+		}
+		imgs = append(imgs, tensors.MustCopyFlatData[float32](out[0])...)
+		txts = append(txts, tensors.MustCopyFlatData[float32](out[1])...)
+	}
+	// 2. The loss over all N×N pairs and its gradient with respect to every embedding.
+	e := t.Model.Config.ProjectionDim
+	out, err := call(t.lossExec, tensors.FromFlatDataAndDimensions(imgs, n, e), tensors.FromFlatDataAndDimensions(txts, n, e))
+	if err != nil {
+		return 0, err
+	}
+	loss := scalar(out[0])
+	dImg, dTxt := tensors.MustCopyFlatData[float32](out[1]), tensors.MustCopyFlatData[float32](out[2])
+	// 3. Each micro-batch again, back-propagating its slice of the embedding gradients.
+	for _, c := range chunks {
+		dI := tensors.FromFlatDataAndDimensions(dImg[c.lo*e:c.hi*e], c.hi-c.lo, e)
+		dT := tensors.FromFlatDataAndDimensions(dTxt[c.lo*e:c.hi*e], c.hi-c.lo, e)
+		if _, err := call(t.backExec, pixels(c.lo, c.hi), c.ids, c.eot, dI, dT); err != nil {
+			return 0, err
+		}
+	}
+	return loss, nil
+}
+
+// Apply takes one AdamW step with the accumulated gradients and returns the gradient norm.
+func (t *Trainer) Apply() (float64, error) {
+	h := t.Hyper
+	lr := h.LearningRate(t.Step)
+	step := float64(t.Step + 1)
+	stepSize := lr / (1 - math.Pow(h.Beta1, step))
+	sqrtBC2 := math.Sqrt(1 - math.Pow(h.Beta2, step))
+	out, err := call(t.applyExec, float32(lr), float32(stepSize), float32(sqrtBC2))
+	if err != nil {
+		return 0, err
+	}
+	t.Step++
+	return scalar(out[0]), nil
+}
+
+// TrainStep is ComputeGradients then Apply.
+func (t *Trainer) TrainStep(b Batch) (loss, gradNorm float64, err error) {
+	if loss, err = t.ComputeGradients(b); err != nil {
+		return 0, 0, err
+	}
+	gradNorm, err = t.Apply()
+	return loss, gradNorm, err
+}
+
+// Gradients returns the accumulated gradients by parameter name (for tests and tools).
+func (t *Trainer) Gradients() (map[string][]float32, error) {
+	out := map[string][]float32{}
+	for i, g := range t.grads {
+		v, err := g.Value()
+		if err != nil {
+			return nil, err
+		}
+		out[t.names[i]] = tensors.MustCopyFlatData[float32](v)
+	}
+	return out, nil
+}
+
+// call runs an executable, turning GoMLX's panics into errors.
+func call(e *gmodel.Exec, args ...any) (out []*tensors.Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return e.Call(args...)
+}
+
+func scalar(t *tensors.Tensor) float64 {
+	return float64(tensors.MustCopyFlatData[float32](t)[0])
+}
+
