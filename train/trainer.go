@@ -321,4 +321,3 @@ func call(e *gmodel.Exec, args ...any) (out []*tensors.Tensor, err error) {
 func scalar(t *tensors.Tensor) float64 {
 	return float64(tensors.MustCopyFlatData[float32](t)[0])
 }
-
