@@ -36,6 +36,7 @@ var splitPattern = regexp.MustCompile(`(?i)<\|startoftext\|>|<\|endoftext\|>|'s|
 // Tokenizer maps text to CLIP token ids. It is safe for concurrent use.
 type Tokenizer struct {
 	encoder  map[string]int
+	merges   [][2]string
 	ranks    map[[2]string]int
 	byteEnc  [256]string
 	SOT, EOT int
@@ -75,7 +76,7 @@ func bytesToUnicode() (order []byte, table [256]string) {
 
 func newTokenizer(encoder map[string]int, merges [][2]string) (*Tokenizer, error) {
 	_, table := bytesToUnicode()
-	t := &Tokenizer{encoder: encoder, ranks: make(map[[2]string]int, len(merges)), byteEnc: table, cache: map[string][]int{}}
+	t := &Tokenizer{encoder: encoder, merges: merges, ranks: make(map[[2]string]int, len(merges)), byteEnc: table, cache: map[string][]int{}}
 	for i, m := range merges {
 		if _, dup := t.ranks[m]; !dup {
 			t.ranks[m] = i

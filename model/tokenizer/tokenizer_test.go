@@ -200,3 +200,43 @@ func FuzzEncode(f *testing.F) {
 		}
 	})
 }
+
+// TestWriteHub: the original vocabulary written in the hub layout is byte-identical to the
+// hub's own files, and loads back to the same tokenizer.
+func TestWriteHub(t *testing.T) {
+	toks := referenceTokenizers(t)
+	dir := t.TempDir()
+	if err := toks["original"].WriteHub(dir); err != nil {
+		t.Fatal(err)
+	}
+	ref := fixtures.Path(t, "clip-bpe")
+	wantMerges, _ := os.ReadFile(ref + "/merges.txt")
+	gotMerges, _ := os.ReadFile(dir + "/merges.txt")
+	if strings.TrimSpace(string(gotMerges)) != strings.TrimSpace(string(wantMerges)) {
+		t.Errorf("merges.txt differs from the hub's")
+	}
+	var want, got map[string]int
+	b, _ := os.ReadFile(ref + "/vocab.json")
+	json.Unmarshal(b, &want)
+	b, _ = os.ReadFile(dir + "/vocab.json")
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("vocab.json: %d tokens, hub has %d", len(got), len(want))
+	}
+	for tok, id := range want {
+		if got[tok] != id {
+			t.Fatalf("vocab.json: %q = %d, hub has %d", tok, got[tok], id)
+		}
+	}
+	back, err := Load(dir+"/vocab.json", dir+"/merges.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := back.Encode("it's a photo of 2 cats 🐱")
+	e, _ := toks["original"].Encode("it's a photo of 2 cats 🐱")
+	if !slices.Equal(a, e) {
+		t.Errorf("reloaded tokenizer: %v, want %v", a, e)
+	}
+}
