@@ -1,0 +1,216 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/clip-go/clip/weights"
+	"github.com/gomlx/gomlx/core/tensors"
+	gmodel "github.com/gomlx/gomlx/ml/model"
+)
+
+// A checkpoint is a folder checkpoints/step-NNNNNNNN/ of the run's output folder with
+//
+//	model.safetensors      the parameters, hub names (loads as a model on its own)
+//	config.json            the model config
+//	optimizer.safetensors  AdamW moments, "adam_m.<name>" and "adam_v.<name>"
+//	state.json             step, settings, data position, last metrics
+//
+// It is written to a temporary folder and renamed into place, so a crash at any moment
+// leaves either the complete checkpoint or none; a half-written temporary folder is
+// ignored and cleaned up.
+
+// State is what a checkpoint records besides tensors.
+type State struct {
+	Step  int             `json:"step"`
+	Hyper Hyper           `json:"hyper"`
+	Data  json.RawMessage `json:"data,omitempty"` // the data loader's position
+	Loss  float64         `json:"loss"`
+	Extra map[string]any  `json:"extra,omitempty"`
+}
+
+const checkpointPrefix = "step-"
+
+// SaveCheckpoint writes the trainer's state as a new checkpoint under dir and keeps only
+// the newest keep checkpoints (0 keeps all).
+func (t *Trainer) SaveCheckpoint(dir string, st State, keep int) (string, error) {
+	root := filepath.Join(dir, "checkpoints")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", err
+	}
+	final := filepath.Join(root, fmt.Sprintf("%s%08d", checkpointPrefix, t.Step))
+	tmp, err := os.MkdirTemp(root, ".tmp-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp) // after a successful rename there is nothing left to remove
+	st.Step, st.Hyper = t.Step, t.Hyper
+	if err := t.writeCheckpoint(tmp, st); err != nil {
+		return "", err
+	}
+	if err := os.RemoveAll(final); err != nil { // a checkpoint of the same step, from a crashed run
+		return "", err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return "", err
+	}
+	syncDir(root)
+	return final, prune(root, keep)
+}
+
+func (t *Trainer) writeCheckpoint(dir string, st State) error {
+	params, err := t.Model.Params()
+	if err != nil {
+		return err
+	}
+	mf := weights.NewFile()
+	mf.Tensors = params
+	mf.Metadata["format"] = "pt"
+	if err := weights.WriteFile(filepath.Join(dir, "model.safetensors"), mf); err != nil {
+		return err
+	}
+	of := weights.NewFile()
+	shapes := t.Model.Config.ParamShapes()
+	for i, name := range t.names {
+		for prefix, v := range map[string]*gmodel.Variable{"adam_m.": t.moment1[i], "adam_v.": t.moment2[i]} {
+			val, err := v.Value()
+			if err != nil {
+				return err
+			}
+			of.Tensors[prefix+name] = weights.FromFloat32s(shapes[name], tensors.MustCopyFlatData[float32](val))
+		}
+	}
+	if err := weights.WriteFile(filepath.Join(dir, "optimizer.safetensors"), of); err != nil {
+		return err
+	}
+	cfg, err := t.Model.Config.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := writeFileSync(filepath.Join(dir, "config.json"), cfg); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileSync(filepath.Join(dir, "state.json"), js)
+}
+
+// LoadCheckpoint restores parameters, optimizer moments and step from a checkpoint folder
+// and returns its State. The trainer must have been built for the same model shape.
+func (t *Trainer) LoadCheckpoint(dir string) (State, error) {
+	var st State
+	js, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	if err != nil {
+		return st, err
+	}
+	if err := json.Unmarshal(js, &st); err != nil {
+		return st, fmt.Errorf("%s: corrupt state.json: %v", dir, err)
+	}
+	mf, err := weights.ReadFile(filepath.Join(dir, "model.safetensors"))
+	if err != nil {
+		return st, err
+	}
+	if err := t.Model.SetParams(mf.Tensors); err != nil {
+		return st, fmt.Errorf("%s: %w", dir, err)
+	}
+	of, err := weights.ReadFile(filepath.Join(dir, "optimizer.safetensors"))
+	if err != nil {
+		return st, err
+	}
+	shapes := t.Model.Config.ParamShapes()
+	for i, name := range t.names {
+		for prefix, target := range map[string]*gmodel.Variable{"adam_m.": t.moment1[i], "adam_v.": t.moment2[i]} {
+			tt, ok := of.Tensors[prefix+name]
+			if !ok || fmt.Sprint(tt.Shape) != fmt.Sprint(shapes[name]) {
+				return st, fmt.Errorf("%s: optimizer state for %q missing or of the wrong shape", dir, name)
+			}
+			vals, err := tt.Float32s()
+			if err != nil {
+				return st, err
+			}
+			if err := target.SetValue(tensors.FromFlatDataAndDimensions(vals, shapes[name]...)); err != nil {
+				return st, err
+			}
+		}
+	}
+	t.Step = st.Step
+	return st, nil
+}
+
+// LatestCheckpoint returns the newest complete checkpoint under a run folder ("" if none).
+func LatestCheckpoint(dir string) (string, error) {
+	list, err := checkpoints(filepath.Join(dir, "checkpoints"))
+	if err != nil || len(list) == 0 {
+		return "", err
+	}
+	return list[len(list)-1], nil
+}
+
+// checkpoints lists complete checkpoint folders, oldest first, and removes temporary
+// folders that a crash left behind.
+func checkpoints(root string) ([]string, error) {
+	entries, err := os.ReadDir(root)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var list []string
+	for _, e := range entries {
+		switch {
+		case strings.HasPrefix(e.Name(), ".tmp-"):
+			os.RemoveAll(filepath.Join(root, e.Name()))
+		case e.IsDir() && strings.HasPrefix(e.Name(), checkpointPrefix):
+			list = append(list, filepath.Join(root, e.Name()))
+		}
+	}
+	sort.Strings(list) // zero-padded step numbers sort in step order
+	return list, nil
+}
+
+func prune(root string, keep int) error {
+	if keep <= 0 {
+		return nil
+	}
+	list, err := checkpoints(root)
+	if err != nil {
+		return err
+	}
+	for len(list) > keep {
+		if err := os.RemoveAll(list[0]); err != nil {
+			return err
+		}
+		list = list[1:]
+	}
+	return nil
+}
+
+func writeFileSync(path string, data []byte) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
