@@ -2,9 +2,13 @@ package model
 
 import (
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gomlx/compute"
 )
 
 // opsMode reads the Go backend's op scheduling mode (an exported field of an internal type).
@@ -68,5 +72,23 @@ func TestConcurrentEncodersFinish(t *testing.T) {
 	case <-done:
 	case <-time.After(2 * time.Minute):
 		t.Fatal("encoders did not finish within 2 minutes: backend deadlock")
+	}
+}
+
+// TestXLAWithoutPluginIsAClearError: asking for XLA where no PJRT plugin is installed
+// fails at once with an error, and downloads nothing.
+func TestXLAWithoutPluginIsAClearError(t *testing.T) {
+	if !slices.Contains(compute.List(), "xla") {
+		t.Skip("built without XLA (-tags noxla)")
+	}
+	t.Setenv("PJRT_PLUGIN_LIBRARY_PATH", t.TempDir())
+	t.Setenv("HOME", t.TempDir()) // no plugin in the user's default install folder either
+	start := time.Now()
+	_, err := NewBackend("xla:cuda")
+	if err == nil {
+		t.Skip("an XLA CUDA plugin is installed here")
+	}
+	if !strings.Contains(err.Error(), "xla") || time.Since(start) > 10*time.Second {
+		t.Errorf("err = %v after %v", err, time.Since(start))
 	}
 }
