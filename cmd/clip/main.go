@@ -4,6 +4,8 @@
 //	clip embed    --model DIR [--text T]... [--image PATH]... [--normalize]
 //	clip tokenize [--model DIR] TEXT...
 //	clip classify --model DIR --labels "cat,dog" [--labels-file F] [--template T]... [--top 5] IMAGE...
+//	clip train    --data SPEC --out DIR [--model-config NAME|config.json] [--steps N] [--batch N] [--micro-batch M] [--resume] ...
+//	clip export   --checkpoint DIR --out DIR
 package main
 
 import (
@@ -22,6 +24,8 @@ commands:
   embed     text and image embeddings (projected features)
   tokenize  CLIP token ids of texts
   classify  zero-shot classification of images against labels
+  train     contrastive pre-training on image-text pairs
+  export    write a training checkpoint as a model folder
 
 Run "clip <command> -h" for the flags of a command.
 `
@@ -52,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		"embed":    cmdEmbed,
 		"tokenize": cmdTokenize,
 		"classify": cmdClassify,
+		"train":    cmdTrain,
+		"export":   cmdExport,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/train"
+)
+
+// cmdTrain runs contrastive pre-training. SIGINT/SIGTERM stop it after the current step
+// with a checkpoint; --resume continues from the newest one.
+func cmdTrain(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	h := train.DefaultHyper()
+	var o train.Options
+	fs.StringVar(&o.Data, "data", "", "training pairs: WebDataset shards (shards/{000000..000099}.tar, globs) or a CSV/TSV of filepath,caption")
+	fs.StringVar(&o.ModelConfig, "model-config", "small", "model shape: a preset ("+joinPresets()+") or a config.json")
+	fs.StringVar(&o.Out, "out", "", "run folder for checkpoints and metrics.jsonl")
+	fs.StringVar(&o.Eval, "eval", "", "labelled image folder (class/xxx.png) for zero-shot accuracy during training")
+	fs.StringVar(&o.Backend, "backend", "", "GoMLX backend: go (default), xla:cpu, xla:cuda (or $GOMLX_BACKEND)")
+	fs.BoolVar(&o.Resume, "resume", false, "continue from the newest checkpoint in --out")
+	fs.IntVar(&h.Steps, "steps", h.Steps, "optimizer steps")
+	epochs := fs.Float64("epochs", 0, "train for this many passes over --data instead of --steps (needs --epoch-size)")
+	epochSize := fs.Int("epoch-size", 0, "pairs in one pass over --data (for --epochs)")
+	fs.IntVar(&h.Batch, "batch", h.Batch, "contrastive batch size (pairs per step)")
+	fs.IntVar(&h.MicroBatch, "micro-batch", 0, "pairs per forward/backward pass; smaller than --batch turns on gradient caching")
+	fs.Float64Var(&h.LR, "lr", h.LR, "peak learning rate")
+	fs.IntVar(&h.Warmup, "warmup", h.Warmup, "linear warm-up steps")
+	fs.Float64Var(&h.WeightDecay, "wd", h.WeightDecay, "AdamW weight decay (on weights of rank ≥ 2)")
+	fs.Float64Var(&h.GradClip, "grad-clip", h.GradClip, "clip the global gradient norm (0: off)")
+	fs.Uint64Var(&h.Seed, "seed", h.Seed, "random seed (model init, data order, augmentation)")
+	fs.BoolVar(&h.Augment, "augment", h.Augment, "random resized crop")
+	fs.IntVar(&o.Workers, "workers", 2, "image decoding workers")
+	fs.IntVar(&o.CheckpointEvery, "checkpoint-every", 100, "steps between checkpoints")
+	fs.IntVar(&o.KeepCheckpoints, "keep", 3, "checkpoints to keep")
+	fs.IntVar(&o.EvalEvery, "eval-every", 100, "steps between zero-shot evaluations")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	if o.Data == "" || o.Out == "" {
+		return fmt.Errorf("%w: --data and --out are required", errUsage)
+	}
+	if *epochs > 0 {
+		if *epochSize <= 0 {
+			return fmt.Errorf("%w: --epochs needs --epoch-size (pairs per pass)", errUsage)
+		}
+		h.Steps = max(1, int(*epochs*float64(*epochSize)/float64(h.Batch)))
+	}
+	o.Hyper = h
+	if !*quiet {
+		o.Progress = stderr
+	}
+	o.Log = stderr
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := train.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	return writeJSON(stdout, map[string]any{"steps": res.Steps, "loss": res.Loss, "checkpoint": res.Checkpoint, "stopped": res.Stopped, "data": res.DataStats})
+}
+
+// cmdExport writes a checkpoint as a model-hub folder.
+func cmdExport(args []string, stdout, _ io.Writer) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	ckpt := fs.String("checkpoint", "", "a checkpoint folder, or a run folder (its newest checkpoint)")
+	out := fs.String("out", "", "model folder to write")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	if *ckpt == "" || *out == "" {
+		return fmt.Errorf("%w: --checkpoint and --out are required", errUsage)
+	}
+	dir := *ckpt
+	if latest, err := train.LatestCheckpoint(dir); err == nil && latest != "" {
+		dir = latest
+	}
+	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err != nil {
+		return fmt.Errorf("%s: not a checkpoint (no model.safetensors): %w", *ckpt, err)
+	}
+	b, err := model.NewBackend("")
+	if err != nil {
+		return err
+	}
+	cfg, params, err := model.LoadWeights(dir)
+	if err != nil {
+		return err
+	}
+	m, err := model.New(b, cfg, params)
+	if err != nil {
+		return err
+	}
+	if err := m.SaveFolder(*out, nil, nil); err != nil {
+		return err
+	}
+	return writeJSON(stdout, map[string]string{"checkpoint": dir, "model": *out})
+}
+
+func joinPresets() string { return strings.Join(model.Presets(), ", ") }

@@ -1,0 +1,248 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/model/imageproc"
+	"github.com/clip-go/clip/model/tokenizer"
+	"github.com/clip-go/clip/train/data"
+	"github.com/schollz/progressbar/v3"
+)
+
+// Options configure a training run.
+type Options struct {
+	Data        string // training data spec (shards, globs, CSV/TSV; see package data)
+	Eval        string // optional image-folder eval set
+	Out         string // run folder: checkpoints, metrics.jsonl
+	ModelConfig string // preset name or config.json path (ignored on resume)
+	Backend     string
+	Hyper       Hyper
+	Resume      bool
+	Workers     int // image decoding workers
+	// CheckpointEvery and EvalEvery are in steps (0: checkpoint only at the end, no eval).
+	CheckpointEvery, EvalEvery, KeepCheckpoints int
+	Progress                                    io.Writer // progress bar (nil: none)
+	Log                                         io.Writer // one-line messages (nil: none)
+}
+
+// Result summarises a run.
+type Result struct {
+	Steps      int
+	Loss       float64
+	Checkpoint string
+	Stopped    bool // interrupted (signal) before Steps
+	DataStats  data.Stats
+}
+
+// Run trains until Hyper.Steps or until ctx is cancelled, checkpointing periodically and
+// on the way out. With Resume it continues from the newest checkpoint in Out: the same
+// parameters, optimizer moments, step, schedule and data position.
+func Run(ctx context.Context, opt Options) (Result, error) {
+	logf := func(format string, args ...any) {
+		if opt.Log != nil {
+			fmt.Fprintf(opt.Log, format+"\n", args...)
+		}
+	}
+	if opt.Out == "" {
+		return Result{}, errors.New("no output folder")
+	}
+	latest, err := LatestCheckpoint(opt.Out)
+	if err != nil {
+		return Result{}, err
+	}
+	if latest != "" && !opt.Resume {
+		return Result{}, fmt.Errorf("%s already holds checkpoints: pass --resume to continue that run, or choose another --out", opt.Out)
+	}
+	if opt.Resume && latest == "" {
+		logf("no checkpoint in %s: starting a new run", opt.Out)
+	}
+	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
+		return Result{}, err
+	}
+	backend, err := model.NewBackend(opt.Backend)
+	if err != nil {
+		return Result{}, err
+	}
+
+	// The model: the checkpoint's shape and settings on resume, else the requested ones.
+	h := opt.Hyper
+	var cfg model.Config
+	var saved State
+	if latest != "" {
+		if cfg, err = model.LoadConfig(filepath.Join(latest, "config.json")); err != nil {
+			return Result{}, err
+		}
+		js, err := os.ReadFile(filepath.Join(latest, "state.json"))
+		if err != nil {
+			return Result{}, err
+		}
+		if err := json.Unmarshal(js, &saved); err != nil {
+			return Result{}, fmt.Errorf("%s: corrupt state.json: %v", latest, err)
+		}
+		steps := h.Steps
+		h = saved.Hyper
+		if steps > 0 {
+			h.Steps = steps // a resumed run may be extended
+		}
+	} else if cfg, err = configFrom(opt.ModelConfig); err != nil {
+		return Result{}, err
+	}
+	m, err := model.New(backend, cfg, model.InitParams(cfg, h.Seed))
+	if err != nil {
+		return Result{}, err
+	}
+	if m.Tokenizer, err = tokenizer.Default(); err != nil {
+		return Result{}, err
+	}
+	m.Image = imageproc.DefaultConfig(cfg.Vision.ImageSize)
+	tr, err := New(m, h)
+	if err != nil {
+		return Result{}, err
+	}
+	dopt := data.Options{Image: m.Image, Seed: h.Seed, Workers: opt.Workers, Augment: h.Augment, MinScale: h.MinScale, MaxScale: h.MaxScale}
+	var loader *data.Loader
+	if latest != "" {
+		if saved, err = tr.LoadCheckpoint(latest); err != nil {
+			return Result{}, err
+		}
+		var ds data.State
+		if err := json.Unmarshal(saved.Data, &ds); err != nil {
+			return Result{}, fmt.Errorf("%s: corrupt data position: %v", latest, err)
+		}
+		loader, err = data.OpenAt(opt.Data, dopt, ds)
+		logf("resumed from %s at step %d", latest, tr.Step)
+	} else {
+		loader, err = data.Open(opt.Data, dopt)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	defer loader.Close()
+	var evalSet *EvalSet
+	if opt.Eval != "" {
+		if evalSet, err = LoadEvalSet(opt.Eval); err != nil {
+			return Result{}, err
+		}
+	}
+
+	metrics, err := os.OpenFile(filepath.Join(opt.Out, "metrics.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return Result{}, err
+	}
+	defer metrics.Close()
+	var bar *progressbar.ProgressBar
+	if opt.Progress != nil {
+		bar = progressbar.NewOptions(h.Steps,
+			progressbar.OptionSetWriter(opt.Progress), progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionSetItsString("step"), progressbar.OptionShowIts(),
+			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionSetWidth(20))
+		bar.Set(tr.Step)
+	}
+
+	res := Result{}
+	checkpoint := func(loss float64) error {
+		ds, err := json.Marshal(loader.State())
+		if err != nil {
+			return err
+		}
+		res.Checkpoint, err = tr.SaveCheckpoint(opt.Out, State{Data: ds, Loss: loss}, opt.KeepCheckpoints)
+		return err
+	}
+	var loss float64
+	for tr.Step < h.Steps {
+		if ctx.Err() != nil {
+			res.Stopped = true
+			break
+		}
+		start := time.Now()
+		samples, err := loader.Batch(h.Batch)
+		if err != nil {
+			return res, fmt.Errorf("data: %w", err)
+		}
+		batch, err := toBatch(m, samples)
+		if err != nil {
+			return res, err
+		}
+		var gradNorm float64
+		lr := h.LearningRate(tr.Step)
+		if loss, gradNorm, err = tr.TrainStep(batch); err != nil {
+			return res, err
+		}
+		elapsed := time.Since(start)
+		rec := map[string]any{
+			"step": tr.Step, "loss": loss, "lr": lr, "grad_norm": gradNorm,
+			"samples_per_s": float64(h.Batch) / elapsed.Seconds(), "epoch": loader.State().Epoch,
+			"data": loader.Stats(), "time": time.Now().UTC().Format(time.RFC3339),
+		}
+		if evalSet != nil && opt.EvalEvery > 0 && (tr.Step%opt.EvalEvery == 0 || tr.Step == h.Steps) {
+			top1, top5, err := ZeroShotAccuracy(m, evalSet, evalTemplates)
+			if err != nil {
+				return res, fmt.Errorf("eval: %w", err)
+			}
+			rec["eval_top1"], rec["eval_top5"] = top1, top5
+			logf("step %d: zero-shot top-1 %.1f%%, top-5 %.1f%%", tr.Step, 100*top1, 100*top5)
+		}
+		js, _ := json.Marshal(rec)
+		if _, err := metrics.Write(append(js, '\n')); err != nil {
+			return res, err
+		}
+		if bar != nil {
+			bar.Describe(fmt.Sprintf("loss %.4f lr %.2e %.1f samples/s", loss, lr, float64(h.Batch)/elapsed.Seconds()))
+			bar.Set(tr.Step)
+		}
+		if opt.CheckpointEvery > 0 && tr.Step%opt.CheckpointEvery == 0 && tr.Step < h.Steps {
+			if err := checkpoint(loss); err != nil {
+				return res, err
+			}
+		}
+	}
+	if err := checkpoint(loss); err != nil {
+		return res, err
+	}
+	if bar != nil {
+		bar.Finish()
+		fmt.Fprintln(opt.Progress)
+	}
+	res.Steps, res.Loss, res.DataStats = tr.Step, loss, loader.Stats()
+	logf("step %d, loss %.4f; data: %+v; checkpoint %s", tr.Step, loss, res.DataStats, res.Checkpoint)
+	return res, nil
+}
+
+// evalTemplates phrase class names for the periodic zero-shot evaluation.
+var evalTemplates = []string{"a photo of a {}.", "a {}."}
+
+// configFrom reads a preset name or a config.json path.
+func configFrom(spec string) (model.Config, error) {
+	if spec == "" {
+		spec = "small"
+	}
+	if _, err := os.Stat(spec); err == nil {
+		return model.LoadConfig(spec)
+	}
+	return model.Preset(spec)
+}
+
+// toBatch tokenizes captions (cut to the context, as the original training does) and
+// stacks pixels.
+func toBatch(m *model.Model, samples []data.Sample) (Batch, error) {
+	var b Batch
+	for _, s := range samples {
+		ids, err := m.Tokenizer.Encode(s.Caption)
+		if err != nil {
+			return b, fmt.Errorf("caption of %s: %w", s.Key, err)
+		}
+		row, _ := m.Tokenizer.Pad(ids, m.Config.Text.MaxPositionEmbeddings)
+		b.Tokens = append(b.Tokens, row)
+		b.Pixels = append(b.Pixels, s.Pixels...)
+	}
+	return b, nil
+}
