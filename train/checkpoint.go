@@ -43,6 +43,7 @@ func (t *Trainer) SaveCheckpoint(dir string, st State, keep int) (string, error)
 		return "", err
 	}
 	final := filepath.Join(root, fmt.Sprintf("%s%08d", checkpointPrefix, t.Step))
+	removeTemporaries(root) // left by a run that crashed while writing; we own the folder now
 	tmp, err := os.MkdirTemp(root, ".tmp-")
 	if err != nil {
 		return "", err
@@ -152,8 +153,19 @@ func LatestCheckpoint(dir string) (string, error) {
 	return list[len(list)-1], nil
 }
 
-// checkpoints lists complete checkpoint folders, oldest first, and removes temporary
-// folders that a crash left behind.
+// removeTemporaries deletes half-written checkpoint folders. Only the writer of a run
+// calls it: a reader (an export during training) must not delete a write in progress.
+func removeTemporaries(root string) {
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			os.RemoveAll(filepath.Join(root, e.Name()))
+		}
+	}
+}
+
+// checkpoints lists complete checkpoint folders, oldest first; temporary folders of
+// writes in progress (or of crashed ones) are not checkpoints.
 func checkpoints(root string) ([]string, error) {
 	entries, err := os.ReadDir(root)
 	if os.IsNotExist(err) {
@@ -164,10 +176,7 @@ func checkpoints(root string) ([]string, error) {
 	}
 	var list []string
 	for _, e := range entries {
-		switch {
-		case strings.HasPrefix(e.Name(), ".tmp-"):
-			os.RemoveAll(filepath.Join(root, e.Name()))
-		case e.IsDir() && strings.HasPrefix(e.Name(), checkpointPrefix):
+		if e.IsDir() && strings.HasPrefix(e.Name(), checkpointPrefix) {
 			list = append(list, filepath.Join(root, e.Name()))
 		}
 	}

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/train"
+	"github.com/clip-go/clip/train/data/synth"
+)
+
+// buildCLI compiles the clip binary once per test run, so tests can kill it like a user would.
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "clip")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// waitForCheckpoint polls a run folder until a checkpoint of at least step exists.
+func waitForCheckpoint(t *testing.T, run string, step int, cmd *exec.Cmd, stderr *bytes.Buffer) string {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		latest, _ := train.LatestCheckpoint(run)
+		var n int
+		if latest != "" {
+			fmt.Sscanf(filepath.Base(latest), "step-%d", &n)
+		}
+		if n >= step {
+			return latest
+		}
+		if cmd.ProcessState != nil {
+			t.Fatalf("training exited early: %s", stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no checkpoint of step %d within 3 minutes: %s", step, stderr)
+	return ""
+}
+
+func metricLosses(t *testing.T, path string) []float64 {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var losses []float64
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var rec struct{ Loss float64 }
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("metrics.jsonl: %v", err)
+		}
+		losses = append(losses, rec.Loss)
+	}
+	return losses
+}
+
+// TestTrainKillResumeExportClassify is the whole life of a model: train on generated
+// shards (one of them corrupt), kill -9 mid-run, resume, finish, export a hub folder and
+// classify held-out images with it.
+func TestTrainKillResumeExportClassify(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	bin := buildCLI(t)
+	dir := t.TempDir()
+	if _, err := synth.WriteShards(filepath.Join(dir, "shards"), 3, 48, 32, 1); err != nil {
+		t.Fatal(err)
+	}
+	evalImages, err := synth.WriteEvalFolder(filepath.Join(dir, "eval"), 2, 32, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "shards", "broken.tar"), []byte("not a tar file at all"), 0o644)
+	spec := filepath.Join(dir, "shards", "{000000..000002}.tar") + "::" + filepath.Join(dir, "shards", "broken.tar")
+	run := filepath.Join(dir, "run")
+	args := []string{"train", "--data", spec, "--out", run, "--model-config", "tiny", "--steps", "40", "--batch", "16",
+		"--micro-batch", "8", "--lr", "1e-3", "--warmup", "4", "--checkpoint-every", "4", "--quiet",
+		"--eval", filepath.Join(dir, "eval"), "--eval-every", "20"}
+
+	// Start, and kill -9 once a few checkpoints exist.
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go cmd.Wait()
+	killedAt := waitForCheckpoint(t, run, 8, cmd, &stderr)
+	cmd.Process.Signal(syscall.SIGKILL)
+	time.Sleep(200 * time.Millisecond)
+	// The newest checkpoint is complete and loads.
+	latest, _ := train.LatestCheckpoint(run)
+	if _, _, err := model.LoadWeights(latest); err != nil {
+		t.Fatalf("checkpoint after kill -9 does not load: %v", err)
+	}
+	if latest < killedAt {
+		t.Fatalf("checkpoint went backwards: %s < %s", latest, killedAt)
+	}
+
+	// Without --resume the run folder is refused, with it the run finishes.
+	if out, err := exec.Command(bin, args...).CombinedOutput(); err == nil || !strings.Contains(string(out), "--resume") {
+		t.Errorf("re-running into a used folder: %v %s", err, out)
+	}
+	out, err := exec.Command(bin, append(args, "--resume")...).Output()
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	var res struct {
+		Steps int
+		Loss  float64
+		Data  struct{ BadShard int64 `json:"bad_shard"` }
+	}
+	if err := json.Unmarshal(out, &res); err != nil || res.Steps != 40 {
+		t.Fatalf("resumed run: %s (%v)", out, err)
+	}
+	if res.Data.BadShard == 0 {
+		t.Errorf("the corrupt shard was not counted: %s", out)
+	}
+	losses := metricLosses(t, filepath.Join(run, "metrics.jsonl"))
+	first, last := losses[0], 0.0
+	for _, l := range losses[len(losses)-5:] {
+		last += l / 5
+	}
+	if !(last < 0.8*first) {
+		t.Errorf("loss did not decrease: first %.3f, mean of the last five %.3f", first, last)
+	}
+	t.Logf("loss %.3f → %.3f", first, last)
+
+	// Export and classify the held-out images.
+	exported := filepath.Join(dir, "exported")
+	if out, err := exec.Command(bin, "export", "--checkpoint", run, "--out", exported).CombinedOutput(); err != nil {
+		t.Fatalf("export: %v %s", err, out)
+	}
+	cargs := []string{"classify", "--model", exported, "--labels", strings.Join(synth.Classes(), ","), "--template", "a photo of a {}.", "--top", "1"}
+	for _, im := range evalImages {
+		cargs = append(cargs, im.Path)
+	}
+	out, err = exec.Command(bin, cargs...).Output()
+	if err != nil {
+		t.Fatalf("classify: %v", err)
+	}
+	correct := 0
+	for i, line := range lines(string(out)) {
+		var r classifyRecord
+		json.Unmarshal([]byte(line), &r)
+		if len(r.Top) == 1 && r.Top[0].Label == evalImages[i].Label {
+			correct++
+		}
+	}
+	acc := float64(correct) / float64(len(evalImages))
+	t.Logf("zero-shot top-1 on %d held-out images: %.0f%% (chance %.0f%%)", len(evalImages), 100*acc, 100.0/synth.NumClasses)
+	if acc < 2.0/synth.NumClasses {
+		t.Errorf("top-1 accuracy %.2f, not above twice chance", acc)
+	}
+}
+
+// TestTrainStopsCleanlyOnSIGTERM: a terminated run writes a checkpoint of the step it
+// reached and reports that it stopped.
+func TestTrainStopsCleanlyOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	bin := buildCLI(t)
+	dir := t.TempDir()
+	if _, err := synth.WriteShards(filepath.Join(dir, "shards"), 1, 32, 32, 3); err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "run")
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(bin, "train", "--data", filepath.Join(dir, "shards", "*.tar"), "--out", run, "--model-config", "tiny",
+		"--steps", "100000", "--batch", "8", "--checkpoint-every", "3", "--quiet")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if l, _ := train.LatestCheckpoint(run); l != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no checkpoint: %s", stderr.String())
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("training exited early (%v): %s", err, stderr.String())
+		default:
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		t.Fatal("training did not stop within a minute of SIGTERM")
+	}
+	var res struct {
+		Steps      int
+		Stopped    bool
+		Checkpoint string
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || !res.Stopped || !strings.HasSuffix(res.Checkpoint, fmt.Sprintf("step-%08d", res.Steps)) {
+		t.Errorf("after SIGTERM: %s (%v)", stdout.String(), err)
+	}
+}
