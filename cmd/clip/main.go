@@ -26,6 +26,7 @@ commands:
   classify  zero-shot classification of images against labels
   train     contrastive pre-training on image-text pairs
   export    write a training checkpoint as a model folder
+  synth     write generated shards of coloured shapes, to try training
 
 Run "clip <command> -h" for the flags of a command.
 `
@@ -58,6 +59,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		"classify": cmdClassify,
 		"train":    cmdTrain,
 		"export":   cmdExport,
+		"synth":    cmdSynth,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -123,7 +123,9 @@ func TestTrainKillResumeExportClassify(t *testing.T) {
 	var res struct {
 		Steps int
 		Loss  float64
-		Data  struct{ BadShard int64 `json:"bad_shard"` }
+		Data  struct {
+			BadShard int64 `json:"bad_shard"`
+		}
 	}
 	if err := json.Unmarshal(out, &res); err != nil || res.Steps != 40 {
 		t.Fatalf("resumed run: %s (%v)", out, err)
