@@ -47,7 +47,7 @@ bench: $(VOCAB)
 # python3-torch and libopenblas0-pthread: apt-get install python3-torch libopenblas0-pthread).
 bench-train:
 	$(GO) run ./train/internal/benchtrain -shape small -batch 32 -steps 5
-	$(GO) run ./train/internal/benchtrain -shape small -batch 128 -micro 32 -steps 2
+	$(GO) run ./train/internal/benchtrain -shape small -batch 32 -memory
 
 # make train: the demo recipe on the CPU (pure-Go backend), on generated shapes until the
 # real corpus (make data) exists. make train-xla: the same recipe, larger, on an XLA device.

@@ -14,6 +14,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -31,7 +33,15 @@ func main() {
 	python := flag.String("python", "/usr/bin/python3", "python with torch (Debian's python3-torch)")
 	backend := flag.String("backend", "", "GoMLX backend")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the Go steps to this file")
+	memory := flag.Bool("memory", false, "compare peak memory of full batches and gradient caching instead")
 	flag.Parse()
+	if *memory {
+		if err := memoryTable(*shape, *batch, *backend); err != nil {
+			fmt.Fprintln(os.Stderr, "benchtrain:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err == nil {
@@ -47,37 +57,11 @@ func main() {
 }
 
 func run(shape string, batch, micro, steps int, python, backendSpec string) error {
-	cfg, err := model.Preset(shape)
+	tr, b, err := setup(shape, batch, micro, steps+1, backendSpec)
 	if err != nil {
 		return err
 	}
-	be, err := model.NewBackend(backendSpec)
-	if err != nil {
-		return err
-	}
-	m, err := model.New(be, cfg, model.InitParams(cfg, 1))
-	if err != nil {
-		return err
-	}
-	h := train.DefaultHyper()
-	h.Batch, h.MicroBatch, h.Steps = batch, micro, steps+1
-	tr, err := train.New(m, h)
-	if err != nil {
-		return err
-	}
-	s := cfg.Vision.ImageSize
-	b := train.Batch{Pixels: make([]float32, batch*3*s*s)}
-	for i := range b.Pixels {
-		b.Pixels[i] = float32(i%255)/255 - 0.5
-	}
-	for i := 0; i < batch; i++ {
-		row := make([]int, 13)
-		row[0], row[12] = cfg.Text.BosTokenID, cfg.Text.EosTokenID
-		for k := 1; k < 12; k++ {
-			row[k] = 1 + (i*31+k*7)%999
-		}
-		b.Tokens = append(b.Tokens, row)
-	}
+	cfg, be := tr.Model.Config, tr.Model.Backend
 	if _, _, err := tr.TrainStep(b); err != nil { // compile and warm up
 		return err
 	}
@@ -146,4 +130,100 @@ func cpuName() string {
 		}
 	}
 	return runtime.GOARCH
+}
+
+// setup builds a trainer for a preset and a fixed synthetic batch (12 text tokens).
+func setup(shape string, batch, micro, steps int, backendSpec string) (*train.Trainer, train.Batch, error) {
+	cfg, err := model.Preset(shape)
+	if err != nil {
+		return nil, train.Batch{}, err
+	}
+	be, err := model.NewBackend(backendSpec)
+	if err != nil {
+		return nil, train.Batch{}, err
+	}
+	m, err := model.New(be, cfg, model.InitParams(cfg, 1))
+	if err != nil {
+		return nil, train.Batch{}, err
+	}
+	h := train.DefaultHyper()
+	h.Batch, h.MicroBatch, h.Steps = batch, micro, steps
+	tr, err := train.New(m, h)
+	if err != nil {
+		return nil, train.Batch{}, err
+	}
+	s := cfg.Vision.ImageSize
+	b := train.Batch{Pixels: make([]float32, batch*3*s*s)}
+	for i := range b.Pixels {
+		b.Pixels[i] = float32(i%255)/255 - 0.5
+	}
+	for i := 0; i < batch; i++ {
+		row := make([]int, 13)
+		row[0], row[12] = cfg.Text.BosTokenID, cfg.Text.EosTokenID
+		for k := 1; k < 12; k++ {
+			row[k] = 1 + (i*31+k*7)%999
+		}
+		b.Tokens = append(b.Tokens, row)
+	}
+	return tr, b, nil
+}
+
+// memoryTable prints peak Go heap during training steps of a full batch N, a full batch
+// 4N, and a batch 4N with gradient caching in micro-batches of N: gradient caching keeps the
+// activation memory of one micro-batch, so 4N trains in about the memory of N.
+func memoryTable(shape string, n int, backendSpec string) error {
+	fmt.Printf("CLIP %s training step, peak Go heap (model, optimizer state and activations)\n", shape)
+	fmt.Printf("%-30s %14s %12s\n", "", "peak heap MB", "samples/s")
+	for _, c := range []struct {
+		name         string
+		batch, micro int
+	}{
+		{fmt.Sprintf("batch %d", n), n, 0},
+		{fmt.Sprintf("batch %d", 4*n), 4 * n, 0},
+		{fmt.Sprintf("batch %d, micro-batch %d", 4*n, n), 4 * n, n},
+	} {
+		tr, b, err := setup(shape, c.batch, c.micro, 3, backendSpec)
+		if err != nil {
+			return err
+		}
+		if _, _, err := tr.TrainStep(b); err != nil { // compile outside the measurement
+			return err
+		}
+		// A low GC target keeps the heap close to the live data, so the peak measures what
+		// the step needs rather than when the collector happened to run.
+		old := debug.SetGCPercent(5)
+		runtime.GC()
+		stop := make(chan struct{})
+		peak := make(chan uint64)
+		go samplePeakHeap(stop, peak)
+		start := time.Now()
+		if _, _, err := tr.TrainStep(b); err != nil {
+			return err
+		}
+		rate := float64(c.batch) / time.Since(start).Seconds()
+		close(stop)
+		debug.SetGCPercent(old)
+		fmt.Printf("%-30s %14.0f %12.1f\n", c.name, float64(<-peak)/(1<<20), rate)
+	}
+	return nil
+}
+
+// samplePeakHeap polls the live heap every millisecond until stop is closed.
+func samplePeakHeap(stop chan struct{}, peak chan uint64) {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var max uint64
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for {
+		metrics.Read(sample)
+		if v := sample[0].Value.Uint64(); v > max {
+			max = v
+		}
+		select {
+		case <-stop:
+			peak <- max
+			return
+		case <-tick.C:
+		}
+	}
 }
