@@ -27,9 +27,13 @@ commands:
   train     contrastive pre-training on image-text pairs
   export    write a training checkpoint as a model folder
   synth     write generated shards of coloured shapes, to try training
+  xla-install  install the CUDA PJRT plugin for --backend xla:cuda (downloads; GPU hosts)
 
 Run "clip <command> -h" for the flags of a command.
 `
+
+// extraCommands are commands only some builds have (xla-install: linux/amd64 with XLA).
+var extraCommands = map[string]func([]string, io.Writer, io.Writer) error{}
 
 // errUsage marks errors where the command line itself is wrong (exit status 2).
 var errUsage = errors.New("usage")
@@ -60,6 +64,9 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		"train":    cmdTrain,
 		"export":   cmdExport,
 		"synth":    cmdSynth,
+	}
+	for name, fn := range extraCommands {
+		cmds[name] = fn
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
