@@ -7,6 +7,7 @@ import (
 
 	"github.com/clip-go/clip/model/imageproc"
 	"github.com/clip-go/clip/model/tokenizer"
+	"github.com/clip-go/clip/model/zeroshot"
 	"github.com/gomlx/compute"
 )
 
@@ -111,34 +112,6 @@ func (m *Model) EncodeImageFiles(paths []string) (features [][]float32, errs []e
 }
 
 // Classifier builds a zero-shot classifier for labels from prompt templates.
-func (m *Model) Classifier(labels, templates []string, truncate bool) (*Classifier, error) {
-	if len(labels) == 0 {
-		return nil, fmt.Errorf("no labels: give at least one label")
-	}
-	if len(templates) == 0 {
-		return nil, fmt.Errorf("no prompt templates")
-	}
-	var prompts []string
-	for _, l := range labels {
-		for _, t := range templates {
-			p, err := Fill(t, l)
-			if err != nil {
-				return nil, err
-			}
-			prompts = append(prompts, p)
-		}
-	}
-	feats, err := m.EncodeTexts(prompts, truncate)
-	if err != nil {
-		return nil, err
-	}
-	perLabel := make([][][]float32, len(labels))
-	for i := range labels {
-		perLabel[i] = feats[i*len(templates) : (i+1)*len(templates)]
-	}
-	scale, err := m.LogitScaleValue()
-	if err != nil {
-		return nil, err
-	}
-	return NewClassifier(labels, perLabel, scale)
+func (m *Model) Classifier(labels, templates []string, truncate bool) (*zeroshot.Classifier, error) {
+	return zeroshot.Build(m, labels, templates, truncate)
 }

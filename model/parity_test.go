@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/clip-go/clip/model/zeroshot"
 	"math"
 	"testing"
 
@@ -108,7 +109,7 @@ func TestParityWithReference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			logits := CosineLogits(img, txt, scale)
+			logits := zeroshot.CosineLogits(img, txt, scale)
 			if e := relErr(logits, ref.logits); e > 1e-3 {
 				t.Errorf("logits_per_image: relative error %.2e > 1e-3", e)
 			} else {

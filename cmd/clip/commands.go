@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/model/zeroshot"
 )
 
 // modelFlags are the flags every model-running command shares.
@@ -24,9 +25,26 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&m.truncate, "truncate", false, "cut texts longer than the context instead of failing")
 }
 
-func (m *modelFlags) load() (*model.Model, error) {
+// clipModel is what embed and classify need of a model: the GoMLX float model and the
+// quantized engine both provide it.
+type clipModel interface {
+	zeroshot.TextEncoder
+	// EncodeImageFiles returns one feature per path, or that path's error.
+	EncodeImageFiles(paths []string) ([][]float32, []error, error)
+}
+
+// otherLoaders open model files that are not hub folders (the quantized format); each
+// returns ok=false when path is not its kind.
+var otherLoaders []func(path string) (m clipModel, ok bool, err error)
+
+func (m *modelFlags) load() (clipModel, error) {
 	if m.dir == "" {
 		return nil, fmt.Errorf("%w: --model DIR is required (a CLIP model folder in the hub layout)", errUsage)
+	}
+	for _, load := range otherLoaders {
+		if cm, ok, err := load(m.dir); ok || err != nil {
+			return cm, err
+		}
 	}
 	b, err := model.NewBackend(m.backend)
 	if err != nil {
@@ -103,7 +121,7 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 			ii++
 		}
 		if *normalize && r.Embedding != nil {
-			r.Embedding = model.Normalize(r.Embedding)
+			r.Embedding = zeroshot.Normalize(r.Embedding)
 		}
 		if err := writeJSON(stdout, r); err != nil {
 			return err
@@ -156,9 +174,9 @@ func cmdTokenize(args []string, stdout, _ io.Writer) error {
 }
 
 type classifyRecord struct {
-	Image string             `json:"image"`
-	Top   []model.Prediction `json:"top,omitempty"`
-	Error string             `json:"error,omitempty"`
+	Image string                `json:"image"`
+	Top   []zeroshot.Prediction `json:"top,omitempty"`
+	Error string                `json:"error,omitempty"`
 }
 
 // cmdClassify prints the top labels of each image.
@@ -170,7 +188,7 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&labelLists, "labels", `comma-separated labels, e.g. "cat,dog,turtle" (repeatable)`)
 	labelsFile := fs.String("labels-file", "", "file with one label per line")
 	fs.Var(&templates, "template", `prompt template with {} for the label, e.g. "a photo of a {}." (repeatable; default: the template set)`)
-	templateSet := fs.String("template-set", model.DefaultTemplateSet, "built-in template set: "+strings.Join(model.TemplateSetNames(), ", "))
+	templateSet := fs.String("template-set", zeroshot.DefaultTemplateSet, "built-in template set: "+strings.Join(zeroshot.TemplateSetNames(), ", "))
 	top := fs.Int("top", 5, "number of labels to print per image")
 	images, err := parse(fs, args)
 	if err != nil {
@@ -178,7 +196,7 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 	}
 	var raw []string
 	for _, list := range labelLists {
-		raw = append(raw, model.SplitLabels(list)...)
+		raw = append(raw, zeroshot.SplitLabels(list)...)
 	}
 	if *labelsFile != "" {
 		lines, err := readLines(*labelsFile)
@@ -187,7 +205,7 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 		}
 		raw = append(raw, lines...) // one label per line: a label may hold a comma
 	}
-	labels, err := model.CleanLabels(raw)
+	labels, err := zeroshot.CleanLabels(raw)
 	if err != nil {
 		return fmt.Errorf("%w: %v (use --labels or --labels-file)", errUsage, err)
 	}
@@ -198,12 +216,12 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w: no images to classify", errUsage)
 	}
 	if len(templates) == 0 {
-		if templates, err = model.TemplateSet(*templateSet); err != nil {
+		if templates, err = zeroshot.TemplateSet(*templateSet); err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
 	for _, t := range templates {
-		if _, err := model.Fill(t, "x"); err != nil {
+		if _, err := zeroshot.Fill(t, "x"); err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
@@ -211,7 +229,7 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	clf, err := m.Classifier(labels, templates, mf.truncate)
+	clf, err := zeroshot.Build(m, labels, templates, mf.truncate)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package model
+package zeroshot
 
 import (
 	"fmt"
@@ -75,4 +75,46 @@ func softmax(logits []float32) []float64 {
 		out[i] /= sum
 	}
 	return out
+}
+
+// TextEncoder embeds texts: the GoMLX model and the quantized engine both are one.
+type TextEncoder interface {
+	// EncodeTexts returns projected text features; a text longer than the context is an
+	// error unless truncate is set.
+	EncodeTexts(texts []string, truncate bool) ([][]float32, error)
+	// LogitScaleValue is exp(logit_scale), clamped as the model applies it.
+	LogitScaleValue() (float64, error)
+}
+
+// Build makes a classifier for labels from prompt templates with enc.
+func Build(enc TextEncoder, labels, templates []string, truncate bool) (*Classifier, error) {
+	if len(labels) == 0 {
+		return nil, fmt.Errorf("no labels: give at least one label")
+	}
+	if len(templates) == 0 {
+		return nil, fmt.Errorf("no prompt templates")
+	}
+	var prompts []string
+	for _, l := range labels {
+		for _, t := range templates {
+			p, err := Fill(t, l)
+			if err != nil {
+				return nil, err
+			}
+			prompts = append(prompts, p)
+		}
+	}
+	feats, err := enc.EncodeTexts(prompts, truncate)
+	if err != nil {
+		return nil, err
+	}
+	perLabel := make([][][]float32, len(labels))
+	for i := range labels {
+		perLabel[i] = feats[i*len(templates) : (i+1)*len(templates)]
+	}
+	scale, err := enc.LogitScaleValue()
+	if err != nil {
+		return nil, err
+	}
+	return NewClassifier(labels, perLabel, scale)
 }

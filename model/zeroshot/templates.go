@@ -1,4 +1,8 @@
-package model
+// Package zeroshot is zero-shot classification on top of any CLIP encoder: prompt
+// templates, class embeddings ensembled in embedding space, and the softmax over scaled
+// cosine similarities. It has no dependency on how the encoders run (GoMLX model,
+// quantized engine, WebAssembly).
+package zeroshot
 
 import (
 	"fmt"
