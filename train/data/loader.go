@@ -353,7 +353,7 @@ func (l *Loader) produceEpoch(epoch int, skip int64, jobs chan<- *future) bool {
 		}
 	}
 	take := func() bool {
-		j := r.intn(len(buf))
+		j := r.IntN(len(buf))
 		it := buf[j]
 		buf[j] = buf[len(buf)-1]
 		buf[len(buf)-1] = nil
@@ -445,7 +445,7 @@ func (l *Loader) process(f *future) {
 	}
 	c := it.caps[0]
 	if len(it.caps) > 1 {
-		c = it.caps[newRNG(l.opt.Seed, tagCaption, uint64(f.epoch), uint64(f.idx)).intn(len(it.caps))]
+		c = it.caps[newRNG(l.opt.Seed, tagCaption, uint64(f.epoch), uint64(f.idx)).IntN(len(it.caps))]
 	}
 	f.sample = Sample{Key: it.key, Source: it.source, Caption: c.text, Lang: c.lang, Pixels: px,
 		Epoch: f.epoch, Index: f.idx}

@@ -1,17 +1,16 @@
 package data
 
 import (
+	"github.com/clip-go/clip/internal/splitmix"
 	"image"
 	"math"
-	"math/bits"
 )
 
-// rng is splitmix64. Every random choice of the loader draws from a fresh rng keyed by
-// what the choice is about (the seed, a purpose tag, the epoch, the sample's position),
-// never from a shared stream, so the choices do not depend on the number of workers or
-// on timing, and a resumed loader can recompute them. Its arithmetic is fully specified
-// here, so the data order does not change with the Go version either.
-type rng struct{ s uint64 }
+// Every random choice of the loader draws from a fresh splitmix stream keyed by what the
+// choice is about (the seed, a purpose tag, the epoch, the sample's position), never from
+// a shared stream, so the choices do not depend on the number of workers or on timing,
+// and a resumed loader can recompute them.
+type rng = splitmix.RNG
 
 // Purpose tags, one per kind of random choice.
 const (
@@ -21,56 +20,20 @@ const (
 	tagCaption
 )
 
-func newRNG(seed uint64, keys ...uint64) *rng {
-	s := mix(seed)
-	for _, k := range keys {
-		s = mix(s ^ mix(k+0x9e3779b97f4a7c15))
-	}
-	return &rng{s}
-}
-
-func mix(z uint64) uint64 {
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
-func (r *rng) next() uint64 {
-	r.s += 0x9e3779b97f4a7c15
-	return mix(r.s)
-}
-
-// float is uniform in [0, 1), 53 bits.
-func (r *rng) float() float64 { return float64(r.next()>>11) / (1 << 53) }
-
-// intn is uniform in [0, n) for n > 0, without modulo bias (Lemire's method).
-func (r *rng) intn(n int) int {
-	if n <= 1 {
-		return 0
-	}
-	un := uint64(n)
-	hi, lo := bits.Mul64(r.next(), un)
-	if lo < un {
-		thresh := -un % un
-		for lo < thresh {
-			hi, lo = bits.Mul64(r.next(), un)
-		}
-	}
-	return int(hi)
-}
+func newRNG(seed uint64, keys ...uint64) *rng { return splitmix.New(seed, keys...) }
 
 // shuffle is Fisher–Yates.
 func shuffle[T any](xs []T, r *rng) {
 	for i := len(xs) - 1; i > 0; i-- {
-		j := r.intn(i + 1)
+		j := r.IntN(i + 1)
 		xs[i], xs[j] = xs[j], xs[i]
 	}
 }
 
 // uniform32 is torch.empty(1).uniform_(lo, hi) on a float32 tensor: lo + (hi-lo)*u
 // rounded to float32.
-func (r *rng) uniform32(lo, hi float32) float32 {
-	return lo + (hi-lo)*float32(r.float())
+func uniform32(r *rng, lo, hi float32) float32 {
+	return lo + (hi-lo)*float32(r.Float64())
 }
 
 // The aspect-ratio range of RandomResizedCrop, torchvision's default (3/4, 4/3).
@@ -89,13 +52,13 @@ func randomResizedCrop(r *rng, w, h int, scaleLo, scaleHi float64) image.Rectang
 	logLo := float32(math.Log(float64(float32(minRatio))))
 	logHi := float32(math.Log(float64(float32(maxRatio))))
 	for range 10 {
-		target := area * float64(r.uniform32(float32(scaleLo), float32(scaleHi)))
-		ratio := float64(float32(math.Exp(float64(r.uniform32(logLo, logHi)))))
+		target := area * float64(uniform32(r, float32(scaleLo), float32(scaleHi)))
+		ratio := float64(float32(math.Exp(float64(uniform32(r, logLo, logHi)))))
 		cw := int(math.RoundToEven(math.Sqrt(target * ratio)))
 		ch := int(math.RoundToEven(math.Sqrt(target / ratio)))
 		if 0 < cw && cw <= w && 0 < ch && ch <= h {
-			i := r.intn(h - ch + 1)
-			j := r.intn(w - cw + 1)
+			i := r.IntN(h - ch + 1)
+			j := r.IntN(w - cw + 1)
 			return image.Rect(j, i, j+cw, i+ch)
 		}
 	}

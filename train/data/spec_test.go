@@ -74,7 +74,7 @@ func TestRNG(t *testing.T) {
 	c := newRNG(1, 3, 2)
 	same := true
 	for range 100 {
-		x, y, z := a.next(), b.next(), c.next()
+		x, y, z := a.Uint64(), b.Uint64(), c.Uint64()
 		if x != y {
 			t.Fatal("same keys, different streams")
 		}
@@ -86,14 +86,14 @@ func TestRNG(t *testing.T) {
 	r := newRNG(9)
 	var hist [7]int
 	for range 7000 {
-		hist[r.intn(7)]++
+		hist[r.IntN(7)]++
 	}
 	for i, n := range hist {
 		if n < 850 || n > 1150 {
 			t.Errorf("intn(7): %d draws of %d in 7000", n, i)
 		}
 	}
-	if r.intn(1) != 0 || r.intn(0) != 0 {
+	if r.IntN(1) != 0 || r.IntN(0) != 0 {
 		t.Error("intn(1) or intn(0) is not 0")
 	}
 }

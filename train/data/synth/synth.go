@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clip-go/clip/internal/splitmix"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -92,34 +93,7 @@ func Captions(class int) []string {
 	return out
 }
 
-// rng is splitmix64: small, fast and fully specified, so the data do not depend on the
-// Go version.
-type rng struct{ s uint64 }
-
-func newRNG(seed uint64, xs ...uint64) *rng {
-	r := &rng{mix(seed)}
-	for _, x := range xs {
-		r.s = mix(r.s ^ mix(x+0x9e3779b97f4a7c15))
-	}
-	return r
-}
-
-func mix(z uint64) uint64 {
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
-func (r *rng) next() uint64 {
-	r.s += 0x9e3779b97f4a7c15
-	return mix(r.s)
-}
-
-// float is uniform in [0, 1).
-func (r *rng) float() float64 { return float64(r.next()>>11) / (1 << 53) }
-
-// intn is uniform in [0, n), n > 0 (the tiny modulo bias is irrelevant here).
-func (r *rng) intn(n int) int { return int(r.next() % uint64(n)) }
+func newRNG(seed uint64, keys ...uint64) *splitmix.RNG { return splitmix.New(seed, keys...) }
 
 // Draw renders class (0..NumClasses-1) as a size×size opaque image: the coloured shape on
 // white, its centre jittered by up to a tenth of the side, its radius between 0.28 and
@@ -137,13 +111,13 @@ func Draw(class, size int, seed uint64) *image.NRGBA {
 	}
 	r := newRNG(seed, uint64(class), uint64(size))
 	s := float64(size)
-	cx := s/2 + (2*r.float()-1)*0.1*s
-	cy := s/2 + (2*r.float()-1)*0.1*s
-	rad := (0.28 + 0.10*r.float()) * s
+	cx := s/2 + (2*r.Float64()-1)*0.1*s
+	cy := s/2 + (2*r.Float64()-1)*0.1*s
+	rad := (0.28 + 0.10*r.Float64()) * s
 	var col color.NRGBA
 	base := colours[class/len(shapes)].rgb
 	for i, p := range []*uint8{&col.R, &col.G, &col.B} {
-		*p = uint8(min(max(int(base[i])+r.intn(25)-12, 0), 255))
+		*p = uint8(min(max(int(base[i])+r.IntN(25)-12, 0), 255))
 	}
 	col.A = 255
 	inside := shapeFunc(shapes[class%len(shapes)])
@@ -260,16 +234,16 @@ func writeShard(path string, o Options, s int) error {
 		key := SampleKey(o, s, i)
 		class := ClassOf(o, s, i)
 		r := newRNG(o.Seed, 1, uint64(s), uint64(i))
-		img := Draw(class, o.Size, r.next())
+		img := Draw(class, o.Size, r.Uint64())
 		caps := Captions(class)
-		first := r.intn(len(caps))
+		first := r.IntN(len(caps))
 		m := meta{Key: key, Caption: caps[first], Class: names[class], Label: class,
 			Width: o.Size, Height: o.Size, Status: "success"}
 		if n := min(o.Captions, len(caps)); n > 1 {
 			// n distinct phrasings, starting with the .txt one.
 			m.Captions = []string{caps[first]}
 			for len(m.Captions) < n {
-				if c := caps[r.intn(len(caps))]; !slices.Contains(m.Captions, c) {
+				if c := caps[r.IntN(len(caps))]; !slices.Contains(m.Captions, c) {
 					m.Captions = append(m.Captions, c)
 				}
 			}
@@ -348,7 +322,7 @@ func WriteEvalFolder(dir string, perClass, size int, seed uint64) ([]EvalImage, 
 		}
 		for i := range perClass {
 			var enc bytes.Buffer
-			if err := png.Encode(&enc, Draw(c, size, newRNG(seed, 2, uint64(c), uint64(i)).next())); err != nil {
+			if err := png.Encode(&enc, Draw(c, size, newRNG(seed, 2, uint64(c), uint64(i)).Uint64())); err != nil {
 				return nil, err
 			}
 			path := filepath.Join(sub, fmt.Sprintf("%03d.png", i))
