@@ -34,10 +34,20 @@ func ParamName(path string) string {
 	return strings.ReplaceAll(strings.TrimPrefix(path, "/"), "/", ".")
 }
 
+// ParamBF16 is the store setting that runs the linear layers' matrix products in bfloat16
+// (inputs and weights rounded to bf16, products accumulated in float32), like PyTorch's
+// autocast: parameters, norms, softmax and the loss stay float32. Off by default.
+const ParamBF16 = "bf16_matmuls"
+
 // weightsIn gives the graph access to parameters by hub name.
 type weightsIn struct {
 	store *gmodel.Store
 	g     *Graph
+	bf16  bool
+}
+
+func newWeightsIn(store *gmodel.Store, g *Graph) weightsIn {
+	return weightsIn{store, g, gmodel.GetRootParamOr(store, ParamBF16, false)}
 }
 
 func (w weightsIn) get(name string) *Node {
@@ -54,7 +64,16 @@ func (w weightsIn) linear(x *Node, name string, bias bool) *Node {
 	if bias {
 		b = w.get(name + ".bias")
 	}
-	return nn.Dense(x, w.get(name+".weight"), b, compute.DenseLayoutOutputsInput)
+	weight := w.get(name + ".weight")
+	if w.bf16 {
+		y := nn.Dense(ConvertDType(x, dtypes.BFloat16), ConvertDType(weight, dtypes.BFloat16), nil, compute.DenseLayoutOutputsInput)
+		y = ConvertDType(y, dtypes.Float32)
+		if b != nil {
+			y = Add(y, ExpandLeftToRank(b, y.Rank()))
+		}
+		return y
+	}
+	return nn.Dense(x, weight, b, compute.DenseLayoutOutputsInput)
 }
 
 func (w weightsIn) layerNorm(x *Node, name string, eps float64) *Node {
@@ -113,7 +132,7 @@ func causalMask(g *Graph, seq int) *Node {
 // follows that position, so T may be shorter than the context length.
 func TextFeatures(store *gmodel.Store, cfg Config, ids, eot *Node) *Node {
 	g := ids.Graph()
-	w := weightsIn{store, g}
+	w := newWeightsIn(store, g)
 	t := cfg.Text
 	seq := ids.Shape().Dimensions[1]
 	x := Gather(w.get("text_model.embeddings.token_embedding.weight"), InsertAxes(ids, -1))
@@ -130,7 +149,7 @@ func TextFeatures(store *gmodel.Store, cfg Config, ids, eot *Node) *Node {
 
 // ImageFeatures encodes normalised pixels [B, C, H, W] into projected image features [B, E].
 func ImageFeatures(store *gmodel.Store, cfg Config, pixels *Node) *Node {
-	w := weightsIn{store, pixels.Graph()}
+	w := newWeightsIn(store, pixels.Graph())
 	v := cfg.Vision
 	batch, p := pixels.Shape().Dimensions[0], v.PatchSize
 	grid := v.ImageSize / p
@@ -155,7 +174,7 @@ func ImageFeatures(store *gmodel.Store, cfg Config, pixels *Node) *Node {
 
 // LogitScale is exp(logit_scale), clamped at MaxLogitScale.
 func LogitScale(store *gmodel.Store, g *Graph) *Node {
-	w := weightsIn{store, g}
+	w := newWeightsIn(store, g)
 	return MinScalar(Exp(w.get("logit_scale")), MaxLogitScale)
 }
 

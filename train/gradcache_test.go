@@ -1,6 +1,7 @@
 package train
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -100,4 +101,46 @@ func TestTrainingLowersLoss(t *testing.T) {
 		t.Errorf("loss went from %.4f to %.4f in %d steps, want at least halved", first, last, h.Steps)
 	}
 	t.Logf("loss %.4f → %.4f", first, last)
+}
+
+// TestBF16GradientsCloseToFloat32: bf16 matrix products change the loss and gradients
+// only by bf16 rounding.
+func TestBF16GradientsCloseToFloat32(t *testing.T) {
+	h := DefaultHyper()
+	h.Batch = 8
+	f32 := newRandomTrainer(t, "tiny", h)
+	batch := randomBatch(f32.Model.Config, 8, 4)
+	want, err := f32.ComputeGradients(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantGrads, _ := f32.Gradients()
+	h.BF16 = true
+	bf := newRandomTrainer(t, "tiny", h)
+	got, err := bf.ComputeGradients(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := math.Abs(got - want); d > 1e-2*want {
+		t.Errorf("bf16 loss %.5f, float32 %.5f", got, want)
+	}
+	grads, _ := bf.Gradients()
+	for name, w := range wantGrads {
+		if zeroGradient(name) || maxAbs(w) == 0 {
+			continue
+		}
+		if c := cosine(grads[name], w); c < 0.98 {
+			t.Errorf("%s: bf16 gradient cosine %.4f to float32", name, c)
+		}
+	}
+}
+
+func cosine(a, b []float32) float64 {
+	var ab, aa, bb float64
+	for i := range a {
+		ab += float64(a[i]) * float64(b[i])
+		aa += float64(a[i]) * float64(a[i])
+		bb += float64(b[i]) * float64(b[i])
+	}
+	return ab / math.Sqrt(aa*bb)
 }

@@ -49,6 +49,7 @@ func New(m *model.Model, h Hyper) (*Trainer, error) {
 		return nil, err
 	}
 	t := &Trainer{Model: m, Hyper: h}
+	m.Store.SetParam(model.ParamBF16, h.BF16)
 	for name := range m.Config.ParamShapes() {
 		t.names = append(t.names, name)
 	}

@@ -38,6 +38,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&h.GradClip, "grad-clip", h.GradClip, "clip the global gradient norm (0: off)")
 	fs.Uint64Var(&h.Seed, "seed", h.Seed, "random seed (model init, data order, augmentation)")
 	fs.BoolVar(&h.Augment, "augment", h.Augment, "random resized crop")
+	fs.BoolVar(&h.BF16, "bf16", false, "matrix products in bfloat16 with float32 accumulation and weights (for GPUs)")
 	fs.IntVar(&o.Workers, "workers", 2, "image decoding workers")
 	fs.IntVar(&o.CheckpointEvery, "checkpoint-every", 100, "steps between checkpoints")
 	fs.IntVar(&o.KeepCheckpoints, "keep", 3, "checkpoints to keep")
