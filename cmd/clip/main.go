@@ -27,6 +27,7 @@ commands:
   train     contrastive pre-training on image-text pairs
   export    write a training checkpoint as a model folder
   synth     write generated shards of coloured shapes, to try training
+  data      build the image-text corpus and its benchmarks (clip data build --out DIR)
   xla-install  install the CUDA PJRT plugin for --backend xla:cuda (downloads; GPU hosts)
 
 Run "clip <command> -h" for the flags of a command.
@@ -64,6 +65,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		"train":    cmdTrain,
 		"export":   cmdExport,
 		"synth":    cmdSynth,
+		"data":     cmdData,
 	}
 	for name, fn := range extraCommands {
 		cmds[name] = fn
