@@ -11,7 +11,7 @@ MODEL     ?=
 # backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build vocab test demo bench bench-train train train-xla data clean
+.PHONY: all build vocab test demo bench bench-train train train-xla data wasm clean
 
 all: build
 
@@ -40,8 +40,17 @@ demo: build
 		$(BIN) classify --model "$(MODEL)" --labels "red circle,blue square,green triangle,dog,cat,car" testdata/images/*; \
 	fi
 
+# Quantized engine vs PyTorch/GoMLX float32, sgemm peak, wasm in Node/Chromium, peak memory
+# (needs python3-torch python3-numpy libopenblas0-pthread nodejs; chromium optional).
 bench: $(VOCAB)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./wasm/internal/benchquant
+
+# The engine for the browser: bin/web/clip.wasm, Go's wasm_exec.js and the worker shim.
+wasm: $(VOCAB)
+	mkdir -p bin/web
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o bin/web/clip.wasm ./wasm/cmd/clipwasm
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/web/clip-worker.js bin/web/
 
 # Training throughput and peak memory, Go trainer vs PyTorch on this CPU (needs Debian's
 # python3-torch and libopenblas0-pthread: apt-get install python3-torch libopenblas0-pthread).

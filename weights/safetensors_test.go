@@ -29,6 +29,9 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o644 {
+		t.Errorf("written with mode %v, want 0644", st.Mode().Perm())
+	}
 	if g.Metadata["format"] != "pt" {
 		t.Errorf("metadata lost: %v", g.Metadata)
 	}

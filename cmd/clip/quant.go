@@ -1,0 +1,143 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/model/imageproc"
+	"github.com/clip-go/clip/wasm/engine"
+	"github.com/clip-go/clip/weights"
+)
+
+func init() {
+	extraCommands["quantize"] = cmdQuantize
+	extraCommands["bench"] = cmdBench
+	// classify and embed accept a quantized file as --model: it runs on the quantized
+	// engine instead of GoMLX.
+	otherLoaders = append(otherLoaders, func(path string) (clipModel, bool, error) {
+		if !weights.IsQuantFile(path) {
+			return nil, false, nil
+		}
+		m, err := engine.LoadFile(path, engine.Options{})
+		return m, true, err
+	})
+}
+
+// quantizeRecord is what `clip quantize` prints.
+type quantizeRecord struct {
+	Out        string `json:"out"`
+	Bits       int    `json:"bits"`
+	TextBits   int    `json:"text_bits"`
+	Block      int    `json:"block"`
+	Bytes      int64  `json:"bytes"`
+	Float32    int64  `json:"float32_bytes"` // the same parameters in float32
+	Parameters int64  `json:"parameters"`
+	Checksum   string `json:"checksum"`
+}
+
+// cmdQuantize writes a model folder (or checkpoint file) as one quantized model file.
+func cmdQuantize(args []string, stdout, _ io.Writer) error {
+	fs := flag.NewFlagSet("quantize", flag.ContinueOnError)
+	dir := fs.String("model", "", "model folder in the hub layout (or a .safetensors checkpoint)")
+	bits := fs.Int("bits", 8, "bits per weight: 8 or 4")
+	textBits := fs.Int("text-bits", 0, "bits of the text tower's weights (default: 8, also for --bits 4, where 4-bit text loses accuracy)")
+	block := fs.Int("block", weights.DefaultBlock, "weights per quantization block (a multiple of 8)")
+	out := fs.String("out", "", "the quantized model file to write")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	if *dir == "" || *out == "" {
+		return fmt.Errorf("%w: --model DIR and --out FILE are required", errUsage)
+	}
+	if *textBits == 0 {
+		*textBits = engine.TextBitsFor(*bits)
+	}
+	for _, b := range []int{*bits, *textBits} {
+		if err := weights.CheckQuantParams(b, *block); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	qf, err := quantizeFolder(*dir, *bits, *textBits, *block)
+	if err != nil {
+		return err
+	}
+	if err := weights.WriteQuantFile(*out, qf); err != nil {
+		return err
+	}
+	st, err := os.Stat(*out)
+	if err != nil {
+		return err
+	}
+	rec := quantizeRecord{Out: *out, Bits: *bits, TextBits: *textBits, Block: *block, Bytes: st.Size(), Checksum: qf.Checksum}
+	for _, q := range qf.Quant {
+		rec.Parameters += int64(q.Rows * q.Cols)
+	}
+	for _, t := range qf.Float {
+		rec.Parameters += int64(t.NumElements())
+	}
+	rec.Float32 = 4 * rec.Parameters
+	return writeJSON(stdout, rec)
+}
+
+// quantizeFolder reads a model as `clip embed` does (weights, config, tokenizer, image
+// preprocessing) and quantizes it.
+func quantizeFolder(path string, bits, textBits, block int) (*weights.QuantFile, error) {
+	cfg, params, err := model.LoadWeights(path)
+	if err != nil {
+		return nil, err
+	}
+	dir := path
+	if st, err := os.Stat(path); err == nil && !st.IsDir() {
+		dir = filepath.Dir(path)
+	}
+	tok, err := model.LoadTokenizer(dir)
+	if err != nil {
+		return nil, err
+	}
+	img := imageproc.DefaultConfig(cfg.Vision.ImageSize)
+	if p := filepath.Join(dir, "preprocessor_config.json"); fileExists(p) {
+		if img, err = imageproc.LoadConfig(p); err != nil {
+			return nil, err
+		}
+	}
+	return quantizeParams(cfg, params, tok, img, bits, textBits, block)
+}
+
+// quantizeParams quantizes a model held in memory.
+func quantizeParams(cfg model.Config, params map[string]*weights.Tensor, tok interface{ WriteHub(string) error }, img imageproc.Config, bits, textBits, block int) (*weights.QuantFile, error) {
+	cfgJSON, err := cfg.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	// The tokenizer goes into the file as the hub's vocab.json and merges.txt.
+	tmp, err := os.MkdirTemp("", "clip-quantize-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	if err := tok.WriteHub(tmp); err != nil {
+		return nil, err
+	}
+	vocab, err := os.ReadFile(filepath.Join(tmp, "vocab.json"))
+	if err != nil {
+		return nil, err
+	}
+	merges, err := os.ReadFile(filepath.Join(tmp, "merges.txt"))
+	if err != nil {
+		return nil, err
+	}
+	return engine.Quantize(cfgJSON, params, vocab, merges, engine.PreprocessorFrom(img), bits, textBits, block)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}

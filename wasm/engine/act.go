@@ -1,0 +1,89 @@
+package engine
+
+// qact is a matrix of activations quantized for the integer matmul: each row cut into
+// the weights' blocks, each block with a float32 scale s = max|x|/127 and int8 values
+// q = round(x/s). Quantizing activations per block (not per row) keeps the outlier
+// channels of a transformer's hidden states from flattening the rest of the row.
+type qact struct {
+	rows, rowsPad int // rows in use, and padded to a whole number of kernel tiles
+	kpad, nb, bs  int // padded row length, blocks per row, block size
+	q             []int8
+	scale         []float32 // [rowsPad][nb]
+	init          []int32   // [rowsPad][nb]: -offset·Σq, see weightOffset
+	offset        int32
+	simd          bool // use the AVX-512 quantizer on rows of whole 16-value groups
+	// pairs holds rows 2i and 2i+1 packed into one int64 per input, row 2i+1 in the high
+	// half, for the portable kernel (see dotPacked8); built on demand by pack.
+	pairs  []int64
+	packed bool
+}
+
+// reset sizes a for rows×k activations in blocks of bs, reusing its buffers.
+func (a *qact) reset(rows, k, bs int, offset int32, simd bool) {
+	a.rows, a.bs, a.offset, a.simd = rows, bs, offset, simd
+	a.nb = (k + bs - 1) / bs
+	a.kpad = a.nb * bs
+	a.rowsPad = (rows + tileRows - 1) / tileRows * tileRows
+	a.packed = false
+	a.q = grow(a.q, a.rowsPad*a.kpad)
+	a.scale = grow(a.scale, a.rowsPad*a.nb)
+	a.init = grow(a.init, a.rowsPad*a.nb)
+	// Padding rows and columns must hold zeros: they enter the integer dot products.
+	clear(a.q[rows*a.kpad:])
+	clear(a.scale[rows*a.nb:])
+	clear(a.init[rows*a.nb:])
+}
+
+// setRow quantizes x (k values) into row r.
+func (a *qact) setRow(r int, x []float32) {
+	q := a.q[r*a.kpad : (r+1)*a.kpad]
+	scale := a.scale[r*a.nb : (r+1)*a.nb]
+	init := a.init[r*a.nb : (r+1)*a.nb]
+	if a.simd && len(x) == a.kpad && a.bs%16 == 0 {
+		quantRowSIMD(x, q, scale, init, a.bs, a.offset)
+		return
+	}
+	for b := range a.nb {
+		lo := b * a.bs
+		blk := x[min(lo, len(x)):min(lo+a.bs, len(x))]
+		qb := q[lo : lo+a.bs]
+		var amax float32
+		for _, v := range blk {
+			amax = max(amax, v, -v)
+		}
+		if amax == 0 || amax != amax {
+			clear(qb)
+			scale[b], init[b] = 0, 0
+			continue
+		}
+		inv := 127 / amax
+		var sum int32
+		for i, v := range blk {
+			iv := int32(roundf(v * inv))
+			iv = max(-127, min(127, iv))
+			qb[i] = int8(iv)
+			sum += iv
+		}
+		clear(qb[len(blk):])
+		scale[b] = amax / 127
+		init[b] = -a.offset * sum
+	}
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// pack fills pairs from q, rows lo/2.. of the row pairs [lo, hi).
+func (a *qact) pack(lo, hi int) {
+	for p := lo; p < hi; p++ {
+		r0, r1 := a.q[2*p*a.kpad:(2*p+1)*a.kpad], a.q[(2*p+1)*a.kpad:(2*p+2)*a.kpad]
+		dst := a.pairs[p*a.kpad : (p+1)*a.kpad]
+		for k := range dst {
+			dst[k] = int64(r0[k]) + int64(r1[k])<<32
+		}
+	}
+}

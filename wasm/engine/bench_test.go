@@ -1,0 +1,41 @@
+package engine
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkTile measures one matmul tile (4 rows × 32 outputs) over 768 inputs (ViT-B/32's
+// width), operands in cache: the kernel's own speed, in GMAC/s on one core.
+func BenchmarkTile(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, bits := range []int{8, 4} {
+		for _, simd := range []bool{true, false} {
+			if simd && !haveSIMD {
+				continue
+			}
+			b.Run(fmt.Sprintf("int%d/simd=%v", bits, simd), func(b *testing.B) {
+				const k = 768
+				l, _ := randLinear(b, rng, 32, k, bits, 32)
+				if simd {
+					l.repack()
+				}
+				var a qact
+				m := &Model{workers: 1, bits: bits, block: 32, simd: simd}
+				m.quantRows(randVec(rng, 4*k, 1), 4, k, bits, &a)
+				a.pairs = make([]int64, a.rowsPad/2*a.kpad)
+				a.pack(0, a.rowsPad/2)
+				var c [tileRows * tileCols]float32
+				tile := l.tileGeneric
+				if simd {
+					tile = l.tileSIMD
+				}
+				for b.Loop() {
+					tile(&a, 0, 0, &c)
+				}
+				b.ReportMetric(float64(4*32*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+			})
+		}
+	}
+}

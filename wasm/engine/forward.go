@@ -1,0 +1,171 @@
+package engine
+
+import "math"
+
+// workspace holds the activation buffers of a forward pass, reused across calls so that
+// inference allocates little beyond its results: megabytes of garbage per image would
+// let the heap grow toward twice the model before the collector runs, and memory must
+// stay close to the file size.
+type workspace struct {
+	x, q, k, v, o, ff, tmp []float32
+	qa                     qact
+}
+
+// seq is one sequence (an image's tokens or a prompt's) inside the packed rows.
+type seq struct{ start, len int }
+
+// matmul computes out[r][n] (= or +=) act(b[n] + a[r]·W[n]) for the rows of a. Work items
+// are (group of row tiles, panel), group-major: a worker sweeps the panels of one group
+// of rows while those activations stay in its cache.
+func (m *Model) matmul(l *linear, a *qact, out []float32, ldo int, add bool, act func([]float32)) {
+	const groupTiles = 16
+	tiles := a.rowsPad / tileRows
+	groups := (tiles + groupTiles - 1) / groupTiles
+	panels := l.panels()
+	if a.offset != weightOffset(l.bits) {
+		panic("engine: activations quantized for another bit width")
+	}
+	tile := l.tileGeneric
+	if l.tiled {
+		tile = l.tileSIMD
+	} else if !a.packed {
+		a.pairs = grow(a.pairs, a.rowsPad/2*a.kpad)
+		m.parallel(a.rowsPad/2, a.pack)
+		a.packed = true
+	}
+	m.parallel(groups*panels, func(lo, hi int) {
+		var c [tileRows * tileCols]float32
+		for it := lo; it < hi; it++ {
+			g, p := it/panels, it%panels
+			n0 := p * tileCols
+			nn := min(tileCols, l.out-n0)
+			for t := g * groupTiles; t < min((g+1)*groupTiles, tiles); t++ {
+				m0 := t * tileRows
+				tile(a, m0, p, &c)
+				for r := range min(tileRows, a.rows-m0) {
+					src := c[r*tileCols : r*tileCols+nn]
+					dst := out[(m0+r)*ldo+n0 : (m0+r)*ldo+n0+nn]
+					if add {
+						for i, v := range src {
+							dst[i] += v
+						}
+						continue
+					}
+					copy(dst, src)
+					if act != nil {
+						act(dst)
+					}
+				}
+			}
+		}
+	})
+}
+
+// quantRows quantizes rows×k values of x (row stride k) into a, for weights of bits.
+func (m *Model) quantRows(x []float32, rows, k, bits int, a *qact) {
+	a.reset(rows, k, m.block, weightOffset(bits), m.simd)
+	m.parallel(rows, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			a.setRow(r, x[r*k:(r+1)*k])
+		}
+	})
+}
+
+// lnQuant layer-normalises the rows of x into a, quantized, leaving x as it is.
+func (m *Model) lnQuant(x []float32, rows, d int, w, b []float32, eps float64, bits int, a *qact) {
+	a.reset(rows, d, m.block, weightOffset(bits), m.simd)
+	m.parallel(rows, func(lo, hi int) {
+		buf := make([]float32, d)
+		for r := lo; r < hi; r++ {
+			layerNorm(buf, x[r*d:(r+1)*d], w, b, eps)
+			a.setRow(r, buf)
+		}
+	})
+}
+
+// layer is one pre-norm residual block.
+type layer struct {
+	ln1w, ln1b, ln2w, ln2b []float32
+	q, k, v, o, fc1, fc2   *linear
+}
+
+// layerForward runs x ← x + attn(ln1(x)); x ← x + mlp(ln2(x)) over rows packed from seqs.
+func (m *Model) layerForward(x []float32, rows, d, heads int, seqs []seq, causal bool, L *layer, act func([]float32), eps float64) {
+	ws := &m.ws
+	ff := L.fc1.out
+	ws.q, ws.k, ws.v, ws.o = grow(ws.q, rows*d), grow(ws.k, rows*d), grow(ws.v, rows*d), grow(ws.o, rows*d)
+	ws.ff = grow(ws.ff, rows*ff)
+	m.lnQuant(x, rows, d, L.ln1w, L.ln1b, eps, L.q.bits, &ws.qa)
+	m.matmul(L.q, &ws.qa, ws.q, d, false, nil)
+	m.matmul(L.k, &ws.qa, ws.k, d, false, nil)
+	m.matmul(L.v, &ws.qa, ws.v, d, false, nil)
+	m.attention(ws.q, ws.k, ws.v, ws.o, d, heads, seqs, causal)
+	m.quantRows(ws.o, rows, d, L.o.bits, &ws.qa)
+	m.matmul(L.o, &ws.qa, x, d, true, nil)
+	m.lnQuant(x, rows, d, L.ln2w, L.ln2b, eps, L.fc1.bits, &ws.qa)
+	m.matmul(L.fc1, &ws.qa, ws.ff, ff, false, act)
+	m.quantRows(ws.ff, rows, ff, L.fc2.bits, &ws.qa)
+	m.matmul(L.fc2, &ws.qa, x, d, true, nil)
+}
+
+// attention is multi-head scaled dot-product attention in float32, one work item per
+// (sequence, head); causal masks each token from the ones after it.
+func (m *Model) attention(q, k, v, o []float32, d, heads int, seqs []seq, causal bool) {
+	dh := d / heads
+	scale := float32(1 / math.Sqrt(float64(dh)))
+	maxLen := 0
+	for _, s := range seqs {
+		maxLen = max(maxLen, s.len)
+	}
+	ldk := (maxLen + 15) / 16 * 16
+	simd := m.simd && dh%16 == 0
+	m.parallel(len(seqs)*heads, func(lo, hi int) {
+		scores := make([]float32, ldk)
+		kt := make([]float32, dh*ldk)
+		for it := lo; it < hi; it++ {
+			s, h := seqs[it/heads], it%heads
+			// The head's keys, transposed: kt[d][j] (padding stays zero).
+			clear(kt)
+			for j := range s.len {
+				kr := k[(s.start+j)*d+h*dh:]
+				for e := range dh {
+					kt[e*ldk+j] = kr[e]
+				}
+			}
+			vh := v[s.start*d+h*dh:]
+			for i := range s.len {
+				row := (s.start + i) * d
+				qi := q[row+h*dh : row+(h+1)*dh]
+				n := s.len
+				if causal {
+					n = i + 1
+				}
+				sc := scores[:(n+15)/16*16]
+				oi := o[row+h*dh : row+(h+1)*dh]
+				if simd {
+					attnScoresSIMD(qi, kt, ldk, sc, scale)
+				} else {
+					attnScores(qi, kt, ldk, sc, scale)
+				}
+				for j := n; j < len(sc); j++ {
+					sc[j] = float32(math.Inf(-1))
+				}
+				if simd {
+					softmax16SIMD(sc)
+					attnOutSIMD(sc[:n], vh, d, oi)
+				} else {
+					softmax16(sc)
+					attnOut(sc[:n], vh, d, oi)
+				}
+			}
+		}
+	})
+}
+
+// activation returns the named activation, vectorized where there is a SIMD version.
+func (m *Model) activation(name string) func([]float32) {
+	if m.simd && name == "quick_gelu" {
+		return quickGELUSIMD
+	}
+	return activations[name]
+}

@@ -1,0 +1,21 @@
+//go:build !amd64 || purego
+
+package engine
+
+// No SIMD kernel on this platform (WebAssembly, arm64, or a purego build): the portable
+// kernel runs everywhere.
+const haveSIMD = false
+
+const simdName = ""
+
+func (l *linear) tileSIMD(a *qact, m0, p int, c *[tileRows * tileCols]float32) {
+	panic("engine: no SIMD kernel in this build")
+}
+
+func quickGELUSIMD(x []float32)                                           { panic("engine: no SIMD") }
+func softmax16SIMD(x []float32)                                           { panic("engine: no SIMD") }
+func attnScoresSIMD(q, kt []float32, ldk int, s []float32, scale float32) { panic("engine: no SIMD") }
+func attnOutSIMD(p, v []float32, ldv int, o []float32)                    { panic("engine: no SIMD") }
+func quantRowSIMD(x []float32, q []int8, scale []float32, init []int32, bs int, offset int32) {
+	panic("engine: no SIMD")
+}

@@ -1,0 +1,60 @@
+//go:build amd64 && !purego
+
+package engine
+
+import "math"
+
+// expConsts holds expf's constants as float32 bits, for the assembly (see ops_amd64.s).
+var expConsts = func() [17]float32 {
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693359375
+		ln2lo = -2.12194440e-4
+		magic = 12582912.0
+	)
+	return [17]float32{log2e, magic, ln2hi, ln2lo, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1,
+		88, -87.3, -1.702, float32(math.Inf(1)), math.Float32frombits(127), 127, math.Float32frombits(0x7FFFFFFF)}
+}()
+
+//go:noescape
+func quickGELU16(x *float32, n int, c *float32)
+
+//go:noescape
+func softmax16asm(x *float32, n int, c *float32)
+
+//go:noescape
+func attnScores16(q *float32, dh int, kt *float32, ldk int, s *float32, n int, scale float32)
+
+//go:noescape
+func attnOut16(p *float32, n int, v *float32, ldv int, o *float32, dh int)
+
+//go:noescape
+func quantBlocks16(x *float32, q *int8, scale *float32, init *int32, nb int, bs int, offset int, c *float32)
+
+// quickGELUSIMD is the quick_gelu activation, 16 values at a time.
+func quickGELUSIMD(x []float32) {
+	n := len(x) / 16 * 16
+	if n > 0 {
+		quickGELU16(&x[0], n, &expConsts[0])
+	}
+	activations["quick_gelu"](x[n:])
+}
+
+func softmax16SIMD(x []float32) { softmax16asm(&x[0], len(x), &expConsts[0]) }
+
+func attnScoresSIMD(q, kt []float32, ldk int, s []float32, scale float32) {
+	_ = kt[(len(q)-1)*ldk+len(s)-1] // bounds, once
+	attnScores16(&q[0], len(q), &kt[0], ldk, &s[0], len(s), scale)
+}
+
+func attnOutSIMD(p, v []float32, ldv int, o []float32) {
+	_ = v[(len(p)-1)*ldv+len(o)-1]
+	attnOut16(&p[0], len(p), &v[0], ldv, &o[0], len(o))
+}
+
+// quantRowSIMD quantizes a row of whole blocks (len(x) = nb·bs, bs a multiple of 16).
+func quantRowSIMD(x []float32, q []int8, scale []float32, init []int32, bs int, offset int32) {
+	nb := len(scale)
+	_, _, _ = x[nb*bs-1], q[nb*bs-1], init[nb-1]
+	quantBlocks16(&x[0], &q[0], &scale[0], &init[0], nb, bs, int(offset), &expConsts[0])
+}

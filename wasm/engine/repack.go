@@ -1,0 +1,64 @@
+package engine
+
+// repack rearranges a layer's weights in place, panel by panel, into the layout of the
+// SIMD kernel, and marks it tiled. A panel is tileCols consecutive weight rows, which
+// are contiguous in the file layout too, so one panel-sized scratch buffer suffices and
+// memory stays at the file's size.
+//
+// Tiled layout of a panel (outputs j = 0..31, k the input index):
+//   - 8 bits: byte (k/4)·128 + j·4 + k%4 holds q+128 as unsigned: for each group of 4
+//     inputs, the 32 outputs' 4 bytes side by side, as VPDPBUSD multiplies them against
+//     4 broadcast activation bytes;
+//   - 4 bits: for each group of 8 inputs o, byte o·128 + (j/16)·64 + (j%16)·4 + i holds
+//     input 8o+i in its low nibble and input 8o+4+i in its high one (both q+8), so a
+//     mask and a shift give the two 4-input groups;
+//   - scales: [block][32] float16.
+func (l *linear) repack() {
+	panels := l.panels()
+	if rows := panels * tileCols; rows != l.out {
+		// Pad the last panel with zero weights (no file row to rearrange in place).
+		zero := byte(0)
+		if l.bits == 4 {
+			zero = 0x88
+		}
+		q := make([]byte, rows*l.rowBytes)
+		copy(q, l.q)
+		for i := l.out * l.rowBytes; i < len(q); i++ {
+			q[i] = zero
+		}
+		s := make([]byte, rows*l.nb*2)
+		copy(s, l.scale)
+		l.q, l.scale = q, s
+	}
+	panelBytes := tileCols * l.rowBytes
+	tmp := make([]byte, panelBytes)
+	stmp := make([]byte, tileCols*l.nb*2)
+	for p := range panels {
+		dst := l.q[p*panelBytes : (p+1)*panelBytes]
+		copy(tmp, dst)
+		for j := range tileCols {
+			row := tmp[j*l.rowBytes : (j+1)*l.rowBytes]
+			if l.bits == 8 {
+				for k, v := range row {
+					dst[(k/4)*128+j*4+k%4] = v ^ 0x80 // int8 + 128, as a byte
+				}
+				continue
+			}
+			nib := func(k int) byte { return row[k/2] >> (4 * (k % 2)) & 15 }
+			for o := range l.kpad / 8 {
+				for i := range 4 {
+					dst[o*128+(j/16)*64+(j%16)*4+i] = nib(8*o+i) | nib(8*o+4+i)<<4
+				}
+			}
+		}
+		sdst := l.scale[p*tileCols*l.nb*2 : (p+1)*tileCols*l.nb*2]
+		copy(stmp, sdst)
+		for j := range tileCols {
+			for b := range l.nb {
+				sdst[(b*tileCols+j)*2] = stmp[(j*l.nb+b)*2]
+				sdst[(b*tileCols+j)*2+1] = stmp[(j*l.nb+b)*2+1]
+			}
+		}
+	}
+	l.tiled = true
+}

@@ -1,0 +1,117 @@
+// Package quanttest makes small quantized models and images for the quantized engine's tests,
+// without the float model (which the WebAssembly tests cannot build) or fixtures.
+package quanttest
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clip-go/clip/model/imageproc"
+	"github.com/clip-go/clip/model/tokenizer"
+	"github.com/clip-go/clip/wasm/engine"
+	"github.com/clip-go/clip/weights"
+)
+
+// TinyConfig is the "tiny" preset's config.json (the reference fixture's shape).
+const TinyConfig = `{"projection_dim": 32, "logit_scale_init_value": 2.6592,
+ "text_config": {"hidden_size": 64, "intermediate_size": 256, "num_attention_heads": 2, "num_hidden_layers": 2,
+  "max_position_embeddings": 77, "vocab_size": 49408, "hidden_act": "quick_gelu", "layer_norm_eps": 1e-5,
+  "bos_token_id": 49406, "eos_token_id": 49407},
+ "vision_config": {"hidden_size": 128, "intermediate_size": 512, "num_attention_heads": 2, "num_hidden_layers": 2,
+  "image_size": 32, "patch_size": 8, "num_channels": 3, "hidden_act": "quick_gelu", "layer_norm_eps": 1e-5}}`
+
+// Params draws float parameters for a config: weights N(0, 1/fan_in), embeddings
+// N(0, 0.02²), norms near 1 and biases near 0 (perturbed, so every tensor matters).
+func Params(tb testing.TB, cfgJSON []byte, seed uint64) map[string]*weights.Tensor {
+	tb.Helper()
+	cfg, err := engine.ParseConfig(cfgJSON)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(seed, 7))
+	out := map[string]*weights.Tensor{}
+	for name, shape := range cfg.ParamShapes() {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		v := make([]float32, n)
+		std, mean := 0.1, 0.0
+		switch {
+		case name == "logit_scale":
+			mean, std = math.Log(1/0.07), 0
+		case strings.Contains(name, "norm") && strings.HasSuffix(name, ".weight"):
+			mean = 1
+		case strings.Contains(name, "embedding"):
+			std = 0.02
+		case len(shape) >= 2:
+			std = 1 / math.Sqrt(float64(n/shape[0]))
+		}
+		for i := range v {
+			v[i] = float32(mean + std*rng.NormFloat64())
+		}
+		out[name] = weights.FromFloat32s(shape, v)
+	}
+	return out
+}
+
+// Model returns the bytes of a quantized model file with random weights and the
+// built-in CLIP vocabulary (the test is skipped in a build without it).
+func Model(tb testing.TB, cfgJSON string, bits, block int, seed uint64) []byte {
+	tb.Helper()
+	tok, err := tokenizer.Default()
+	if err != nil {
+		tb.Skip(err)
+	}
+	dir := tb.TempDir()
+	if err := tok.WriteHub(dir); err != nil {
+		tb.Fatal(err)
+	}
+	vocab, _ := os.ReadFile(filepath.Join(dir, "vocab.json"))
+	merges, _ := os.ReadFile(filepath.Join(dir, "merges.txt"))
+	cfg, err := engine.ParseConfig([]byte(cfgJSON))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pre := engine.PreprocessorFrom(imageproc.DefaultConfig(cfg.Vision.ImageSize))
+	qf, err := engine.Quantize([]byte(cfgJSON), Params(tb, []byte(cfgJSON), seed), vocab, merges, pre, bits, 0, block)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f, err := qf.File()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := weights.Write(&buf, f); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// PNG returns a w×h image of smooth random colour fields as PNG bytes.
+func PNG(tb testing.TB, w, h int, seed uint64) []byte {
+	tb.Helper()
+	rng := rand.New(rand.NewPCG(seed, 9))
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	fx, fy, ph := rng.Float64()*0.3, rng.Float64()*0.3, rng.Float64()*6
+	for y := range h {
+		for x := range w {
+			v := func(k float64) uint8 { return uint8(127 + 120*math.Sin(fx*float64(x)*k+fy*float64(y)+ph*k)) }
+			img.Set(x, y, color.NRGBA{v(1), v(1.7), v(2.3), 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}

@@ -1,0 +1,89 @@
+//go:build !js
+
+package wasmtest
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/clip-go/clip/wasm/engine"
+	"github.com/clip-go/clip/wasm/internal/browser"
+	"github.com/clip-go/clip/wasm/quanttest"
+)
+
+// TestBrowserMatchesNative: the engine in headless Chromium, through the Web Worker of
+// wasm/web, gives the native engine's embeddings and classifies. Skipped without
+// Chromium (apt-get install chromium).
+func TestBrowserMatchesNative(t *testing.T) {
+	chromium, err := browser.Find("")
+	if err != nil {
+		t.Skip(err)
+	}
+	wasm, err := buildWasm()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src := t.TempDir()
+	modelPath := filepath.Join(src, "model.bin")
+	os.WriteFile(modelPath, quanttest.Model(t, quanttest.TinyConfig, 8, 32, 8), 0o644)
+	imgPath := filepath.Join(src, "a.png")
+	os.WriteFile(imgPath, quanttest.PNG(t, 48, 40, 3), 0o644)
+	if err := browser.Prepare(dir, "../web/clip-worker.js", wasm, map[string]string{"model.bin": modelPath, "a.png": imgPath}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var res struct {
+		Info struct {
+			ID string `json:"id"`
+		} `json:"info"`
+		Image []float32   `json:"image"`
+		Texts [][]float32 `json:"texts"`
+		Top   [][]struct {
+			Label string `json:"label"`
+		} `json:"top"`
+		BadError string `json:"badError"`
+	}
+	err = browser.Run(ctx, chromium, dir, `(async () => {
+		const info = await call("load", await bytes("model.bin"));
+		const image = Array.from(await call("embedImage", await bytes("a.png")));
+		const texts = (await call("embedTexts", ["a photo of a dog.", "a diagram"])).map((e) => Array.from(e));
+		const top = await call("classify", {images: [await bytes("a.png")], labels: ["cat", "dog"], top: 1});
+		let badError = "";
+		try { await call("embedImage", new Uint8Array([1, 2, 3])); } catch (e) { badError = e.message; }
+		return {info, image, texts, top, badError};
+	})()`, &res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	native, err := engine.LoadFile(modelPath, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Info.ID != native.ID() {
+		t.Errorf("model id %q, native %q", res.Info.ID, native.ID())
+	}
+	wantImg, _, _ := native.EncodeImageFiles([]string{imgPath})
+	wantTxt, _ := native.EncodeTexts([]string{"a photo of a dog.", "a diagram"}, false)
+	var worst float64
+	for i, pair := range [][2][]float32{{res.Image, wantImg[0]}, {res.Texts[0], wantTxt[0]}, {res.Texts[1], wantTxt[1]}} {
+		if len(pair[0]) != len(pair[1]) {
+			t.Fatalf("embedding %d: %d values from the browser, %d native", i, len(pair[0]), len(pair[1]))
+		}
+		for k := range pair[1] {
+			worst = max(worst, math.Abs(float64(pair[0][k]-pair[1][k])))
+		}
+	}
+	t.Logf("largest difference browser vs native: %g", worst)
+	if worst > 1e-5 {
+		t.Errorf("browser and native differ by %g", worst)
+	}
+	if len(res.Top) != 1 || len(res.Top[0]) != 1 || res.BadError == "" {
+		t.Errorf("classify %+v, bad image error %q", res.Top, res.BadError)
+	}
+}

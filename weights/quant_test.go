@@ -1,0 +1,133 @@
+package weights
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// TestQuantizeMatrix: the round trip error of every value is at most half a step of its
+// block, padding works, and the stored layout is the documented one.
+func TestQuantizeMatrix(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, c := range []struct{ rows, cols, bits, block int }{
+		{3, 64, 8, 32}, {2, 70, 8, 32}, {5, 33, 4, 8}, {4, 128, 4, 32}, {1, 3000, 8, 128},
+	} {
+		vals := make([]float32, c.rows*c.cols)
+		for i := range vals {
+			vals[i] = float32(rng.NormFloat64())
+		}
+		vals[0] = 0
+		if c.cols > 40 {
+			clear(vals[:32]) // an all-zero block: scale 0
+		}
+		q, err := QuantizeMatrix(vals, c.rows, c.cols, c.bits, c.block)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		got := q.Dequantize()
+		for r := range c.rows {
+			for col := range c.cols {
+				s := q.ScaleAt(r, col/c.block)
+				x := vals[r*c.cols+col]
+				if d := math.Abs(float64(got[r*c.cols+col] - x)); d > 0.5*float64(s)*1.001+1e-7 {
+					t.Fatalf("%+v: [%d,%d] = %v, was %v (scale %v)", c, r, col, got[r*c.cols+col], x, s)
+				}
+				if v := q.Value(r, col); v < -QMax(c.bits) || v > QMax(c.bits) {
+					t.Fatalf("value %d out of range", v)
+				}
+			}
+		}
+	}
+}
+
+func TestQuantizeErrors(t *testing.T) {
+	for _, c := range []struct {
+		bits, block int
+		vals        []float32
+		want        string
+	}{
+		{5, 32, make([]float32, 64), "bit width 5"},
+		{16, 32, make([]float32, 64), "bit width 16"},
+		{8, 12, make([]float32, 64), "block size 12"},
+		{8, 0, make([]float32, 64), "block size 0"},
+		{8, 32, []float32{1, float32(math.NaN())}, "non-finite"},
+		{8, 32, []float32{1, 1e9}, "too large"},
+		{8, 32, make([]float32, 3), "values for a"},
+	} {
+		_, err := QuantizeMatrix(c.vals, 1, 2, c.bits, c.block)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("bits %d block %d: %v, want %q", c.bits, c.block, err, c.want)
+		}
+	}
+}
+
+func quantFileForTest(t *testing.T, bits int) *QuantFile {
+	q, err := QuantizeMatrix([]float32{1, -2, 3, 4, 5, 6, 7, 8, 0.5, 0.25, -1, 0, 0, 0, 0, 1}, 2, 8, bits, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &QuantFile{Bits: bits, Block: 8, Config: []byte(`{"a":1}`), Preprocessor: []byte(`{}`),
+		Vocab: []byte(`{"x":0}`), Merges: []byte("#version: 0.2\na b\n"),
+		Float: map[string]*Tensor{"b": FromFloat32s([]int{2}, []float32{1, 2})}, Quant: map[string]*QTensor{"w": q}}
+}
+
+// TestQuantFileRoundTrip: a file reads back as written, and is refused once changed.
+func TestQuantFileRoundTrip(t *testing.T) {
+	for _, bits := range []int{8, 4} {
+		qf := quantFileForTest(t, bits)
+		f, err := qf.File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := Write(&buf, f); err != nil {
+			t.Fatal(err)
+		}
+		back, err := ParseQuant(buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.Bits != bits || back.Block != 8 || string(back.Merges) != string(qf.Merges) || back.Checksum != qf.Checksum {
+			t.Fatalf("read back %+v", back)
+		}
+		if got, want := back.Quant["w"].Dequantize(), qf.Quant["w"].Dequantize(); !equal(got, want) {
+			t.Fatalf("dequantized %v, want %v", got, want)
+		}
+	}
+	// A writer bug (data of another bit width than the metadata says) is caught, even
+	// with a valid checksum.
+	qf := quantFileForTest(t, 8)
+	f, _ := qf.File()
+	f.Metadata["quantized"] = strings.Replace(f.Metadata["quantized"], `"bits":8`, `"bits":4`, 1)
+	f.Metadata["checksum"] = checksum(f)
+	var buf bytes.Buffer
+	Write(&buf, f)
+	if _, err := ParseQuant(buf.Bytes()); err == nil || !strings.Contains(err.Error(), "want U8") {
+		t.Errorf("8-bit data in a tensor that says 4 bits: %v", err)
+	}
+	f.Metadata["bits"] = "3"
+	f.Metadata["checksum"] = checksum(f)
+	buf.Reset()
+	Write(&buf, f)
+	if _, err := ParseQuant(buf.Bytes()); err == nil || !strings.Contains(err.Error(), "bit width 3") {
+		t.Errorf("3 bits: %v", err)
+	}
+}
+
+func equal(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
