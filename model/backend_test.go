@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/clip-go/clip/model/arch"
 	"reflect"
 	"slices"
 	"strings"
@@ -47,7 +48,7 @@ func TestBackendModeIsExplicit(t *testing.T) {
 // TestConcurrentEncodersFinish runs text and image encoders from several goroutines at
 // once, the pattern that deadlocked the default mode, under a deadline.
 func TestConcurrentEncodersFinish(t *testing.T) {
-	cfg, _ := Preset("tiny")
+	cfg, _ := arch.Preset("tiny")
 	b, err := NewBackend("")
 	if err != nil {
 		t.Fatal(err)
@@ -90,5 +91,14 @@ func TestXLAWithoutPluginIsAClearError(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "xla") || time.Since(start) > 10*time.Second {
 		t.Errorf("err = %v after %v", err, time.Since(start))
+	}
+}
+
+// TestEveryArchActivationImplemented: arch accepts exactly what the model can run.
+func TestEveryArchActivationImplemented(t *testing.T) {
+	for _, act := range arch.Activations {
+		if activations[act] == nil {
+			t.Errorf("hidden_act %q is accepted by arch but not implemented", act)
+		}
 	}
 }

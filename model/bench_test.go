@@ -2,13 +2,14 @@ package model
 
 import (
 	"fmt"
+	"github.com/clip-go/clip/model/arch"
 	"testing"
 )
 
 // Benchmarks of the GoMLX float32 model on the pure-Go backend, ViT-B/32 shape with random
 // weights: `go test ./model -run '^$' -bench ViTB32`. Reported per image / per prompt.
 func BenchmarkViTB32(b *testing.B) {
-	cfg, _ := Preset("ViT-B/32")
+	cfg, _ := arch.Preset("ViT-B/32")
 	be, err := NewBackend("")
 	if err != nil {
 		b.Fatal(err)

@@ -13,27 +13,6 @@ const (
 	imageBatch = 16
 )
 
-// EOTPositions returns, per row, where the end-of-text token sits: the first eos_token_id,
-// or (like the hub for legacy configs whose eos_token_id is 2, and the original code) the
-// position of the largest id, which is the end token in the CLIP vocabulary.
-func (c Config) EOTPositions(rows [][]int) []int {
-	pos := make([]int, len(rows))
-	for r, ids := range rows {
-		best := 0
-		for i, id := range ids {
-			if c.Text.EosTokenID != 2 && id == c.Text.EosTokenID {
-				best = i
-				break
-			}
-			if id > ids[best] {
-				best = i
-			}
-		}
-		pos[r] = best
-	}
-	return pos
-}
-
 // EncodeTokens returns projected text features for rows of token ids (start token, ids,
 // end token, padding; see tokenizer.Pad).
 func (m *Model) EncodeTokens(rows [][]int) ([][]float32, error) {
@@ -49,7 +28,7 @@ func (m *Model) EncodeTokens(rows [][]int) ([][]float32, error) {
 }
 
 func (m *Model) encodeTokenBatch(rows [][]int) ([][]float32, error) {
-	ids, eot, err := m.Config.PackTokens(rows)
+	ids, eot, err := PackTokens(m.Config, rows)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +48,7 @@ func (m *Model) encodeTokenBatch(rows [][]int) ([][]float32, error) {
 // end-token positions [B], both int32. Positions after the end token cannot influence it
 // (causal mask), so T is only as long as the longest sequence needs, rounded up to a
 // multiple of 8 to limit the number of distinct graph shapes.
-func (c Config) PackTokens(rows [][]int) (ids, eot *tensors.Tensor, err error) {
+func PackTokens(c Config, rows [][]int) (ids, eot *tensors.Tensor, err error) {
 	ctx := c.Text.MaxPositionEmbeddings
 	pos := c.EOTPositions(rows)
 	seq := 1

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clip-go/clip/model/arch"
 	"os"
 	"path/filepath"
 	"slices"
@@ -148,7 +149,7 @@ func LoadWeights(path string) (Config, map[string]*weights.Tensor, error) {
 	cfgPath := filepath.Join(dir, "config.json")
 	var cfg Config
 	if _, err := os.Stat(cfgPath); err == nil {
-		if cfg, err = LoadConfig(cfgPath); err != nil {
+		if cfg, err = arch.Load(cfgPath); err != nil {
 			return Config{}, nil, err
 		}
 	} else if inferred != nil {

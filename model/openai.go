@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"github.com/clip-go/clip/model/arch"
 	"math"
 	"regexp"
 	"strconv"
@@ -105,7 +106,7 @@ func fromOriginalNames(f *weights.File) (map[string]*weights.Tensor, error) {
 // inferConfig derives a Config from original-name shapes, for checkpoints that come without
 // config.json. Heads are not visible in shapes: like the original we take width/64.
 func inferConfig(f *weights.File) (Config, error) {
-	c := defaultConfig()
+	c := arch.Default()
 	shape := func(name string, rank int) ([]int, error) {
 		t, ok := f.Tensors[name]
 		if !ok {
@@ -167,7 +168,7 @@ func inferConfig(f *weights.File) (Config, error) {
 			}
 		}
 	}
-	c.fillProjection()
+	c.FillProjection()
 	return c, c.Validate()
 }
 

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"github.com/clip-go/clip/model/arch"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -283,7 +284,7 @@ func toOriginalNames(cfg Config, p map[string]*weights.Tensor) *weights.File {
 }
 
 func TestOtherShapesMatchNaiveReference(t *testing.T) {
-	tiny, _ := Preset("tiny")
+	tiny, _ := arch.Preset("tiny")
 	gelu := tiny
 	gelu.ProjectionDim = 24
 	gelu.Text.HiddenSize, gelu.Text.NumAttentionHeads, gelu.Text.NumHiddenLayers, gelu.Text.HiddenAct = 48, 4, 3, "gelu"
@@ -291,7 +292,7 @@ func TestOtherShapesMatchNaiveReference(t *testing.T) {
 	gelu.Text.EosTokenID = 299
 	gelu.Vision.HiddenSize, gelu.Vision.NumAttentionHeads, gelu.Vision.NumHiddenLayers, gelu.Vision.HiddenAct = 64, 1, 1, "gelu"
 	gelu.Vision.IntermediateSize, gelu.Vision.ImageSize, gelu.Vision.PatchSize = 80, 48, 16
-	gelu.fillProjection()
+	gelu.FillProjection()
 	legacy := gelu
 	legacy.Text.EosTokenID = 2 // the hub's legacy default: end token found by argmax
 	legacy.Text.VocabSize = 280
@@ -374,7 +375,7 @@ func TestOtherShapesMatchNaiveReference(t *testing.T) {
 }
 
 func TestEOTPositions(t *testing.T) {
-	c, _ := Preset("tiny")
+	c, _ := arch.Preset("tiny")
 	rows := [][]int{{49406, 5, 49407, 0}, {49406, 49407, 0, 0}}
 	if got := c.EOTPositions(rows); got[0] != 2 || got[1] != 1 {
 		t.Errorf("EOTPositions = %v", got)

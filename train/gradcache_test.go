@@ -1,6 +1,7 @@
 package train
 
 import (
+	"github.com/clip-go/clip/model/arch"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -28,7 +29,7 @@ func randomBatch(cfg model.Config, n int, seed uint64) Batch {
 
 func newRandomTrainer(t testing.TB, preset string, h Hyper) *Trainer {
 	t.Helper()
-	cfg, err := model.Preset(preset)
+	cfg, err := arch.Preset(preset)
 	if err != nil {
 		t.Fatal(err)
 	}

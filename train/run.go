@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clip-go/clip/model/arch"
 	"io"
 	"os"
 	"path/filepath"
@@ -77,7 +78,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	var cfg model.Config
 	var saved State
 	if latest != "" {
-		if cfg, err = model.LoadConfig(filepath.Join(latest, "config.json")); err != nil {
+		if cfg, err = arch.Load(filepath.Join(latest, "config.json")); err != nil {
 			return Result{}, err
 		}
 		js, err := os.ReadFile(filepath.Join(latest, "state.json"))
@@ -226,9 +227,9 @@ func configFrom(spec string) (model.Config, error) {
 		spec = "small"
 	}
 	if _, err := os.Stat(spec); err == nil {
-		return model.LoadConfig(spec)
+		return arch.Load(spec)
 	}
-	return model.Preset(spec)
+	return arch.Preset(spec)
 }
 
 // toBatch tokenizes captions (cut to the context, as the original training does) and

@@ -222,7 +222,7 @@ func (t *Trainer) ComputeGradients(b Batch) (float64, error) {
 	}
 	micro := min(t.Hyper.micro(), n)
 	if micro >= n {
-		ids, eot, err := t.Model.Config.PackTokens(b.Tokens)
+		ids, eot, err := model.PackTokens(t.Model.Config, b.Tokens)
 		if err != nil {
 			return 0, err
 		}
@@ -241,7 +241,7 @@ func (t *Trainer) ComputeGradients(b Batch) (float64, error) {
 	var imgs, txts []float32
 	for lo := 0; lo < n; lo += micro {
 		hi := min(lo+micro, n)
-		ids, eot, err := t.Model.Config.PackTokens(b.Tokens[lo:hi])
+		ids, eot, err := model.PackTokens(t.Model.Config, b.Tokens[lo:hi])
 		if err != nil {
 			return 0, err
 		}

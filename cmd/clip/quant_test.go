@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/clip-go/clip/model/arch"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,7 +79,7 @@ func TestQuantizedAccuracy(t *testing.T) {
 			if testing.Short() {
 				t.Skip("ViT-B/32")
 			}
-			cfg, _ := model.Preset("ViT-B/32")
+			cfg, _ := arch.Preset("ViT-B/32")
 			tok, err := tokenizer.Default()
 			if err != nil {
 				t.Skip(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"github.com/clip-go/clip/model/arch"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -166,7 +167,7 @@ func randomQuantized(shape string, bits, textBits, block int, save string, opt e
 	if textBits == 0 {
 		textBits = engine.TextBitsFor(bits)
 	}
-	cfg, err := model.Preset(shape)
+	cfg, err := arch.Preset(shape)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}

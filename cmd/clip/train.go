@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/clip-go/clip/model/arch"
 	"io"
 	"os"
 	"os/signal"
@@ -114,4 +115,4 @@ func cmdExport(args []string, stdout, _ io.Writer) error {
 	return writeJSON(stdout, map[string]string{"checkpoint": dir, "model": *out})
 }
 
-func joinPresets() string { return strings.Join(model.Presets(), ", ") }
+func joinPresets() string { return strings.Join(arch.Presets(), ", ") }

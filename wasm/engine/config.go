@@ -1,98 +1,45 @@
 package engine
 
 import (
-	"encoding/json"
 	"fmt"
 
+	"github.com/clip-go/clip/model/arch"
 	"github.com/clip-go/clip/model/imageproc"
 )
 
-// Config is the part of a model's hub config.json (CLIPConfig schema) that the engine
-// runs on. It mirrors model.Config, which this package cannot import (it is built on
-// GoMLX, which does not compile to WebAssembly). The quantizer writes every field, so no
-// defaults are filled in here: a missing one is an error.
-type Config struct {
-	ProjectionDim int          `json:"projection_dim"`
-	Text          TextConfig   `json:"text_config"`
-	Vision        VisionConfig `json:"vision_config"`
-}
+// Config is the model's architecture, shared with the float model (package arch).
+type Config = arch.Config
 
-// TextConfig is the text transformer's shape.
-type TextConfig struct {
-	HiddenSize            int     `json:"hidden_size"`
-	IntermediateSize      int     `json:"intermediate_size"`
-	NumAttentionHeads     int     `json:"num_attention_heads"`
-	NumHiddenLayers       int     `json:"num_hidden_layers"`
-	MaxPositionEmbeddings int     `json:"max_position_embeddings"`
-	VocabSize             int     `json:"vocab_size"`
-	HiddenAct             string  `json:"hidden_act"`
-	LayerNormEps          float64 `json:"layer_norm_eps"`
-	EosTokenID            int     `json:"eos_token_id"`
-}
-
-// VisionConfig is the ViT's shape.
-type VisionConfig struct {
-	HiddenSize        int     `json:"hidden_size"`
-	IntermediateSize  int     `json:"intermediate_size"`
-	NumAttentionHeads int     `json:"num_attention_heads"`
-	NumHiddenLayers   int     `json:"num_hidden_layers"`
-	ImageSize         int     `json:"image_size"`
-	PatchSize         int     `json:"patch_size"`
-	NumChannels       int     `json:"num_channels"`
-	HiddenAct         string  `json:"hidden_act"`
-	LayerNormEps      float64 `json:"layer_norm_eps"`
-}
-
-// Grid is the number of patches along a side; NumPatches the number of patches.
-func (v VisionConfig) Grid() int       { return v.ImageSize / v.PatchSize }
-func (v VisionConfig) NumPatches() int { return v.Grid() * v.Grid() }
-
-// ParseConfig decodes and checks config.json bytes.
-func ParseConfig(data []byte) (Config, error) {
-	var c Config
-	if err := json.Unmarshal(data, &c); err != nil {
-		return c, fmt.Errorf("corrupt config: %v", err)
-	}
-	return c, c.validate()
-}
-
-// maxDim bounds every size, so a crafted config cannot make the engine allocate
-// absurd buffers before the tensor shapes are checked against it.
+// maxDim bounds every size but the vocabulary, so a crafted config cannot make the
+// engine allocate absurd buffers before the tensor shapes are checked against it.
 const maxDim = 1 << 16
 
-func (c Config) validate() error {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{
-		{"projection_dim", c.ProjectionDim},
-		{"text_config.hidden_size", c.Text.HiddenSize}, {"text_config.intermediate_size", c.Text.IntermediateSize},
-		{"text_config.num_attention_heads", c.Text.NumAttentionHeads}, {"text_config.num_hidden_layers", c.Text.NumHiddenLayers},
-		{"text_config.max_position_embeddings", c.Text.MaxPositionEmbeddings}, {"text_config.vocab_size", c.Text.VocabSize},
-		{"vision_config.hidden_size", c.Vision.HiddenSize}, {"vision_config.intermediate_size", c.Vision.IntermediateSize},
-		{"vision_config.num_attention_heads", c.Vision.NumAttentionHeads}, {"vision_config.num_hidden_layers", c.Vision.NumHiddenLayers},
-		{"vision_config.image_size", c.Vision.ImageSize}, {"vision_config.patch_size", c.Vision.PatchSize},
-		{"vision_config.num_channels", c.Vision.NumChannels},
-	} {
-		if f.v <= 0 || (f.v > maxDim && f.name != "text_config.vocab_size") || f.v > 1<<22 {
-			return fmt.Errorf("config: %s = %d is out of range", f.name, f.v)
+// checkConfig is arch's validation plus the engine's own limits.
+func checkConfig(c Config) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	for _, d := range []int{c.ProjectionDim, c.Text.HiddenSize, c.Text.IntermediateSize, c.Text.MaxPositionEmbeddings,
+		c.Vision.HiddenSize, c.Vision.IntermediateSize, c.Vision.ImageSize} {
+		if d > maxDim {
+			return fmt.Errorf("config: a size of %d is beyond this engine's limit of %d", d, maxDim)
 		}
-	}
-	if c.Text.HiddenSize%c.Text.NumAttentionHeads != 0 || c.Vision.HiddenSize%c.Vision.NumAttentionHeads != 0 {
-		return fmt.Errorf("config: hidden_size is not divisible by num_attention_heads")
-	}
-	if c.Vision.ImageSize%c.Vision.PatchSize != 0 {
-		return fmt.Errorf("config: image_size %d is not divisible by patch_size %d", c.Vision.ImageSize, c.Vision.PatchSize)
 	}
 	for _, act := range []string{c.Text.HiddenAct, c.Vision.HiddenAct} {
 		if _, ok := activations[act]; !ok {
-			return fmt.Errorf("config: unsupported hidden_act %q", act)
+			return fmt.Errorf("config: hidden_act %q is not implemented by the engine", act)
 		}
 	}
-	if !(c.Text.LayerNormEps > 0) || !(c.Vision.LayerNormEps > 0) {
-		return fmt.Errorf("config: layer_norm_eps must be positive")
-	}
 	return nil
+}
+
+// ParseConfig reads config.json bytes as the quantizer stored them.
+func ParseConfig(data []byte) (Config, error) {
+	c, err := arch.Parse(data)
+	if err != nil {
+		return c, err
+	}
+	return c, checkConfig(c)
 }
 
 // Preprocessor is the image preprocessing stored in the model file.

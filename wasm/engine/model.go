@@ -260,7 +260,7 @@ func (m *Model) build(qf *weights.QuantFile) error {
 	m.vision = visionTower{
 		patch: lin("vision_model.embeddings.patch_embedding", v.HiddenSize, v.NumChannels, false, v.PatchSize, v.PatchSize),
 		cls:   float("vision_model.embeddings.class_embedding", v.HiddenSize),
-		pos:   float("vision_model.embeddings.position_embedding.weight", v.NumPatches()+1, v.HiddenSize),
+		pos:   float("vision_model.embeddings.position_embedding.weight", c.NumPatches()+1, v.HiddenSize),
 		preW:  float("vision_model.pre_layrnorm.weight", v.HiddenSize), preB: float("vision_model.pre_layrnorm.bias", v.HiddenSize),
 		layers: layers("vision_model", v.NumHiddenLayers, v.HiddenSize, v.IntermediateSize),
 		postW:  float("vision_model.post_layernorm.weight", v.HiddenSize), postB: float("vision_model.post_layernorm.bias", v.HiddenSize),

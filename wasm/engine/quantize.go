@@ -104,36 +104,3 @@ func IsText(name string) bool {
 // 4-bit image matrices keep it at 0.9995, and the text tower is the smaller one in
 // ViT-B/32 (38M of its 151M parameters outside the token embedding).
 func TextBitsFor(bits int) int { return max(bits, 8) }
-
-// ParamShapes lists every parameter the engine reads, under its hub name, with its shape
-// (as the float model's Config.ParamShapes).
-func (c Config) ParamShapes() map[string][]int {
-	p := map[string][]int{"logit_scale": {}}
-	t, v := c.Text, c.Vision
-	layers := func(prefix string, n, d, ff int) {
-		for i := range n {
-			l := fmt.Sprintf("%s.encoder.layers.%d.", prefix, i)
-			for _, proj := range []string{"q_proj", "k_proj", "v_proj", "out_proj"} {
-				p[l+"self_attn."+proj+".weight"] = []int{d, d}
-				p[l+"self_attn."+proj+".bias"] = []int{d}
-			}
-			p[l+"layer_norm1.weight"], p[l+"layer_norm1.bias"] = []int{d}, []int{d}
-			p[l+"layer_norm2.weight"], p[l+"layer_norm2.bias"] = []int{d}, []int{d}
-			p[l+"mlp.fc1.weight"], p[l+"mlp.fc1.bias"] = []int{ff, d}, []int{ff}
-			p[l+"mlp.fc2.weight"], p[l+"mlp.fc2.bias"] = []int{d, ff}, []int{d}
-		}
-	}
-	p["text_model.embeddings.token_embedding.weight"] = []int{t.VocabSize, t.HiddenSize}
-	p["text_model.embeddings.position_embedding.weight"] = []int{t.MaxPositionEmbeddings, t.HiddenSize}
-	layers("text_model", t.NumHiddenLayers, t.HiddenSize, t.IntermediateSize)
-	p["text_model.final_layer_norm.weight"], p["text_model.final_layer_norm.bias"] = []int{t.HiddenSize}, []int{t.HiddenSize}
-	p["text_projection.weight"] = []int{c.ProjectionDim, t.HiddenSize}
-	p["vision_model.embeddings.class_embedding"] = []int{v.HiddenSize}
-	p["vision_model.embeddings.patch_embedding.weight"] = []int{v.HiddenSize, v.NumChannels, v.PatchSize, v.PatchSize}
-	p["vision_model.embeddings.position_embedding.weight"] = []int{v.NumPatches() + 1, v.HiddenSize}
-	p["vision_model.pre_layrnorm.weight"], p["vision_model.pre_layrnorm.bias"] = []int{v.HiddenSize}, []int{v.HiddenSize}
-	layers("vision_model", v.NumHiddenLayers, v.HiddenSize, v.IntermediateSize)
-	p["vision_model.post_layernorm.weight"], p["vision_model.post_layernorm.bias"] = []int{v.HiddenSize}, []int{v.HiddenSize}
-	p["visual_projection.weight"] = []int{c.ProjectionDim, v.HiddenSize}
-	return p
-}

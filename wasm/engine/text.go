@@ -5,27 +5,6 @@ import "fmt"
 // textBatch bounds the prompts of one forward pass.
 const textBatch = 64
 
-// EOTPositions returns where each row's end-of-text token sits: the first eos_token_id,
-// or (for legacy configs whose eos_token_id is 2, like the original code) the position
-// of the largest id. Same rule as the float model's.
-func (c Config) EOTPositions(rows [][]int) []int {
-	pos := make([]int, len(rows))
-	for r, ids := range rows {
-		best := 0
-		for i, id := range ids {
-			if c.Text.EosTokenID != 2 && id == c.Text.EosTokenID {
-				best = i
-				break
-			}
-			if id > ids[best] {
-				best = i
-			}
-		}
-		pos[r] = best
-	}
-	return pos
-}
-
 // EncodeTokens returns projected text features for rows of token ids (start token, ids,
 // end token, padding; see tokenizer.Pad), uncached.
 func (m *Model) EncodeTokens(rows [][]int) ([][]float32, error) {

@@ -28,8 +28,8 @@ func (m *Model) EncodePixels(pixels []float32, n int) ([][]float32, error) {
 // embeddings → pre-norm → layers → post-norm of the class token → projection.
 func (m *Model) vit(pixels []float32, n int) [][]float32 {
 	v, vt, ws := m.cfg.Vision, &m.vision, &m.ws
-	d, p, g, ch := v.HiddenSize, v.PatchSize, v.Grid(), v.NumChannels
-	np, tokens := v.NumPatches(), v.NumPatches()+1
+	d, p, g, ch := v.HiddenSize, v.PatchSize, m.cfg.Grid(), v.NumChannels
+	np, tokens := m.cfg.NumPatches(), m.cfg.NumPatches()+1
 	rows := n * tokens
 	act := m.activation(v.HiddenAct)
 

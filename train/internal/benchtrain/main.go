@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/clip-go/clip/model/arch"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,7 +135,7 @@ func cpuName() string {
 
 // setup builds a trainer for a preset and a fixed synthetic batch (12 text tokens).
 func setup(shape string, batch, micro, steps int, backendSpec string) (*train.Trainer, train.Batch, error) {
-	cfg, err := model.Preset(shape)
+	cfg, err := arch.Preset(shape)
 	if err != nil {
 		return nil, train.Batch{}, err
 	}

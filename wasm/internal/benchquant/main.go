@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/clip-go/clip/model/arch"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,7 +57,7 @@ func main() {
 }
 
 func run(threads, iters int, python, nodeBin, chromium string, skipGoMLX bool) error {
-	cfg, _ := model.Preset("ViT-B/32")
+	cfg, _ := arch.Preset("ViT-B/32")
 	dir, err := os.MkdirTemp("", "benchquant-")
 	if err != nil {
 		return err

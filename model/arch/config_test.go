@@ -1,4 +1,4 @@
-package model
+package arch
 
 import (
 	"strings"
@@ -38,12 +38,12 @@ func TestPresetParameterCounts(t *testing.T) {
 	}
 }
 
-func TestParseConfig(t *testing.T) {
+func TestParse(t *testing.T) {
 	// Older hub configs: sub-configs in *_config_dict, text_config null, fields missing.
 	legacy := `{"projection_dim": 768, "text_config": null, "vision_config": null,
 	  "text_config_dict": {"hidden_size": 768, "num_attention_heads": 12, "intermediate_size": 3072},
 	  "vision_config_dict": {"hidden_size": 1024, "num_hidden_layers": 24, "patch_size": 14, "num_attention_heads": 16, "intermediate_size": 4096}}`
-	c, err := ParseConfig([]byte(legacy))
+	c, err := Parse([]byte(legacy))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestParseConfig(t *testing.T) {
 	}
 	// A round trip through Marshal keeps everything.
 	js, _ := l14.Marshal()
-	back, err := ParseConfig(js)
+	back, err := Parse(js)
 	if err != nil || back.Text != l14.Text || back.Vision != l14.Vision {
 		t.Errorf("round trip: %+v, %v", back, err)
 	}
@@ -66,8 +66,8 @@ func TestParseConfig(t *testing.T) {
 		{`{"vision_config": {"num_hidden_layers": "twelve"}}`, "corrupt config"},
 	}
 	for _, tc := range bad {
-		if _, err := ParseConfig([]byte(tc.json)); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("ParseConfig(%s): err = %v, want %q", tc.json, err, tc.want)
+		if _, err := Parse([]byte(tc.json)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%s): err = %v, want %q", tc.json, err, tc.want)
 		}
 	}
 }

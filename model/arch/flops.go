@@ -1,12 +1,12 @@
-package engine
+package arch
 
 // ImageFLOPs is the floating-point work of encoding one image, counting a multiply-add
 // as two operations: the matmuls (patch embedding, the layers' six, the projection) and
 // attention's two products. Element-wise work is left out, as is usual.
 func (c Config) ImageFLOPs() float64 {
 	v := c.Vision
-	t, d, f := float64(v.NumPatches()+1), float64(v.HiddenSize), float64(v.IntermediateSize)
-	patch := 2 * float64(v.NumPatches()) * float64(v.NumChannels*v.PatchSize*v.PatchSize) * d
+	t, d, f := float64(c.NumPatches()+1), float64(v.HiddenSize), float64(v.IntermediateSize)
+	patch := 2 * float64(c.NumPatches()) * float64(v.NumChannels*v.PatchSize*v.PatchSize) * d
 	layer := 2*t*(4*d*d+2*d*f) + 4*t*t*d
 	return patch + float64(v.NumHiddenLayers)*layer + 2*d*float64(c.ProjectionDim)
 }
