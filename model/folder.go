@@ -86,29 +86,7 @@ func (m *Model) EncodeTexts(texts []string, truncate bool) ([][]float32, error) 
 // EncodeImageFiles decodes, preprocesses and encodes image files. A file that cannot be
 // read or decoded gets its error in errs and a nil feature; the others are still encoded.
 func (m *Model) EncodeImageFiles(paths []string) (features [][]float32, errs []error, err error) {
-	features, errs = make([][]float32, len(paths)), make([]error, len(paths))
-	var pixels []float32
-	var ok []int
-	for i, p := range paths {
-		px, err := m.Image.Load(p)
-		if err != nil {
-			errs[i] = err
-			continue
-		}
-		pixels = append(pixels, px...)
-		ok = append(ok, i)
-	}
-	if len(ok) == 0 {
-		return features, errs, nil
-	}
-	feats, err := m.EncodePixels(pixels, len(ok))
-	if err != nil {
-		return nil, nil, err
-	}
-	for j, i := range ok {
-		features[i] = feats[j]
-	}
-	return features, errs, nil
+	return imageproc.EncodeEach(len(paths), func(i int) ([]float32, error) { return m.Image.Load(paths[i]) }, m.EncodePixels)
 }
 
 // Classifier builds a zero-shot classifier for labels from prompt templates.

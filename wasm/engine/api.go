@@ -132,29 +132,7 @@ func (m *Model) EncodeImageFiles(paths []string) (features [][]float32, errs []e
 }
 
 func (m *Model) encodeWith(n int, load func(i int) ([]float32, error)) ([][]float32, []error, error) {
-	features, errs := make([][]float32, n), make([]error, n)
-	var pixels []float32
-	var ok []int
-	for i := range n {
-		px, err := load(i)
-		if err != nil {
-			errs[i] = err
-			continue
-		}
-		pixels = append(pixels, px...)
-		ok = append(ok, i)
-	}
-	if len(ok) == 0 {
-		return features, errs, nil
-	}
-	feats, err := m.EncodePixels(pixels, len(ok))
-	if err != nil {
-		return nil, nil, err
-	}
-	for j, i := range ok {
-		features[i] = feats[j]
-	}
-	return features, errs, nil
+	return imageproc.EncodeEach(n, load, m.EncodePixels)
 }
 
 // Classifier builds a zero-shot classifier for labels from prompt templates; prompts
