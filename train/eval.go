@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/model/zeroshot"
 )
 
 // EvalSet is a labelled image set in the image-folder layout other tools use: one
@@ -54,23 +54,41 @@ func LoadEvalSet(dir string) (*EvalSet, error) {
 	return es, nil
 }
 
-// ZeroShotAccuracy classifies every image of es against its class names with the
-// templates and returns top-1 and top-5 accuracy. Unreadable images count as misses.
-func ZeroShotAccuracy(m *model.Model, es *EvalSet, templates []string) (top1, top5 float64, err error) {
-	clf, err := m.Classifier(es.Classes, templates, true)
+// Encoder is what zero-shot evaluation needs of a model (the float model and the
+// quantized engine both are one).
+type Encoder interface {
+	zeroshot.TextEncoder
+	EncodeImageFiles(paths []string) ([][]float32, []error, error)
+}
+
+// EvalResult is zero-shot accuracy on an eval set, with each image's top-1 label ("" for an
+// image that did not load).
+type EvalResult struct {
+	Top1, Top5 float64
+	Predicted  []string
+}
+
+// ZeroShot classifies every image of es against its class names with the templates.
+// Unreadable images count as misses.
+func ZeroShot(m Encoder, es *EvalSet, templates []string) (EvalResult, error) {
+	clf, err := zeroshot.Build(m, es.Classes, templates, true)
 	if err != nil {
-		return 0, 0, err
+		return EvalResult{}, err
 	}
 	feats, _, err := m.EncodeImageFiles(es.Paths)
 	if err != nil {
-		return 0, 0, err
+		return EvalResult{}, err
 	}
+	res := EvalResult{Predicted: make([]string, len(es.Paths))}
 	var hit1, hit5 int
 	for i, f := range feats {
 		if f == nil {
 			continue
 		}
 		for rank, p := range clf.Top(f, 5) {
+			if rank == 0 {
+				res.Predicted[i] = p.Label
+			}
 			if p.Label == es.Classes[es.Labels[i]] {
 				hit5++
 				if rank == 0 {
@@ -80,5 +98,6 @@ func ZeroShotAccuracy(m *model.Model, es *EvalSet, templates []string) (top1, to
 		}
 	}
 	n := float64(len(es.Paths))
-	return float64(hit1) / n, float64(hit5) / n, nil
+	res.Top1, res.Top5 = float64(hit1)/n, float64(hit5)/n
+	return res, nil
 }

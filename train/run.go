@@ -185,10 +185,11 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 			"data": loader.Stats(), "time": time.Now().UTC().Format(time.RFC3339),
 		}
 		if evalSet != nil && opt.EvalEvery > 0 && (tr.Step%opt.EvalEvery == 0 || tr.Step == h.Steps) {
-			top1, top5, err := ZeroShotAccuracy(m, evalSet, evalTemplates)
+			ev, err := ZeroShot(m, evalSet, evalTemplates)
 			if err != nil {
 				return res, fmt.Errorf("eval: %w", err)
 			}
+			top1, top5 := ev.Top1, ev.Top5
 			rec["eval_top1"], rec["eval_top5"] = top1, top5
 			logf("step %d: zero-shot top-1 %.1f%%, top-5 %.1f%%", tr.Step, 100*top1, 100*top5)
 		}

@@ -28,6 +28,7 @@ commands:
   export    write a training checkpoint as a model folder
   synth     write generated shards of coloured shapes, to try training
   data      build the image-text corpus and its benchmarks (clip data build --out DIR)
+  eval      zero-shot top-1/top-5 accuracy on labelled image folders
   xla-install  install the CUDA PJRT plugin for --backend xla:cuda (downloads; GPU hosts)
 
 Run "clip <command> -h" for the flags of a command.
@@ -66,6 +67,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		"export":   cmdExport,
 		"synth":    cmdSynth,
 		"data":     cmdData,
+		"eval":     cmdEval,
 	}
 	for name, fn := range extraCommands {
 		cmds[name] = fn
@@ -141,3 +143,5 @@ func writeJSON(w io.Writer, v any) error {
 	_, err = w.Write(append(b, '\n'))
 	return err
 }
+
+func joinStrings(s []string) string { return strings.Join(s, ", ") }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/clip-go/clip/model"
@@ -115,4 +114,4 @@ func cmdExport(args []string, stdout, _ io.Writer) error {
 	return writeJSON(stdout, map[string]string{"checkpoint": dir, "model": *out})
 }
 
-func joinPresets() string { return strings.Join(arch.Presets(), ", ") }
+func joinPresets() string { return joinStrings(arch.Presets()) }

@@ -226,3 +226,34 @@ func TestTrainStopsCleanlyOnSIGTERM(t *testing.T) {
 		t.Errorf("after SIGTERM: %s (%v)", stdout.String(), err)
 	}
 }
+
+// TestEvalCommand: clip eval reports accuracy per folder and the predictions file has one
+// line per image.
+func TestEvalCommand(t *testing.T) {
+	dir := tinyModel(t)
+	evalDir := filepath.Join(t.TempDir(), "eval")
+	images, err := synth.WriteEvalFolder(evalDir, 1, 32, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred := filepath.Join(t.TempDir(), "pred.jsonl")
+	out, stderr, code := clip(t, "eval", "--model", dir, "--predictions", pred, evalDir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r struct {
+		Set             string
+		Classes, Images int
+		Top1, Top5      float64
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Classes != synth.NumClasses || r.Images != len(images) || r.Top5 < r.Top1 {
+		t.Errorf("eval output %s (%v)", out, err)
+	}
+	b, _ := os.ReadFile(pred)
+	if n := len(lines(string(b))); n != len(images) {
+		t.Errorf("%d predictions for %d images", n, len(images))
+	}
+	if _, stderr, code := clip(t, "eval", "--model", dir, filepath.Join(t.TempDir(), "missing")); code == 0 || !strings.Contains(stderr, "missing") {
+		t.Errorf("missing folder: exit %d, %s", code, stderr)
+	}
+}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/clip-go/clip/model/zeroshot"
+	"github.com/clip-go/clip/train"
+)
+
+// cmdEval measures zero-shot accuracy on labelled image folders (class_name/xxx.png), such
+// as the held-out sets of `clip data build`: one line per set.
+func cmdEval(args []string, stdout, _ io.Writer) error {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	var mf modelFlags
+	mf.register(fs)
+	var templates listFlag
+	fs.Var(&templates, "template", `prompt template with {} (repeatable; default "a photo of a {}." and "a {}.")`)
+	templateSet := fs.String("template-set", "", "a built-in template set instead: "+joinStrings(zeroshot.TemplateSetNames()))
+	predictions := fs.String("predictions", "", "write each image's top-1 label to this file (JSON lines)")
+	sets, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(sets) == 0 {
+		return fmt.Errorf("%w: give one or more eval folders", errUsage)
+	}
+	if *templateSet != "" {
+		if templates, err = zeroshot.TemplateSet(*templateSet); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	if len(templates) == 0 {
+		templates = []string{"a photo of a {}.", "a {}."}
+	}
+	m, err := mf.load()
+	if err != nil {
+		return err
+	}
+	var pred io.Writer = io.Discard
+	if *predictions != "" {
+		f, err := os.Create(*predictions)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		pred = f
+	}
+	for _, dir := range sets {
+		es, err := train.LoadEvalSet(dir)
+		if err != nil {
+			return err
+		}
+		res, err := train.ZeroShot(m, es, templates)
+		if err != nil {
+			return fmt.Errorf("%s: %w", dir, err)
+		}
+		for i, p := range res.Predicted {
+			writeJSON(pred, map[string]string{"image": es.Paths[i], "label": es.Classes[es.Labels[i]], "predicted": p})
+		}
+		if err := writeJSON(stdout, map[string]any{"set": filepath.Base(dir), "classes": len(es.Classes), "images": len(es.Paths),
+			"top1": res.Top1, "top5": res.Top5}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
