@@ -29,8 +29,9 @@ func buildCLI(t *testing.T) string {
 	return bin
 }
 
-// waitForCheckpoint polls a run folder until a checkpoint of at least step exists.
-func waitForCheckpoint(t *testing.T, run string, step int, cmd *exec.Cmd, stderr *bytes.Buffer) string {
+// waitForCheckpoint polls a run folder until a checkpoint of at least step exists; done
+// reports the process's exit.
+func waitForCheckpoint(t *testing.T, run string, step int, done <-chan error, stderr *bytes.Buffer) string {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
@@ -42,8 +43,10 @@ func waitForCheckpoint(t *testing.T, run string, step int, cmd *exec.Cmd, stderr
 		if n >= step {
 			return latest
 		}
-		if cmd.ProcessState != nil {
-			t.Fatalf("training exited early: %s", stderr)
+		select {
+		case err := <-done:
+			t.Fatalf("training exited early (%v): %s", err, stderr)
+		default:
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -99,10 +102,11 @@ func TestTrainKillResumeExportClassify(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go cmd.Wait()
-	killedAt := waitForCheckpoint(t, run, 8, cmd, &stderr)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	killedAt := waitForCheckpoint(t, run, 8, done, &stderr)
 	cmd.Process.Signal(syscall.SIGKILL)
-	time.Sleep(200 * time.Millisecond)
+	<-done
 	// The newest checkpoint is complete and loads.
 	latest, _ := train.LatestCheckpoint(run)
 	if _, _, err := model.LoadWeights(latest); err != nil {
