@@ -3,7 +3,6 @@ package model
 import (
 	"math"
 	"math/rand/v2"
-	"sort"
 	"strings"
 
 	"github.com/clip-go/clip/weights"
@@ -18,8 +17,9 @@ import (
 func InitParams(cfg Config, seed uint64) map[string]*weights.Tensor {
 	rng := rand.New(rand.NewPCG(seed, 0x636c6970))
 	out := map[string]*weights.Tensor{}
-	for _, name := range sortedNames(cfg.ParamShapes()) {
-		shape := cfg.ParamShapes()[name]
+	shapes := cfg.ParamShapes()
+	for _, name := range cfg.ParamNames() {
+		shape := shapes[name]
 		n := 1
 		for _, d := range shape {
 			n *= d
@@ -72,13 +72,4 @@ func initStd(cfg Config, name string) float64 {
 	}
 	// class and position embeddings of the ViT, and both projections.
 	return attnStd
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }

@@ -24,20 +24,12 @@ import (
 // as the hub's position_ids buffers) are ignored.
 func NewStore(cfg Config, params map[string]*weights.Tensor) (*gmodel.Store, error) {
 	store := gmodel.NewStore()
-	want := cfg.ParamShapes()
-	names := make([]string, 0, len(want))
-	for n := range want {
-		names = append(names, n)
+	names, err := cfg.CheckParams(shapeIn(params))
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(names)
 	for _, name := range names {
-		t, ok := params[name]
-		if !ok {
-			return nil, fmt.Errorf("missing parameter %q", name)
-		}
-		if !slices.Equal(t.Shape, want[name]) {
-			return nil, fmt.Errorf("parameter %q has shape %v, but the config calls for %v", name, t.Shape, want[name])
-		}
+		t := params[name]
 		vals, err := t.Float32s()
 		if err != nil {
 			return nil, fmt.Errorf("parameter %q: %v", name, err)
@@ -53,6 +45,17 @@ func NewStore(cfg Config, params map[string]*weights.Tensor) (*gmodel.Store, err
 		}
 	}
 	return store, nil
+}
+
+// shapeIn reports the shapes of a parameter map, for Config.CheckParams.
+func shapeIn(params map[string]*weights.Tensor) func(string) ([]int, bool) {
+	return func(name string) ([]int, bool) {
+		t, ok := params[name]
+		if !ok {
+			return nil, false
+		}
+		return t.Shape, true
+	}
 }
 
 // ParamsFromFile returns a checkpoint's parameters under hub names, converting the

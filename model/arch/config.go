@@ -288,3 +288,32 @@ func (c Config) EOTPositions(rows [][]int) []int {
 	}
 	return pos
 }
+
+// ParamNames lists every parameter of c under its hub name, sorted.
+func (c Config) ParamNames() []string {
+	shapes := c.ParamShapes()
+	names := make([]string, 0, len(shapes))
+	for n := range shapes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// CheckParams verifies that a checkpoint has every parameter c calls for, with its shape
+// (shapeOf reports a parameter's shape, or false when it is missing), and returns the
+// parameter names, sorted. Extra tensors are not its concern.
+func (c Config) CheckParams(shapeOf func(name string) ([]int, bool)) ([]string, error) {
+	want := c.ParamShapes()
+	names := c.ParamNames()
+	for _, name := range names {
+		shape, ok := shapeOf(name)
+		if !ok {
+			return nil, fmt.Errorf("missing parameter %q", name)
+		}
+		if !slices.Equal(shape, want[name]) {
+			return nil, fmt.Errorf("parameter %q has shape %v, but the config calls for %v", name, shape, want[name])
+		}
+	}
+	return names, nil
+}

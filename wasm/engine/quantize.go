@@ -3,8 +3,6 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
-	"sort"
 	"strings"
 
 	"github.com/clip-go/clip/weights"
@@ -41,20 +39,18 @@ func Quantize(configJSON []byte, params map[string]*weights.Tensor, vocab, merge
 	}
 	qf := &weights.QuantFile{Bits: bits, Block: block, Config: configJSON, Preprocessor: preJSON,
 		Vocab: vocab, Merges: merges, Float: map[string]*weights.Tensor{}, Quant: map[string]*weights.QTensor{}}
-	shapes := cfg.ParamShapes()
-	names := make([]string, 0, len(shapes))
-	for n := range shapes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	names, err := cfg.CheckParams(func(name string) ([]int, bool) {
 		t, ok := params[name]
 		if !ok {
-			return nil, fmt.Errorf("missing parameter %q", name)
+			return nil, false
 		}
-		if !slices.Equal(t.Shape, shapes[name]) {
-			return nil, fmt.Errorf("parameter %q has shape %v, the config calls for %v", name, t.Shape, shapes[name])
-		}
+		return t.Shape, true
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		t := params[name]
 		if IsQuantized(name, t.Shape) {
 			q, err := weights.QuantizeTensor(t, BitsFor(name, bits, textBits), block)
 			if err != nil {
