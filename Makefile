@@ -11,7 +11,7 @@ MODEL     ?=
 # backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build vocab test demo bench bench-train train train-xla data wasm clean
+.PHONY: all build vocab test demo bench bench-train train train-xla data synth wasm clean
 
 all: build
 
@@ -65,20 +65,28 @@ DATA_OUT ?= data-out
 data: build
 	$(BIN) data build --out $(DATA_OUT) --card train/corpus/DATASET.md $(DATA_ARGS)
 
-# make train: the demo recipe on the CPU (pure-Go backend), on generated shapes until the
-# real corpus (make data) exists. make train-xla: the same recipe, larger, on an XLA device.
-SYNTH     := .cache/synth
-TRAIN_OUT ?= runs/small
-train: build $(SYNTH)/done
-	$(BIN) train --data '$(SYNTH)/shards/{000000..000015}.tar' --eval $(SYNTH)/eval --out $(TRAIN_OUT) \
+# make train: the demo recipe on the CPU (pure-Go backend) on the corpus of make data;
+# make train-xla: the same recipe, larger, on an XLA device. Both resume when re-run.
+TRAIN_DATA ?= $(DATA_OUT)/shards/train-*.tar
+TRAIN_EVAL ?= $(DATA_OUT)/eval/unseen-classes
+TRAIN_OUT  ?= runs/small
+train: build $(DATA_OUT)/manifest.json
+	$(BIN) train --data '$(TRAIN_DATA)' --eval $(TRAIN_EVAL) --out $(TRAIN_OUT) \
 		--model-config small --steps 2000 --batch 64 --lr 5e-4 --warmup 100 --resume $(TRAIN_ARGS)
 
 XLA_BACKEND ?= xla:cuda
-train-xla: build $(SYNTH)/done
-	$(BIN) train --data '$(SYNTH)/shards/{000000..000015}.tar' --eval $(SYNTH)/eval --out runs/small-xla \
+train-xla: build $(DATA_OUT)/manifest.json
+	$(BIN) train --data '$(TRAIN_DATA)' --eval $(TRAIN_EVAL) --out runs/small-xla \
 		--model-config small --steps 10000 --batch 512 --micro-batch 128 --lr 5e-4 --warmup 500 \
 		--backend $(XLA_BACKEND) --workers 8 --resume $(TRAIN_ARGS)
 
+$(DATA_OUT)/manifest.json:
+	$(MAKE) data
+
+# Generated shapes for a quick try of the trainer: make synth, then
+# make train TRAIN_DATA='$(SYNTH)/shards/{000000..000015}.tar' TRAIN_EVAL=$(SYNTH)/eval
+SYNTH := .cache/synth
+synth: $(SYNTH)/done
 $(SYNTH)/done: build
 	$(BIN) synth --out $(SYNTH) --shards 16 --per-shard 512 --size 64
 	touch $@
