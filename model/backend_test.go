@@ -1,7 +1,6 @@
 package model
 
 import (
-	"github.com/clip-go/clip/model/arch"
 	"reflect"
 	"slices"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clip-go/clip/model/arch"
 	"github.com/gomlx/compute"
 )
 

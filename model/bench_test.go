@@ -2,8 +2,9 @@ package model
 
 import (
 	"fmt"
-	"github.com/clip-go/clip/model/arch"
 	"testing"
+
+	"github.com/clip-go/clip/model/arch"
 )
 
 // Benchmarks of the GoMLX float32 model on the pure-Go backend, ViT-B/32 shape with random

@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/clip-go/clip/model/arch"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 
+	"github.com/clip-go/clip/model/arch"
 	"github.com/clip-go/clip/model/imageproc"
 	"github.com/clip-go/clip/model/tokenizer"
 	"github.com/clip-go/clip/weights"

@@ -2,12 +2,12 @@ package model
 
 import (
 	"fmt"
-	"github.com/clip-go/clip/model/arch"
 	"math"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/clip-go/clip/model/arch"
 	"github.com/clip-go/clip/weights"
 )
 

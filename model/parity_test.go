@@ -1,11 +1,11 @@
 package model
 
 import (
-	"github.com/clip-go/clip/model/zeroshot"
 	"math"
 	"testing"
 
 	"github.com/clip-go/clip/internal/fixtures"
+	"github.com/clip-go/clip/model/zeroshot"
 	"github.com/clip-go/clip/weights"
 )
 

@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"github.com/clip-go/clip/model/arch"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clip-go/clip/model/arch"
 	"github.com/clip-go/clip/weights"
 )
 

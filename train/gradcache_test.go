@@ -1,12 +1,12 @@
 package train
 
 import (
-	"github.com/clip-go/clip/model/arch"
 	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/model/arch"
 )
 
 // randomBatch makes n pairs for cfg: random pixels and token rows of varied lengths.

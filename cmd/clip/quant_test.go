@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/clip-go/clip/model/arch"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/clip-go/clip/internal/fixtures"
 	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/model/arch"
 	"github.com/clip-go/clip/model/imageproc"
 	"github.com/clip-go/clip/model/tokenizer"
 	"github.com/clip-go/clip/train/data/synth"
@@ -125,7 +125,7 @@ func TestQuantizedAccuracy(t *testing.T) {
 				min            float64
 			}{{"int8", 8, 8, 0.999}, {"int4", 4, 8, 0.99}, {"int4-text4", 4, 4, 0}} {
 				qm := quantizedFrom(t, in.cfg, in.params, in.tok, c.bits, c.textBits)
-				got := embed(t, qm, in.texts, in.images)
+				got := quanttest.Embed(t, qm, in.texts, in.images)
 				worstText, worstImage := 1.0, 1.0
 				for i := range want {
 					if i < len(in.texts) {
@@ -141,24 +141,6 @@ func TestQuantizedAccuracy(t *testing.T) {
 			}
 		})
 	}
-}
-
-func embed(t *testing.T, m *engine.Model, texts []string, images [][]byte) [][]float32 {
-	t.Helper()
-	tf, err := m.EncodeTexts(texts, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	imf, errs, err := m.EncodeImages(images)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range errs {
-		if e != nil {
-			t.Fatal(e)
-		}
-	}
-	return append(tf, imf...)
 }
 
 // TestQuantizeCLI: `clip quantize` writes the file, and embed and classify take it as

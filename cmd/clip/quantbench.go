@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"github.com/clip-go/clip/model/arch"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/model/arch"
 	"github.com/clip-go/clip/model/imageproc"
 	"github.com/clip-go/clip/model/tokenizer"
 	"github.com/clip-go/clip/wasm/engine"

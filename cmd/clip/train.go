@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/clip-go/clip/model/arch"
 	"io"
 	"os"
 	"os/signal"
@@ -12,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/model/arch"
 	"github.com/clip-go/clip/train"
 )
 

@@ -21,24 +21,6 @@ func load(t *testing.T, data []byte, opt engine.Options) *engine.Model {
 	return m
 }
 
-func embed(t *testing.T, m *engine.Model, texts []string, images [][]byte) [][]float32 {
-	t.Helper()
-	tf, err := m.EncodeTexts(texts, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	imf, errs, err := m.EncodeImages(images)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range errs {
-		if e != nil {
-			t.Fatal(e)
-		}
-	}
-	return append(tf, imf...)
-}
-
 // TestKernelsAndWorkersAgree: the portable and SIMD kernels, one worker or several, give
 // the same bits for whole forward passes, at both bit widths.
 func TestKernelsAndWorkersAgree(t *testing.T) {
@@ -46,9 +28,9 @@ func TestKernelsAndWorkersAgree(t *testing.T) {
 	images := [][]byte{quanttest.PNG(t, 40, 32, 1), quanttest.PNG(t, 32, 50, 2), quanttest.PNG(t, 64, 64, 3)}
 	for _, bits := range []int{8, 4} {
 		data := quanttest.Model(t, quanttest.TinyConfig, bits, 32, 1)
-		ref := embed(t, load(t, data, engine.Options{Portable: true, Workers: 1}), texts, images)
+		ref := quanttest.Embed(t, load(t, data, engine.Options{Portable: true, Workers: 1}), texts, images)
 		for _, opt := range []engine.Options{{Workers: 1}, {Workers: 3}, {Portable: true, Workers: 2}} {
-			got := embed(t, load(t, data, opt), texts, images)
+			got := quanttest.Embed(t, load(t, data, opt), texts, images)
 			for i := range ref {
 				if len(got[i]) != 32 {
 					t.Fatalf("embedding of %d values", len(got[i]))

@@ -115,3 +115,22 @@ func PNG(tb testing.TB, w, h int, seed uint64) []byte {
 	}
 	return buf.Bytes()
 }
+
+// Embed encodes texts then images with m, failing the test on any error.
+func Embed(tb testing.TB, m *engine.Model, texts []string, images [][]byte) [][]float32 {
+	tb.Helper()
+	tf, err := m.EncodeTexts(texts, false)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	imf, errs, err := m.EncodeImages(images)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, e := range errs {
+		if e != nil {
+			tb.Fatal(e)
+		}
+	}
+	return append(tf, imf...)
+}

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/clip-go/clip/model/arch"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/model/arch"
 	"github.com/clip-go/clip/train"
 )
 

@@ -25,7 +25,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/clip-go/clip/model/arch"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,6 +35,7 @@ import (
 	"time"
 
 	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/model/arch"
 	"github.com/clip-go/clip/model/imageproc"
 	"github.com/clip-go/clip/model/tokenizer"
 	"github.com/clip-go/clip/wasm/engine"
