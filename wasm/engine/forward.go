@@ -9,6 +9,10 @@ import "math"
 type workspace struct {
 	x, q, k, v, o, ff, tmp []float32
 	qa                     qact
+	// for the WebAssembly kernel: the activations widened, a head's keys transposed
+	// and its attention scores
+	a16            []int16
+	kt, scores, ln []float32
 }
 
 // seq is one sequence (an image's tokens or a prompt's) inside the packed rows.
@@ -24,6 +28,15 @@ func (m *Model) matmul(l *linear, a *qact, out []float32, ldo int, add bool, act
 	panels := l.panels()
 	if a.offset != weightOffset(l.bits) {
 		panic("engine: activations quantized for another bit width")
+	}
+	if m.js {
+		m.matmulJS(l, a, out, ldo, add)
+		if act != nil && !add {
+			for r := range a.rows {
+				act(out[r*ldo : r*ldo+l.out])
+			}
+		}
+		return
 	}
 	tile := l.tileGeneric
 	if l.tiled {
@@ -64,6 +77,10 @@ func (m *Model) matmul(l *linear, a *qact, out []float32, ldo int, add bool, act
 // quantRows quantizes rows×k values of x (row stride k) into a, for weights of bits.
 func (m *Model) quantRows(x []float32, rows, k, bits int, a *qact) {
 	a.reset(rows, k, m.block, weightOffset(bits), m.simd)
+	if m.js && k == a.kpad {
+		quantJS(x, rows, k, a)
+		return
+	}
 	m.parallel(rows, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			a.setRow(r, x[r*k:(r+1)*k])
@@ -74,6 +91,15 @@ func (m *Model) quantRows(x []float32, rows, k, bits int, a *qact) {
 // lnQuant layer-normalises the rows of x into a, quantized, leaving x as it is.
 func (m *Model) lnQuant(x []float32, rows, d int, w, b []float32, eps float64, bits int, a *qact) {
 	a.reset(rows, d, m.block, weightOffset(bits), m.simd)
+	if m.js && d == a.kpad {
+		ws := &m.ws
+		ws.ln = grow(ws.ln, rows*d)
+		for r := range rows {
+			layerNorm(ws.ln[r*d:(r+1)*d], x[r*d:(r+1)*d], w, b, eps)
+		}
+		quantJS(ws.ln, rows, d, a)
+		return
+	}
 	m.parallel(rows, func(lo, hi int) {
 		buf := make([]float32, d)
 		for r := lo; r < hi; r++ {
@@ -112,6 +138,10 @@ func (m *Model) layerForward(x []float32, rows, d, heads int, seqs []seq, causal
 // (sequence, head); causal masks each token from the ones after it.
 func (m *Model) attention(q, k, v, o []float32, d, heads int, seqs []seq, causal bool) {
 	dh := d / heads
+	if m.js && dh%4 == 0 {
+		m.attentionJS(q, k, v, o, d, heads, seqs, causal)
+		return
+	}
 	scale := float32(1 / math.Sqrt(float64(dh)))
 	maxLen := 0
 	for _, s := range seqs {

@@ -58,7 +58,8 @@ type Model struct {
 	textBits    int // bits of the text tower's layers
 	visionBits  int // and of the image tower's
 	workers     int
-	simd        bool
+	simd        bool // the AVX-512 VNNI kernel (native)
+	js          bool // the WebAssembly SIMD kernel (in a page that loaded it)
 	fileSize    int64
 	logitScale  float64 // exp(logit_scale), clamped at maxLogitScale
 
@@ -165,6 +166,8 @@ func Load(data []byte, opt Options) (*Model, error) {
 		m.workers = runtime.GOMAXPROCS(0)
 	}
 	m.simd = haveSIMD && !opt.Portable
+	// The WebAssembly kernel works in 16-input chunks.
+	m.js = !opt.Portable && m.block%16 == 0 && findJSKernel()
 	if m.simd {
 		for _, l := range m.linears() {
 			l.repack()

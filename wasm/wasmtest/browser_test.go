@@ -16,13 +16,14 @@ import (
 )
 
 // TestBrowserMatchesNative: the engine in headless Chromium, through the Web Worker of
-// wasm/web, gives the native engine's embeddings and classifies. Skipped without
-// Chromium (apt-get install chromium).
+// wasm/web with its SIMD kernel module, gives the native engine's embeddings and
+// classifies. Skipped without Chromium (apt-get install chromium).
 func TestBrowserMatchesNative(t *testing.T) {
 	chromium, err := browser.Find("")
 	if err != nil {
 		t.Skip(err)
 	}
+	simd := simdKernel(t)
 	wasm, err := buildWasm()
 	if err != nil {
 		t.Fatal(err)
@@ -33,14 +34,15 @@ func TestBrowserMatchesNative(t *testing.T) {
 	os.WriteFile(modelPath, quanttest.Model(t, quanttest.TinyConfig, 8, 32, 8), 0o644)
 	imgPath := filepath.Join(src, "a.png")
 	os.WriteFile(imgPath, quanttest.PNG(t, 48, 40, 3), 0o644)
-	if err := browser.Prepare(dir, "../web/clip-worker.js", wasm, map[string]string{"model.bin": modelPath, "a.png": imgPath}); err != nil {
+	if err := browser.Prepare(dir, "../web/clip-worker.js", wasm, map[string]string{"model.bin": modelPath, "a.png": imgPath, "clip-simd.wasm": simd}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var res struct {
 		Info struct {
-			ID string `json:"id"`
+			ID     string `json:"id"`
+			Kernel string `json:"kernel"`
 		} `json:"info"`
 		Image []float32   `json:"image"`
 		Texts [][]float32 `json:"texts"`
@@ -65,8 +67,8 @@ func TestBrowserMatchesNative(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Info.ID != native.ID() {
-		t.Errorf("model id %q, native %q", res.Info.ID, native.ID())
+	if res.Info.ID != native.ID() || res.Info.Kernel != "wasm-simd128" {
+		t.Errorf("model id %q (native %q), kernel %q", res.Info.ID, native.ID(), res.Info.Kernel)
 	}
 	wantImg, _, _ := native.EncodeImageFiles([]string{imgPath})
 	wantTxt, _ := native.EncodeTexts([]string{"a photo of a dog.", "a diagram"}, false)

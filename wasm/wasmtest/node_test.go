@@ -4,6 +4,7 @@ package wasmtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -95,70 +96,159 @@ func runNode(t *testing.T, req map[string]any) nodeResult {
 	return res
 }
 
-// TestWasmMatchesNative: the WebAssembly engine in Node gives the native engine's
-// embeddings (the kernels are bit-exact twins; the bound is the issue's 1e-5), and its
-// JavaScript API classifies, reuses its caches and reports bad input as errors.
+// simdKernel returns the assembled SIMD kernel module (wasm/simd/kernel.wat), which
+// `make test` builds and names in CLIP_SIMD_WASM.
+func simdKernel(t *testing.T) string {
+	t.Helper()
+	p := os.Getenv("CLIP_SIMD_WASM")
+	if p == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CLIP_SIMD_WASM is not set: run the tests through make test")
+		}
+		t.Skip("CLIP_SIMD_WASM is not set: `make test` assembles the SIMD kernel and sets it")
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// kernels are the WebAssembly engine's two matmul kernels: portable Go, and the SIMD
+// module when the page loads it.
+var kernels = []string{"portable", "wasm-simd128"}
+
+// request adds what runs kernel to a run-node.js request.
+func request(t *testing.T, kernel string, req map[string]any) map[string]any {
+	if kernel == "wasm-simd128" {
+		req["simd"] = simdKernel(t)
+	}
+	return req
+}
+
+// TestWasmMatchesNative: the WebAssembly engine in Node, with either kernel, gives the
+// native engine's embeddings (the kernels are bit-exact twins; the bound is the issue's
+// 1e-5), and its JavaScript API classifies, reuses its caches and reports bad input as
+// errors.
 func TestWasmMatchesNative(t *testing.T) {
 	dir := t.TempDir()
-	for _, bits := range []int{8, 4} {
-		data := quanttest.Model(t, quanttest.TinyConfig, bits, 32, 5)
-		modelPath := filepath.Join(dir, "model.safetensors")
-		os.WriteFile(modelPath, data, 0o644)
-		var images []string
-		for i, size := range [][2]int{{40, 32}, {32, 64}, {200, 150}} {
-			p := filepath.Join(dir, "img"+string(rune('a'+i))+".png")
-			os.WriteFile(p, quanttest.PNG(t, size[0], size[1], uint64(i)), 0o644)
-			images = append(images, p)
+	var images []string
+	for i, size := range [][2]int{{40, 32}, {32, 64}, {200, 150}} {
+		p := filepath.Join(dir, "img"+string(rune('a'+i))+".png")
+		os.WriteFile(p, quanttest.PNG(t, size[0], size[1], uint64(i)), 0o644)
+		images = append(images, p)
+	}
+	texts := []string{"a photo of a dog.", "A DIAGRAM", "an emoji of a grinning face"}
+	labels := []string{"cat", "dog", "turtle"}
+	templates := []string{"a photo of a {}.", "art of the {}."}
+	for _, kernel := range kernels {
+		for _, bits := range []int{8, 4} {
+			t.Run(fmt.Sprintf("%s/int%d", kernel, bits), func(t *testing.T) {
+				modelPath := filepath.Join(dir, fmt.Sprintf("model%d.safetensors", bits))
+				os.WriteFile(modelPath, quanttest.Model(t, quanttest.TinyConfig, bits, 32, 5), 0o644)
+				res := runNode(t, request(t, kernel, map[string]any{"model": modelPath, "images": images, "texts": texts,
+					"classify": map[string]any{"images": images, "labels": labels, "templates": templates}}))
+				if res.Error != "" {
+					t.Fatal(res.Error)
+				}
+				native, err := engine.LoadFile(modelPath, engine.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Info.ID != native.ID() || res.Info.Bits != bits || res.Info.Kernel != kernel {
+					t.Errorf("info %+v", res.Info)
+				}
+				worst := compareNative(t, native, res, images, texts)
+				t.Logf("largest difference wasm (%s) vs native (%s): %g", kernel, native.Kernel(), worst)
+				clf, _ := native.Classifier(labels, templates, false)
+				wantImg, _, _ := native.EncodeImageFiles(images)
+				for i := range images {
+					want := clf.Top(wantImg[i], 2)
+					got := res.Classify[i]
+					if len(got) != 2 || got[0].Label != want[0].Label || math.Abs(got[0].Prob-want[0].Prob) > 1e-5 {
+						t.Errorf("image %d: wasm classify %+v, native %+v", i, got, want)
+					}
+					if len(res.ClassifyAgain[i]) != 1 {
+						t.Errorf("classify with embeddings: %+v", res.ClassifyAgain)
+					}
+				}
+			})
 		}
-		texts := []string{"a photo of a dog.", "A DIAGRAM", "an emoji of a grinning face"}
-		labels := []string{"cat", "dog", "turtle"}
-		res := runNode(t, map[string]any{"model": modelPath, "images": images, "texts": texts,
-			"classify": map[string]any{"images": images, "labels": labels, "templates": []string{"a photo of a {}.", "art of the {}."}}})
+	}
+}
+
+// oddConfig has widths that are not multiples of the kernels' 4 outputs, 32-value
+// blocks or 16-input chunks (projection 30, text 72, MLPs 136 and 200), and an odd
+// number of image tokens (10).
+const oddConfig = `{"projection_dim": 30, "logit_scale_init_value": 2.6592,
+ "text_config": {"hidden_size": 72, "intermediate_size": 136, "num_attention_heads": 2, "num_hidden_layers": 1,
+  "max_position_embeddings": 77, "vocab_size": 49408, "hidden_act": "quick_gelu", "layer_norm_eps": 1e-5,
+  "bos_token_id": 49406, "eos_token_id": 49407},
+ "vision_config": {"hidden_size": 96, "intermediate_size": 200, "num_attention_heads": 3, "num_hidden_layers": 1,
+  "image_size": 24, "patch_size": 8, "num_channels": 3, "hidden_act": "gelu", "layer_norm_eps": 1e-5}}`
+
+// TestWasmKernelShapes: the SIMD kernel equals the native engine on ragged shapes and
+// other block sizes (16, 48 and 64; 24 is not a multiple of its 16-input chunks, so the
+// portable kernel takes over).
+func TestWasmKernelShapes(t *testing.T) {
+	kernel := simdKernel(t)
+	dir := t.TempDir()
+	img := filepath.Join(dir, "a.png")
+	os.WriteFile(img, quanttest.PNG(t, 30, 20, 9), 0o644)
+	images, texts := []string{img}, []string{"a", "a photo of a grinning face, drawn in the style of an old comic book."}
+	for _, c := range []struct {
+		bits, block int
+		kernel      string
+	}{{8, 16, "wasm-simd128"}, {4, 48, "wasm-simd128"}, {8, 64, "wasm-simd128"}, {4, 64, "wasm-simd128"}, {8, 24, "portable"}} {
+		modelPath := filepath.Join(dir, fmt.Sprintf("m%d-%d", c.bits, c.block))
+		os.WriteFile(modelPath, quanttest.Model(t, oddConfig, c.bits, c.block, 3), 0o644)
+		res := runNode(t, map[string]any{"model": modelPath, "simd": kernel, "images": images, "texts": texts})
 		if res.Error != "" {
-			t.Fatalf("int%d: %s", bits, res.Error)
+			t.Fatalf("int%d block %d: %s", c.bits, c.block, res.Error)
+		}
+		if res.Info.Kernel != c.kernel {
+			t.Errorf("int%d block %d: kernel %q, want %q", c.bits, c.block, res.Info.Kernel, c.kernel)
 		}
 		native, err := engine.LoadFile(modelPath, engine.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Info.ID != native.ID() || res.Info.Bits != bits || res.Info.Kernel != "portable" {
-			t.Errorf("info %+v", res.Info)
+		if worst := compareNative(t, native, res, images, texts); worst != 0 {
+			t.Errorf("int%d block %d: wasm (%s) and native (%s) differ by %g; the kernels compute the same float32 operations",
+				c.bits, c.block, res.Info.Kernel, native.Kernel(), worst)
 		}
-		wantImg, _, err := native.EncodeImageFiles(images)
-		if err != nil {
-			t.Fatal(err)
+	}
+}
+
+// compareNative checks res's embeddings against the native engine's: the same count,
+// and within the issue's 1e-5. It returns the largest difference.
+func compareNative(t *testing.T, native *engine.Model, res nodeResult, images, texts []string) float64 {
+	t.Helper()
+	wantImg, _, err := native.EncodeImageFiles(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTxt, err := native.EncodeTexts(texts, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worst float64
+	for _, pair := range [][2][][]float32{{res.Images, wantImg}, {res.Texts, wantTxt}} {
+		if len(pair[0]) != len(pair[1]) {
+			t.Fatalf("%d embeddings from wasm, %d native", len(pair[0]), len(pair[1]))
 		}
-		wantTxt, err := native.EncodeTexts(texts, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var worst float64
-		for _, pair := range [][2][][]float32{{res.Images, wantImg}, {res.Texts, wantTxt}} {
-			if len(pair[0]) != len(pair[1]) {
-				t.Fatalf("%d embeddings from wasm, %d native", len(pair[0]), len(pair[1]))
+		for i := range pair[1] {
+			if len(pair[0][i]) != len(pair[1][i]) {
+				t.Fatalf("embedding of %d values from wasm, %d native", len(pair[0][i]), len(pair[1][i]))
 			}
-			for i := range pair[1] {
-				for k := range pair[1][i] {
-					worst = max(worst, math.Abs(float64(pair[0][i][k]-pair[1][i][k])))
-				}
-			}
-		}
-		t.Logf("int%d: largest difference wasm vs native (%s kernel): %g", bits, native.Kernel(), worst)
-		if worst > 1e-5 {
-			t.Errorf("int%d: wasm and native differ by %g", bits, worst)
-		}
-		clf, _ := native.Classifier(labels, []string{"a photo of a {}.", "art of the {}."}, false)
-		for i := range images {
-			want := clf.Top(wantImg[i], 2)
-			got := res.Classify[i]
-			if len(got) != 2 || got[0].Label != want[0].Label || math.Abs(got[0].Prob-want[0].Prob) > 1e-5 {
-				t.Errorf("image %d: wasm classify %+v, native %+v", i, got, want)
-			}
-			if len(res.ClassifyAgain[i]) != 1 {
-				t.Errorf("classify with embeddings: %+v", res.ClassifyAgain)
+			for k := range pair[1][i] {
+				worst = max(worst, math.Abs(float64(pair[0][i][k]-pair[1][i][k])))
 			}
 		}
 	}
+	if worst > 1e-5 {
+		t.Errorf("wasm and native differ by %g", worst)
+	}
+	return worst
 }
 
 // TestWasmBadInput: errors come back through the API; the engine survives them.

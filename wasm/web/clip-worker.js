@@ -1,6 +1,7 @@
 // clip-worker.js: runs the quantized CLIP engine (clip.wasm, built from wasm/cmd/clipwasm)
-// in a Web Worker, so inference never blocks the page. Serve it beside clip.wasm and Go's
-// wasm_exec.js ($(go env GOROOT)/lib/wasm/wasm_exec.js).
+// in a Web Worker, so inference never blocks the page. Serve it beside clip.wasm, Go's
+// wasm_exec.js ($(go env GOROOT)/lib/wasm/wasm_exec.js) and clip-simd.wasm (the matmul in
+// WebAssembly SIMD, from wasm/simd/kernel.wat; `make wasm` builds all of them into bin/web).
 //
 // The page talks to it with messages {id, op, args}; the reply is {id, result} or
 // {id, error}. ops: load(bytes, opts), embedImage(bytes), embedTexts(texts, opts),
@@ -22,9 +23,25 @@ const ready = (async () => {
   const go = new Go();
   const engine = new Promise((resolve) => { self.onClipEngineReady = resolve; });
   const { instance } = await WebAssembly.instantiateStreaming(fetch("clip.wasm"), go.importObject);
+  await loadSIMD(instance.exports.mem);
   go.run(instance); // returns when the Go program exits, which it does not
   return engine;
 })();
+
+// loadSIMD instantiates the SIMD matmul kernel on the Go program's own memory and
+// publishes its exports for the engine (as globalThis.clipSIMD). Without it (a browser
+// without WebAssembly SIMD, or a site without the file) the engine runs its portable
+// kernel: slower, same results.
+async function loadSIMD(mem) {
+  try {
+    const res = await fetch("clip-simd.wasm");
+    if (!res.ok) return;
+    const { instance } = await WebAssembly.instantiate(await res.arrayBuffer(), { env: { mem } });
+    self.clipSIMD = instance.exports;
+  } catch (err) {
+    console.warn("clip: SIMD kernel not loaded, running the portable one:", err);
+  }
+}
 
 self.onmessage = async (e) => {
   const { id, op, args } = e.data;

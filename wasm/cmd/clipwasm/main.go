@@ -4,7 +4,7 @@
 // GOOS=js GOARCH=wasm. It puts one object on globalThis, clipEngine, with synchronous
 // functions meant to run inside a Web Worker (see wasm/web/clip-worker.js):
 //
-//	clipEngine.load(bytes: Uint8Array, {maxMemoryMB?, textCache?}) → info
+//	clipEngine.load(bytes: Uint8Array, {maxMemoryMB?, textCache?, portable?}) → info
 //	clipEngine.embedImage(bytes: Uint8Array) → Float32Array   (an encoded image)
 //	clipEngine.embedTexts(texts: string[], {truncate?}) → Float32Array[]
 //	clipEngine.classify({images: (Uint8Array|Float32Array)[], labels: string[],
@@ -124,6 +124,7 @@ func load(args []js.Value) (any, error) {
 	if v := option(opts, "textCache"); v.Type() == js.TypeNumber {
 		o.TextCache = v.Int()
 	}
+	o.Portable = option(opts, "portable").Truthy()
 	// Check the size before copying the bytes into Go's memory: growing it past what the
 	// page allows would end the Go program instead of returning an error.
 	size := int64(src.Get("length").Int())

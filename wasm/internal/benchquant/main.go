@@ -13,8 +13,10 @@
 //
 //   - the machine's sgemm peak through numpy/OpenBLAS, same threads;
 //
-//   - the WebAssembly build, one thread, in Node.js (and headless Chromium when
-//     -chromium finds one), against the native engine on one thread;
+//   - the WebAssembly build, one thread, in Node.js with its portable kernel and with
+//     the SIMD kernel module (CLIP_SIMD_WASM, which make sets), and in headless Chromium
+//     (when -chromium finds one) through the Web Worker, against the native engine on
+//     one thread;
 //
 //   - the peak resident memory of `clip bench` with the int8 file loaded.
 //
@@ -165,22 +167,40 @@ func run(threads, iters int, python, nodeBin, chromium string, skipGoMLX bool) e
 		return fmt.Errorf("torch script: %v: %s", err, out)
 	}
 
+	// WebAssembly, one thread: Node with the portable kernel (what a page without the
+	// SIMD module runs) and with the SIMD kernel, and headless Chromium with the SIMD
+	// kernel (the web worker as shipped).
 	wasmMs := map[string]float64{}
 	var wasmMem float64
+	simdKernel := os.Getenv("CLIP_SIMD_WASM")
+	if simdKernel == "" {
+		fmt.Fprintln(os.Stderr, "CLIP_SIMD_WASM unset (make bench sets it): the WebAssembly SIMD kernel is not measured")
+	}
 	if wasm, err := buildWasm(dir); err != nil {
 		fmt.Fprintln(os.Stderr, "wasm not built:", err)
 	} else {
-		if t, mem, err := nodeBench(nodeBin, wasm, files[8], iters); err != nil {
-			fmt.Fprintln(os.Stderr, "node:", err)
-		} else {
-			wasmMs["node"], wasmMem = t, mem
-			fmt.Fprintf(os.Stderr, "%-34s batch 1: %8.1f ms/image\n", "wasm in Node", t)
+		for _, c := range []struct{ key, simd string }{{"node-portable", ""}, {"node", simdKernel}} {
+			if c.key == "node" && simdKernel == "" {
+				continue
+			}
+			t, mem, kernel, err := nodeBench(nodeBin, wasm, files[8], iters, c.simd)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "node:", err)
+				continue
+			}
+			wasmMs[c.key] = t
+			if c.key == "node" || wasmMem == 0 {
+				wasmMem = mem
+			}
+			fmt.Fprintf(os.Stderr, "%-34s batch 1: %8.1f ms/image\n", "wasm in Node ("+kernel+")", t)
 		}
-		if t, err := chromiumBench(chromium, dir, wasm, files[8], iters); err != nil {
-			fmt.Fprintln(os.Stderr, "chromium:", err)
-		} else {
-			wasmMs["chromium"] = t
-			fmt.Fprintf(os.Stderr, "%-34s batch 1: %8.1f ms/image\n", "wasm in Chromium", t)
+		if simdKernel != "" {
+			if t, err := chromiumBench(chromium, dir, wasm, simdKernel, files[8], iters); err != nil {
+				fmt.Fprintln(os.Stderr, "chromium:", err)
+			} else {
+				wasmMs["chromium"] = t
+				fmt.Fprintf(os.Stderr, "%-34s batch 1: %8.1f ms/image\n", "wasm in Chromium (wasm-simd128)", t)
+			}
 		}
 	}
 
@@ -228,9 +248,9 @@ func run(threads, iters int, python, nodeBin, chromium string, skipGoMLX bool) e
 	line("GoMLX float32, pure-Go backend ("+simd+")", "gomlx")
 	line("int8 engine, 1 thread", "int8-1thread")
 	line("int8 engine, 1 thread, portable kernel", "int8-1thread-portable")
-	for _, k := range []string{"node", "chromium"} {
-		if v, ok := wasmMs[k]; ok {
-			fmt.Printf("| int8 WebAssembly in %s, 1 thread | %s | – | %s (batch 1) |\n", map[string]string{"node": "Node.js", "chromium": "headless Chromium"}[k], f1(v), gf(v))
+	for _, w := range wasmRows {
+		if v, ok := wasmMs[w.key]; ok {
+			fmt.Printf("| int8 WebAssembly in %s, 1 thread | %s | – | %s (batch 1) |\n", w.name, f1(v), gf(v))
 		}
 	}
 	fmt.Println()
@@ -242,10 +262,10 @@ func run(threads, iters int, python, nodeBin, chromium string, skipGoMLX bool) e
 	if g, ok := ms["gomlx"]; ok {
 		fmt.Printf("| GoMLX float32 / int8 engine (speed-up) | %s | %s | ≥ 4× |\n", ratio(g[1], ms["int8"][1]), ratio(g[8], ms["int8"][8]))
 	}
-	for _, k := range []string{"node", "chromium"} {
-		if v, ok := wasmMs[k]; ok {
-			fmt.Printf("| wasm in %s / native 1 thread (slow-down) | %s (vs the same portable kernel natively: %s) | – | ≤ 2.5× |\n",
-				k, ratio(v, ms["int8-1thread"][1]), ratio(v, ms["int8-1thread-portable"][1]))
+	for _, w := range wasmRows {
+		if v, ok := wasmMs[w.key]; ok {
+			fmt.Printf("| wasm in %s / native 1 thread (slow-down) | %s (vs the portable kernel natively: %s) | – | ≤ 2.5× |\n",
+				w.name, ratio(v, ms["int8-1thread"][1]), ratio(v, ms["int8-1thread-portable"][1]))
 		}
 	}
 	if torch.SGEMM > 0 {
@@ -301,28 +321,43 @@ func buildWasm(dir string) (string, error) {
 	return out, nil
 }
 
-// nodeBench runs the engine's bench function through the JavaScript API in Node; it
-// returns ms per image and the size of the WebAssembly memory afterwards.
-func nodeBench(nodeBin, wasm, modelPath string, iters int) (float64, float64, error) {
-	req, _ := json.Marshal(map[string]any{"model": modelPath, "bench": map[string]any{"batch": 1, "iters": iters}})
+// wasmRows name the WebAssembly measurements in the tables.
+var wasmRows = []struct{ key, name string }{
+	{"node-portable", "Node.js, portable kernel"},
+	{"node", "Node.js, SIMD kernel"},
+	{"chromium", "headless Chromium, SIMD kernel"},
+}
+
+// nodeBench runs the engine's bench function through the JavaScript API in Node, with
+// the SIMD kernel module simd ("": none); it returns ms per image, the size of the
+// WebAssembly memory afterwards and the kernel that ran.
+func nodeBench(nodeBin, wasm, modelPath string, iters int, simd string) (float64, float64, string, error) {
+	r := map[string]any{"model": modelPath, "bench": map[string]any{"batch": 1, "iters": iters}}
+	if simd != "" {
+		r["simd"] = simd
+	}
+	req, _ := json.Marshal(r)
 	reqFile := filepath.Join(filepath.Dir(wasm), "req.json")
 	if err := os.WriteFile(reqFile, req, 0o644); err != nil {
-		return 0, 0, err
+		return 0, 0, "", err
 	}
 	execJS := filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js")
 	out, err := exec.Command(nodeBin, "--stack-size=8192", "wasm/wasmtest/testdata/run-node.js", execJS, wasm, reqFile).Output()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, "", err
 	}
 	var res struct {
+		Info struct {
+			Kernel string `json:"kernel"`
+		} `json:"info"`
 		Bench  map[string]float64 `json:"bench"`
 		Memory float64            `json:"wasmMemoryBytes"`
 		Error  string             `json:"error"`
 	}
 	if err := json.Unmarshal(out, &res); err != nil || res.Error != "" {
-		return 0, 0, fmt.Errorf("%v %s", err, res.Error)
+		return 0, 0, "", fmt.Errorf("%v %s", err, res.Error)
 	}
-	return res.Bench["imageMs"], res.Memory / 1e6, nil
+	return res.Bench["imageMs"], res.Memory / 1e6, res.Info.Kernel, nil
 }
 
 // peakMemory reads the peak resident set of a process that loads the file and encodes

@@ -55,13 +55,17 @@ window.bytes = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffe
 </script>`
 
 // Prepare writes the page, the worker, wasm_exec.js and the given files (name → source
-// path) into dir. workerJS is the path of wasm/web/clip-worker.js.
+// path; an empty path leaves the name out) into dir. workerJS is the path of
+// wasm/web/clip-worker.js.
 func Prepare(dir, workerJS, wasm string, files map[string]string) error {
 	files = maps(files)
 	files["clip-worker.js"] = workerJS
 	files["clip.wasm"] = wasm
 	files["wasm_exec.js"] = filepath.Join(goroot(), "lib", "wasm", "wasm_exec.js")
 	for name, src := range files {
+		if src == "" {
+			continue
+		}
 		b, err := os.ReadFile(src)
 		if err != nil {
 			return err

@@ -1,6 +1,7 @@
 // run-node.js WASM_EXEC_JS CLIP_WASM REQUEST_JSON: loads the engine in Node.js through
 // its JavaScript API (as a Web Worker would), runs the request and prints one JSON
-// object. Request: {model, maxMemoryMB?, images?: [paths], texts?: [...],
+// object. Request: {model, simd?: path of the SIMD kernel module (clip-simd.wasm),
+// portable?, maxMemoryMB?, images?: [paths], texts?: [...],
 // classify?: {images: [paths], labels, templates}, bench?: {batch, iters}}.
 "use strict";
 const fs = require("fs");
@@ -22,11 +23,16 @@ const unwrap = (v) => {
   const go = new Go();
   const ready = new Promise((resolve) => { globalThis.onClipEngineReady = resolve; });
   const { instance } = await WebAssembly.instantiate(fs.readFileSync(process.argv[3]), go.importObject);
+  if (req.simd) {
+    // As clip-worker.js does: the kernel module works on the Go program's own memory.
+    const k = await WebAssembly.instantiate(fs.readFileSync(req.simd), { env: { mem: instance.exports.mem } });
+    globalThis.clipSIMD = k.instance.exports;
+  }
   go.run(instance);
   const api = await ready;
   const out = {};
   try {
-    out.info = unwrap(api.load(new Uint8Array(fs.readFileSync(req.model)), { maxMemoryMB: req.maxMemoryMB }));
+    out.info = unwrap(api.load(new Uint8Array(fs.readFileSync(req.model)), { maxMemoryMB: req.maxMemoryMB, portable: req.portable }));
     if (req.images) out.images = req.images.map((p) => Array.from(unwrap(api.embedImage(new Uint8Array(fs.readFileSync(p))))));
     if (req.texts) out.texts = unwrap(api.embedTexts(req.texts)).map((e) => Array.from(e));
     if (req.classify) {

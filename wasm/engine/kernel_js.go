@@ -1,0 +1,107 @@
+//go:build js && wasm
+
+package engine
+
+import (
+	"math"
+	"runtime"
+	"syscall/js"
+	"unsafe"
+)
+
+// jsKernelName names the WebAssembly SIMD kernel in Model.Kernel.
+const jsKernelName = "wasm-simd128"
+
+// jsMM, jsScores, jsAttnOut and jsQuant are the exports of wasm/simd/kernel.wat: the
+// matmul, attention's two products and the activations' quantization in WebAssembly
+// SIMD, which Go's compiler does not emit. The
+// page (wasm/web/clip-worker.js) instantiates that module on this program's own memory
+// and publishes its exports as globalThis.clipSIMD before the engine loads; without it
+// the portable kernel runs.
+var jsMM, jsScores, jsAttnOut, jsQuant js.Value
+
+// findJSKernel looks for the SIMD module's exports.
+func findJSKernel() bool {
+	k := js.Global().Get("clipSIMD")
+	if k.Type() != js.TypeObject {
+		return false
+	}
+	for _, f := range []struct {
+		name string
+		fn   *js.Value
+	}{{"mm", &jsMM}, {"scores", &jsScores}, {"attnout", &jsAttnOut}, {"quant", &jsQuant}} {
+		if *f.fn = k.Get(f.name); f.fn.Type() != js.TypeFunction {
+			return false
+		}
+	}
+	return true
+}
+
+// addr is a slice's address in linear memory: what the SIMD module dereferences. Go's
+// heap does not move, and the program is suspended during the call, so it stays valid.
+func addr[T any](s []T) int { return int(uintptr(unsafe.Pointer(unsafe.SliceData(s)))) }
+
+// matmulJS is matmul through the SIMD module: out[r][n] (= or +=) b[n] + a[r]·W[n], one
+// call for the whole product (the call into JavaScript costs about a microsecond). Its
+// arithmetic is tileGeneric's, so the results are identical.
+func (m *Model) matmulJS(l *linear, a *qact, out []float32, ldo int, add bool) {
+	m.ws.a16 = grow(m.ws.a16, a.rowsPad*a.kpad)
+	jsMM.Invoke(addr(a.q), addr(m.ws.a16), addr(a.scale), a.rows, a.rowsPad, a.kpad, a.nb, a.bs,
+		addr(l.q), l.rowBytes, addr(l.scale), l.bits, addr(out), ldo, l.out, addr(l.biasPad), add)
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(l)
+	runtime.KeepAlive(out)
+}
+
+// attentionJS is attention with its two products in the SIMD module, two calls per
+// (sequence, head); the keys' transposition and the softmax stay in Go. Same operations
+// as the portable path, so the same results. The head size must be a multiple of 4.
+func (m *Model) attentionJS(q, k, v, o []float32, d, heads int, seqs []seq, causal bool) {
+	dh := d / heads
+	scale := float32(1 / math.Sqrt(float64(dh)))
+	maxLen := 0
+	for _, s := range seqs {
+		maxLen = max(maxLen, s.len)
+	}
+	ldk := (maxLen + 15) / 16 * 16
+	ws := &m.ws
+	ws.kt = grow(ws.kt, dh*ldk)
+	ws.scores = grow(ws.scores, maxLen*ldk)
+	kt, scores := ws.kt, ws.scores
+	for _, s := range seqs {
+		for h := range heads {
+			clear(kt)
+			for j := range s.len {
+				kr := k[(s.start+j)*d+h*dh:]
+				for e := range dh {
+					kt[e*ldk+j] = kr[e]
+				}
+			}
+			at := s.start*d + h*dh
+			jsScores.Invoke(addr(q[at:]), d, addr(kt), ldk, dh, s.len, addr(scores), scale)
+			for i := range s.len {
+				n := s.len
+				if causal {
+					n = i + 1
+				}
+				sc := scores[i*ldk : i*ldk+(n+15)/16*16]
+				for j := n; j < len(sc); j++ {
+					sc[j] = float32(math.Inf(-1))
+				}
+				softmax16(sc)
+			}
+			jsAttnOut.Invoke(addr(scores), ldk, addr(v[at:]), addr(o[at:]), d, dh, s.len, causal)
+		}
+	}
+	runtime.KeepAlive(q)
+	runtime.KeepAlive(v)
+	runtime.KeepAlive(o)
+}
+
+// quantJS quantizes rows×k values of x (row stride k) into a, which reset has sized:
+// qact.setRow for all rows in one call. k must be a whole number of blocks.
+func quantJS(x []float32, rows, k int, a *qact) {
+	jsQuant.Invoke(addr(x), k, rows, k, addr(a.q), a.kpad, addr(a.scale), addr(a.init), a.nb, a.bs, a.offset)
+	runtime.KeepAlive(x)
+	runtime.KeepAlive(a)
+}
