@@ -9,10 +9,10 @@ import "math"
 type workspace struct {
 	x, q, k, v, o, ff, tmp []float32
 	qa                     qact
-	// for the WebAssembly kernel: the activations widened, a head's keys transposed
-	// and its attention scores
-	a16            []int16
-	kt, scores, ln []float32
+	// for the WebAssembly kernel: the activations widened, a panel's weight scales as
+	// float32, a head's keys transposed and its attention scores, layer-normed rows
+	a16                []int16
+	sf, kt, scores, ln []float32
 }
 
 // seq is one sequence (an image's tokens or a prompt's) inside the packed rows.

@@ -45,9 +45,11 @@ func addr[T any](s []T) int { return int(uintptr(unsafe.Pointer(unsafe.SliceData
 // call for the whole product (the call into JavaScript costs about a microsecond). Its
 // arithmetic is tileGeneric's, so the results are identical.
 func (m *Model) matmulJS(l *linear, a *qact, out []float32, ldo int, add bool) {
-	m.ws.a16 = grow(m.ws.a16, a.rowsPad*a.kpad)
-	jsMM.Invoke(addr(a.q), addr(m.ws.a16), addr(a.scale), a.rows, a.rowsPad, a.kpad, a.nb, a.bs,
-		addr(l.q), l.rowBytes, addr(l.scale), l.bits, addr(out), ldo, l.out, addr(l.biasPad), add)
+	ws := &m.ws
+	ws.a16 = grow(ws.a16, a.rowsPad*a.kpad)
+	ws.sf = grow(ws.sf, tileCols*a.nb)
+	jsMM.Invoke(addr(a.q), addr(ws.a16), addr(a.scale), a.rows, a.rowsPad, a.kpad, a.nb, a.bs,
+		addr(l.q), l.rowBytes, addr(l.scale), l.bits, addr(out), ldo, l.out, addr(l.biasPad), add, addr(ws.sf))
 	runtime.KeepAlive(a)
 	runtime.KeepAlive(l)
 	runtime.KeepAlive(out)

@@ -66,8 +66,9 @@
   ;;           float16 scales, nout × nb
   ;;   bias    float32, nout rounded up to a multiple of 4
   ;;   bs      block size, a multiple of 16
-  ;; Loop order: panels of 32 outputs (their weights, ≤ 32·kpad bytes, stay in cache)
-  ;; × pairs of rows × quads of outputs × blocks × 16-input chunks. A pair of rows and a
+  ;;   sf      scratch for a panel's scales as float32 (128·nb bytes)
+  ;; Loop order: panels of 32 outputs (their weights, ≤ 32·kpad bytes, stay in cache;
+  ;; their scales are converted once) × pairs of rows × quads of outputs × blocks × 16-input chunks. A pair of rows and a
   ;; quad of outputs keep 8 partial-sum vectors in registers; each weight vector is
   ;; unpacked once for both rows.
   (func (export "mm")
@@ -75,6 +76,7 @@
     (param $kpad i32) (param $nb i32) (param $bs i32)
     (param $w i32) (param $rowBytes i32) (param $ws i32) (param $bits i32)
     (param $out i32) (param $ldo i32) (param $nout i32) (param $bias i32) (param $add i32)
+    (param $sf i32)
     (local $panel i32) (local $pend i32) (local $r i32) (local $n0 i32) (local $cnt i32)
     (local $w0 i32) (local $w1 i32) (local $w2 i32) (local $w3 i32)
     (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
@@ -92,6 +94,42 @@
     (loop $panels
       (local.set $pend (select (i32.add (local.get $panel) (i32.const 32)) (local.get $nout)
         (i32.lt_u (i32.add (local.get $panel) (i32.const 32)) (local.get $nout))))
+      ;; the panel's float16 weight scales, converted exactly to float32 once for all
+      ;; its rows, into sf[b][32] (a quad's four side by side): the 15 bits below the
+      ;; sign, moved to float32's exponent and mantissa positions, are the value times
+      ;; 2^-112 for normal and subnormal halves alike, so one multiply by 2^112 gives the
+      ;; value (scales are finite: the file's checksum guards them). Past the last
+      ;; output, the last row's scales again (computed, never stored).
+      (local.set $n0 (local.get $panel))
+      (loop $squads
+        (local.set $c (i32.sub (local.get $nout) (i32.const 1)))
+        (local.set $s0 (select (local.get $n0) (local.get $c) (i32.lt_u (local.get $n0) (local.get $nout))))
+        (local.set $s1 (select (i32.add (local.get $n0) (i32.const 1)) (local.get $c) (i32.lt_u (i32.add (local.get $n0) (i32.const 1)) (local.get $nout))))
+        (local.set $s2 (select (i32.add (local.get $n0) (i32.const 2)) (local.get $c) (i32.lt_u (i32.add (local.get $n0) (i32.const 2)) (local.get $nout))))
+        (local.set $s3 (select (i32.add (local.get $n0) (i32.const 3)) (local.get $c) (i32.lt_u (i32.add (local.get $n0) (i32.const 3)) (local.get $nout))))
+        (local.set $s0 (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $s0) (local.get $nb)) (i32.const 1))))
+        (local.set $s1 (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $s1) (local.get $nb)) (i32.const 1))))
+        (local.set $s2 (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $s2) (local.get $nb)) (i32.const 1))))
+        (local.set $s3 (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $s3) (local.get $nb)) (i32.const 1))))
+        (local.set $b (i32.const 0))
+        (loop $sblocks
+          (local.set $c (i32.shl (local.get $b) (i32.const 1)))
+          (local.set $sw (i32x4.replace_lane 3 (i32x4.replace_lane 2 (i32x4.replace_lane 1
+            (i32x4.splat (i32.load16_u (i32.add (local.get $s0) (local.get $c))))
+            (i32.load16_u (i32.add (local.get $s1) (local.get $c))))
+            (i32.load16_u (i32.add (local.get $s2) (local.get $c))))
+            (i32.load16_u (i32.add (local.get $s3) (local.get $c)))))
+          (v128.store (i32.add (local.get $sf)
+              (i32.shl (i32.add (i32.shl (local.get $b) (i32.const 5)) (i32.sub (local.get $n0) (local.get $panel))) (i32.const 2)))
+            (v128.or
+              (f32x4.mul
+                (i32x4.shl (v128.and (local.get $sw) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff)) (i32.const 13))
+                (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))
+              (i32x4.shl (v128.and (local.get $sw) (v128.const i32x4 0x8000 0x8000 0x8000 0x8000)) (i32.const 16))))
+          (local.set $b (i32.add (local.get $b) (i32.const 1)))
+          (br_if $sblocks (i32.lt_u (local.get $b) (local.get $nb))))
+        (local.set $n0 (i32.add (local.get $n0) (i32.const 4)))
+        (br_if $squads (i32.lt_u (local.get $n0) (local.get $pend))))
       (local.set $r (i32.const 0))
       (loop $pairs
         (local.set $a0 (i32.add (local.get $a16) (i32.mul (local.get $r) (local.get $rowStride))))
@@ -107,10 +145,6 @@
           (local.set $w1 (select (i32.add (local.get $n0) (i32.const 1)) (local.get $c) (i32.lt_u (i32.add (local.get $n0) (i32.const 1)) (local.get $nout))))
           (local.set $w2 (select (i32.add (local.get $n0) (i32.const 2)) (local.get $c) (i32.lt_u (i32.add (local.get $n0) (i32.const 2)) (local.get $nout))))
           (local.set $w3 (select (i32.add (local.get $n0) (i32.const 3)) (local.get $c) (i32.lt_u (i32.add (local.get $n0) (i32.const 3)) (local.get $nout))))
-          (local.set $s0 (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $w0) (local.get $nb)) (i32.const 1))))
-          (local.set $s1 (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $w1) (local.get $nb)) (i32.const 1))))
-          (local.set $s2 (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $w2) (local.get $nb)) (i32.const 1))))
-          (local.set $s3 (i32.add (local.get $ws) (i32.shl (i32.mul (local.get $w3) (local.get $nb)) (i32.const 1))))
           (local.set $w0 (i32.add (local.get $w) (i32.mul (local.get $w0) (local.get $rowBytes))))
           (local.set $w1 (i32.add (local.get $w) (i32.mul (local.get $w1) (local.get $rowBytes))))
           (local.set $w2 (i32.add (local.get $w) (i32.mul (local.get $w2) (local.get $rowBytes))))
@@ -237,22 +271,8 @@
                 (i32x4.dot_i16x8_s (local.get $e1) (local.get $y1)))))))
               (local.set $k (i32.add (local.get $k) (i32.const 16)))
               (br_if $chunks (i32.lt_u (local.get $k) (local.get $kend))))
-            ;; the quad's four float16 scales of block b, converted exactly to float32:
-            ;; the 15 bits below the sign, moved to float32's exponent and mantissa
-            ;; positions, are the value times 2^-112 for normal and subnormal halves
-            ;; alike, so one multiply by 2^112 gives the value (scales are finite: the
-            ;; file's checksum guards them)
-            (local.set $c (i32.shl (local.get $b) (i32.const 1)))
-            (local.set $sw (i32x4.replace_lane 3 (i32x4.replace_lane 2 (i32x4.replace_lane 1
-              (i32x4.splat (i32.load16_u (i32.add (local.get $s0) (local.get $c))))
-              (i32.load16_u (i32.add (local.get $s1) (local.get $c))))
-              (i32.load16_u (i32.add (local.get $s2) (local.get $c))))
-              (i32.load16_u (i32.add (local.get $s3) (local.get $c)))))
-            (local.set $sw (v128.or
-              (f32x4.mul
-                (i32x4.shl (v128.and (local.get $sw) (v128.const i32x4 0x7fff 0x7fff 0x7fff 0x7fff)) (i32.const 13))
-                (v128.const f32x4 0x1p112 0x1p112 0x1p112 0x1p112))
-              (i32x4.shl (v128.and (local.get $sw) (v128.const i32x4 0x8000 0x8000 0x8000 0x8000)) (i32.const 16))))
+            (local.set $sw (v128.load (i32.add (local.get $sf)
+              (i32.shl (i32.add (i32.shl (local.get $b) (i32.const 5)) (i32.sub (local.get $n0) (local.get $panel))) (i32.const 2)))))
             ;; per row: the four outputs' 4-lane partial sums, transposed and added, give
             ;; the block's four dot products in one vector (integer sums, exact in any
             ;; order); then acc += float32(d) · float32(sa·sw), the portable kernel's
