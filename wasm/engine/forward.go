@@ -31,7 +31,11 @@ func (m *Model) matmul(l *linear, a *qact, out []float32, ldo int, add bool, act
 	}
 	if m.js {
 		m.matmulJS(l, a, out, ldo, add)
-		if act != nil && !add {
+		switch {
+		case act == nil || add:
+		case ldo == l.out: // contiguous rows: one call
+			act(out[:a.rows*ldo])
+		default:
 			for r := range a.rows {
 				act(out[r*ldo : r*ldo+l.out])
 			}
@@ -194,8 +198,11 @@ func (m *Model) attention(q, k, v, o []float32, d, heads int, seqs []seq, causal
 
 // activation returns the named activation, vectorized where there is a SIMD version.
 func (m *Model) activation(name string) func([]float32) {
-	if m.simd && name == "quick_gelu" {
+	switch {
+	case m.simd && name == "quick_gelu":
 		return quickGELUSIMD
+	case m.js && name == "quick_gelu":
+		return quickGELUJS
 	}
 	return activations[name]
 }

@@ -12,13 +12,13 @@ import (
 // jsKernelName names the WebAssembly SIMD kernel in Model.Kernel.
 const jsKernelName = "wasm-simd128"
 
-// jsMM, jsScores, jsAttnOut and jsQuant are the exports of wasm/simd/kernel.wat: the
-// matmul, attention's two products and the activations' quantization in WebAssembly
-// SIMD, which Go's compiler does not emit. The
+// jsMM, jsScores, jsAttnOut, jsQuant and jsQGELU are the exports of wasm/simd/kernel.wat:
+// the matmul, attention's two products, the activations' quantization and quick_gelu in
+// WebAssembly SIMD, which Go's compiler does not emit. The
 // page (wasm/web/clip-worker.js) instantiates that module on this program's own memory
 // and publishes its exports as globalThis.clipSIMD before the engine loads; without it
 // the portable kernel runs.
-var jsMM, jsScores, jsAttnOut, jsQuant js.Value
+var jsMM, jsScores, jsAttnOut, jsQuant, jsQGELU js.Value
 
 // findJSKernel looks for the SIMD module's exports.
 func findJSKernel() bool {
@@ -29,7 +29,7 @@ func findJSKernel() bool {
 	for _, f := range []struct {
 		name string
 		fn   *js.Value
-	}{{"mm", &jsMM}, {"scores", &jsScores}, {"attnout", &jsAttnOut}, {"quant", &jsQuant}} {
+	}{{"mm", &jsMM}, {"scores", &jsScores}, {"attnout", &jsAttnOut}, {"quant", &jsQuant}, {"qgelu", &jsQGELU}} {
 		if *f.fn = k.Get(f.name); f.fn.Type() != js.TypeFunction {
 			return false
 		}
@@ -106,4 +106,14 @@ func quantJS(x []float32, rows, k int, a *qact) {
 	jsQuant.Invoke(addr(x), k, rows, k, addr(a.q), a.kpad, addr(a.scale), addr(a.init), a.nb, a.bs, a.offset)
 	runtime.KeepAlive(x)
 	runtime.KeepAlive(a)
+}
+
+// quickGELUJS is quick_gelu in place, whole groups of 4 in the SIMD module.
+func quickGELUJS(x []float32) {
+	n := len(x) &^ 3
+	if n > 0 {
+		jsQGELU.Invoke(addr(x), n)
+		runtime.KeepAlive(x)
+	}
+	activations["quick_gelu"](x[n:])
 }

@@ -17,3 +17,5 @@ func (m *Model) attentionJS(q, k, v, o []float32, d, heads int, seqs []seq, caus
 }
 
 func quantJS(x []float32, rows, k int, a *qact) { panic("engine: no WebAssembly kernel in this build") }
+
+func quickGELUJS(x []float32) { panic("engine: no WebAssembly kernel in this build") }

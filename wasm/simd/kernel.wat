@@ -1,6 +1,6 @@
 ;; kernel.wat: the engine's hot loops in WebAssembly SIMD (128-bit): the quantized matmul
-;; (mm), attention's two products (scores, attnout) and the activations' quantization
-;; (quant).
+;; (mm), attention's two products (scores, attnout), the activations' quantization (quant)
+;; and quick_gelu (qgelu).
 ;;
 ;; Why a hand-written module: Go's WebAssembly port emits no SIMD instructions (Go 1.26),
 ;; and the engine's portable kernel in scalar wasm is ~90x slower than its AVX-512 VNNI
@@ -480,4 +480,37 @@
         (v128.const f32x4 12582912 12582912 12582912 12582912)))
       (v128.const i32x4 127 127 127 127))
       (v128.const i32x4 -127 -127 -127 -127)))
+
+  ;; qgelu applies quick_gelu, x / (1 + e^(-1.702·x)), to n floats at x (n a multiple
+  ;; of 4), with expf of wasm/engine/ops.go: the same float32 operations in the same
+  ;; order (the constants are its float32 values, written exactly in hex), so the same
+  ;; bits.
+  (func (export "qgelu") (param $x i32) (param $n i32)
+    (local $i i32) (local $p i32) (local $v v128)
+    (loop $l
+      (local.set $p (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $v (v128.load (local.get $p)))
+      (v128.store (local.get $p) (f32x4.div (local.get $v)
+        (f32x4.add (v128.const f32x4 1 1 1 1) (call $expf4 (f32x4.mul (local.get $v) (v128.const f32x4 -0x1.b3b646p+00 -0x1.b3b646p+00 -0x1.b3b646p+00 -0x1.b3b646p+00))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+
+  ;; expf4 is expf on four lanes: x = n·ln2 + r, e^r by a degree-6 Horner polynomial,
+  ;; 2^n into the exponent bits; +Inf above 88, 0 below -87.3, NaN stays NaN.
+  (func $expf4 (param $x v128) (result v128)
+    (local $n v128) (local $r v128) (local $q v128) (local $e v128)
+    (local.set $n (f32x4.sub (f32x4.add (f32x4.mul (local.get $x) (v128.const f32x4 0x1.715476p+00 0x1.715476p+00 0x1.715476p+00 0x1.715476p+00)) (v128.const f32x4 12582912 12582912 12582912 12582912)) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $r (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (v128.const f32x4 0x1.63p-01 0x1.63p-01 0x1.63p-01 0x1.63p-01))))
+    (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $n) (v128.const f32x4 -0x1.bd0106p-13 -0x1.bd0106p-13 -0x1.bd0106p-13 -0x1.bd0106p-13))))
+    (local.set $q (f32x4.add (f32x4.mul (v128.const f32x4 0x1.6c16c2p-10 0x1.6c16c2p-10 0x1.6c16c2p-10 0x1.6c16c2p-10) (local.get $r)) (v128.const f32x4 0x1.111112p-07 0x1.111112p-07 0x1.111112p-07 0x1.111112p-07)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $r)) (v128.const f32x4 0x1.555556p-05 0x1.555556p-05 0x1.555556p-05 0x1.555556p-05)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $r)) (v128.const f32x4 0x1.555556p-03 0x1.555556p-03 0x1.555556p-03 0x1.555556p-03)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $r)) (v128.const f32x4 0.5 0.5 0.5 0.5)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $r)) (v128.const f32x4 1 1 1 1)))
+    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $r)) (v128.const f32x4 1 1 1 1)))
+    (local.set $e (f32x4.mul (local.get $q)
+      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+    (local.set $e (v128.bitselect (v128.const f32x4 inf inf inf inf) (local.get $e) (f32x4.gt (local.get $x) (v128.const f32x4 88 88 88 88))))
+    (local.set $e (v128.bitselect (v128.const i64x2 0 0) (local.get $e) (f32x4.lt (local.get $x) (v128.const f32x4 -0x1.5d3334p+06 -0x1.5d3334p+06 -0x1.5d3334p+06 -0x1.5d3334p+06))))
+    (v128.bitselect (local.get $x) (local.get $e) (f32x4.ne (local.get $x) (local.get $x))))
 )

@@ -176,6 +176,29 @@ func TestWasmMatchesNative(t *testing.T) {
 	}
 }
 
+// TestSIMDKernelFunctions runs the engine's TestJSKernel, which checks each function of
+// the SIMD module against its Go twin bit for bit (ragged shapes, zero, NaN and infinite
+// inputs), as a js/wasm test binary in Node with the module loaded (testdata/exec-simd.js).
+func TestSIMDKernelFunctions(t *testing.T) {
+	nodeBin := node(t)
+	kernel := simdKernel(t)
+	runner, err := filepath.Abs("testdata/exec-simd.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "test", "-count=1", "-run", "^TestJSKernel$", "-v",
+		"-exec", nodeBin+" --stack-size=8192 "+runner, "github.com/clip-go/clip/wasm/engine")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CLIP_SIMD_WASM="+kernel,
+		"CLIP_WASM_EXEC="+filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "--- PASS: TestJSKernel ") {
+		t.Fatalf("TestJSKernel did not run:\n%s", out)
+	}
+}
+
 // oddConfig has widths that are not multiples of the kernels' 4 outputs, 32-value
 // blocks or 16-input chunks (projection 30, text 72, MLPs 136 and 200), and an odd
 // number of image tokens (10).

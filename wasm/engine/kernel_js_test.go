@@ -1,0 +1,111 @@
+//go:build js && wasm
+
+package engine
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestJSKernel checks each function of the WebAssembly SIMD module (wasm/simd/kernel.wat)
+// against its Go twin, bit for bit, on ragged shapes and edge values. It runs only where
+// the module is loaded: wasm/wasmtest runs it in Node through testdata/exec-simd.js.
+func TestJSKernel(t *testing.T) {
+	if !findJSKernel() {
+		t.Skip("the SIMD module is not loaded (run by wasm/wasmtest through testdata/exec-simd.js)")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+
+	t.Run("mm", func(t *testing.T) {
+		for _, c := range []struct{ rows, out, in, bits, block int }{
+			{1, 1, 16, 8, 16}, {3, 5, 40, 8, 16}, {7, 70, 100, 4, 32}, {50, 96, 768, 8, 32},
+			{9, 33, 128, 4, 64}, {4, 32, 96, 4, 48}, {13, 130, 64, 8, 64},
+		} {
+			name := fmt.Sprintf("%dx%d·%d/int%d/block%d", c.rows, c.out, c.in, c.bits, c.block)
+			l, _ := randLinear(t, rng, c.out, c.in, c.bits, c.block)
+			x := randVec(rng, c.rows*c.in, 1)
+			x[0] = 0 // a zero activation block somewhere is not special, but a zero scale is
+			clear(x[:min(c.block, c.in)])
+			for _, add := range []bool{false, true} {
+				var a qact
+				m := &Model{workers: 1, block: c.block}
+				m.quantRows(x, c.rows, c.in, c.bits, &a)
+				base := randVec(rng, c.rows*c.out, 1)
+				want, got := append([]float32(nil), base...), append([]float32(nil), base...)
+				m.matmul(l, &a, want, c.out, add, nil)
+				m.js = true
+				m.matmul(l, &a, got, c.out, add, nil)
+				sameBits(t, name, got, want)
+			}
+		}
+	})
+
+	t.Run("quant", func(t *testing.T) {
+		for _, bs := range []int{16, 32, 64} {
+			const rows = 3
+			k := 4 * bs
+			x := randVec(rng, rows*k, 2)
+			clear(x[bs : 2*bs])             // an all-zero block
+			x[2*bs+1] = float32(math.NaN()) // a NaN block
+			x[3*bs] = 50                    // a large value
+			x[k+5] = float32(math.Inf(1))   // an infinite one
+			x[2*k+7] = -math.SmallestNonzeroFloat32
+			var a, b qact
+			m := &Model{workers: 1, block: bs}
+			m.quantRows(x, rows, k, 8, &a)
+			m.js = true
+			m.quantRows(x, rows, k, 8, &b)
+			for i := range a.q {
+				if a.q[i] != b.q[i] {
+					t.Fatalf("block %d: q[%d] = %d, Go %d", bs, i, b.q[i], a.q[i])
+				}
+			}
+			sameBits(t, "activation scales", b.scale, a.scale)
+			for i := range a.init {
+				if a.init[i] != b.init[i] {
+					t.Fatalf("block %d: init[%d] = %d, Go %d", bs, i, b.init[i], a.init[i])
+				}
+			}
+		}
+	})
+
+	t.Run("qgelu", func(t *testing.T) {
+		x := randVec(rng, 4099, 4)
+		edges := []float32{0, float32(math.Copysign(0, -1)), 80, -80, 51.7, -51.3, 51.8, -51.2,
+			float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-30, -1e-30,
+			math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32}
+		copy(x, edges)
+		want := append([]float32(nil), x...)
+		activations["quick_gelu"](want)
+		quickGELUJS(x)
+		for i := range want {
+			if math.Float32bits(x[i]) != math.Float32bits(want[i]) && !(want[i] != want[i] && x[i] != x[i]) {
+				t.Fatalf("quick_gelu[%d] (%v): %v, Go %v", i, edges[min(i, len(edges)-1)], x[i], want[i])
+			}
+		}
+	})
+
+	t.Run("attention", func(t *testing.T) {
+		for _, c := range []struct {
+			d, heads int
+			lens     []int
+			causal   bool
+		}{{128, 2, []int{17, 5}, false}, {72, 2, []int{9, 1, 30}, true}, {96, 3, []int{50}, false}} {
+			rows := 0
+			var seqs []seq
+			for _, n := range c.lens {
+				seqs = append(seqs, seq{rows, n})
+				rows += n
+			}
+			q, k, v := randVec(rng, rows*c.d, 1), randVec(rng, rows*c.d, 1), randVec(rng, rows*c.d, 1)
+			want, got := make([]float32, rows*c.d), make([]float32, rows*c.d)
+			m := &Model{workers: 1}
+			m.attention(q, k, v, want, c.d, c.heads, seqs, c.causal)
+			m.js = true
+			m.attention(q, k, v, got, c.d, c.heads, seqs, c.causal)
+			sameBits(t, fmt.Sprintf("attention d=%d heads=%d causal=%v", c.d, c.heads, c.causal), got, want)
+		}
+	})
+}
