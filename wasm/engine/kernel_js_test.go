@@ -57,17 +57,7 @@ func TestJSKernel(t *testing.T) {
 			m.quantRows(x, rows, k, 8, &a)
 			m.js = true
 			m.quantRows(x, rows, k, 8, &b)
-			for i := range a.q {
-				if a.q[i] != b.q[i] {
-					t.Fatalf("block %d: q[%d] = %d, Go %d", bs, i, b.q[i], a.q[i])
-				}
-			}
-			sameBits(t, "activation scales", b.scale, a.scale)
-			for i := range a.init {
-				if a.init[i] != b.init[i] {
-					t.Fatalf("block %d: init[%d] = %d, Go %d", bs, i, b.init[i], a.init[i])
-				}
-			}
+			sameQuant(t, fmt.Sprintf("block %d", bs), &b, &a)
 		}
 	})
 

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -69,16 +70,22 @@ func TestSIMDOpsMatchPortable(t *testing.T) {
 		b.reset(1, len(x), bs, 128, true)
 		a.setRow(0, x)
 		b.setRow(0, x)
-		for i := range a.q {
-			if a.q[i] != b.q[i] {
-				t.Fatalf("block %d: q[%d] = %d, portable %d", bs, i, b.q[i], a.q[i])
-			}
+		sameQuant(t, fmt.Sprintf("block %d", bs), &b, &a)
+	}
+}
+
+// sameQuant requires got's quantized activations, scales and corrections to equal want's.
+func sameQuant(t *testing.T, what string, got, want *qact) {
+	t.Helper()
+	for i := range want.q {
+		if got.q[i] != want.q[i] {
+			t.Fatalf("%s: q[%d] = %d, portable %d", what, i, got.q[i], want.q[i])
 		}
-		sameBits(t, "activation scales", b.scale, a.scale)
-		for i := range a.init {
-			if a.init[i] != b.init[i] {
-				t.Fatalf("block %d: init[%d] = %d, portable %d", bs, i, b.init[i], a.init[i])
-			}
+	}
+	sameBits(t, what+": activation scales", got.scale, want.scale)
+	for i := range want.init {
+		if got.init[i] != want.init[i] {
+			t.Fatalf("%s: init[%d] = %d, portable %d", what, i, got.init[i], want.init[i])
 		}
 	}
 }
