@@ -8,6 +8,7 @@ import "math"
 // stay close to the file size.
 type workspace struct {
 	x, q, k, v, o, ff, tmp []float32
+	patches                []float32 // the image patches, flattened
 	qa                     qact
 	// for the WebAssembly kernel: the activations widened, a panel's weight scales as
 	// float32, a head's keys transposed and its attention scores, layer-normed rows

@@ -35,21 +35,21 @@ func (m *Model) vit(pixels []float32, n int) [][]float32 {
 
 	// Patch embedding: each patch flattened in the convolution weight's (C, p, p) order.
 	pk := ch * p * p
-	ws.qa.reset(n*np, pk, m.block, weightOffset(vt.patch.bits), m.simd)
+	ws.patches = grow(ws.patches, n*np*pk)
 	m.parallel(n*np, func(lo, hi int) {
-		buf := make([]float32, pk)
 		for r := lo; r < hi; r++ {
 			img, gy, gx := r/np, r%np/g, r%g
 			src := pixels[img*ch*v.ImageSize*v.ImageSize:]
+			buf := ws.patches[r*pk : (r+1)*pk]
 			for c := range ch {
 				for y := range p {
 					row := src[(c*v.ImageSize+gy*p+y)*v.ImageSize+gx*p:]
 					copy(buf[(c*p+y)*p:(c*p+y+1)*p], row[:p])
 				}
 			}
-			ws.qa.setRow(r, buf)
 		}
 	})
+	m.quantRows(ws.patches, n*np, pk, vt.patch.bits, &ws.qa)
 	ws.tmp = grow(ws.tmp, n*np*d)
 	m.matmul(vt.patch, &ws.qa, ws.tmp, d, false, nil)
 
