@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ func cmdEval(args []string, stdout, _ io.Writer) error {
 	fs.Var(&templates, "template", `prompt template with {} (repeatable; default "a photo of a {}." and "a {}.")`)
 	templateSet := fs.String("template-set", "", "a built-in template set instead: "+joinStrings(zeroshot.TemplateSetNames()))
 	predictions := fs.String("predictions", "", "write each image's top-1 label to this file (JSON lines)")
+	agreeFile := fs.String("agree", "", "a --predictions file of another model (say, the float model of a quantized one): report the share of images with the same top-1")
 	sets, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -35,6 +37,12 @@ func cmdEval(args []string, stdout, _ io.Writer) error {
 	}
 	if len(templates) == 0 {
 		templates = []string{"a photo of a {}.", "a {}."}
+	}
+	var other map[string]string
+	if *agreeFile != "" {
+		if other, err = readPredictions(*agreeFile); err != nil {
+			return err
+		}
 	}
 	m, err := mf.load()
 	if err != nil {
@@ -61,10 +69,45 @@ func cmdEval(args []string, stdout, _ io.Writer) error {
 		for i, p := range res.Predicted {
 			writeJSON(pred, map[string]string{"image": es.Paths[i], "label": es.Classes[es.Labels[i]], "predicted": p})
 		}
-		if err := writeJSON(stdout, map[string]any{"set": filepath.Base(dir), "classes": len(es.Classes), "images": len(es.Paths),
-			"top1": res.Top1, "top5": res.Top5}); err != nil {
+		line := map[string]any{"set": filepath.Base(dir), "classes": len(es.Classes), "images": len(es.Paths),
+			"top1": res.Top1, "top5": res.Top5}
+		if other != nil {
+			same := 0
+			for i, p := range res.Predicted {
+				q, ok := other[es.Paths[i]]
+				if !ok {
+					return fmt.Errorf("%s has no prediction for %s", *agreeFile, es.Paths[i])
+				}
+				if p == q {
+					same++
+				}
+			}
+			line["agree"] = float64(same) / float64(len(res.Predicted))
+		}
+		if err := writeJSON(stdout, line); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// readPredictions reads a --predictions file: image path → predicted label.
+func readPredictions(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string]string{}
+	dec := json.NewDecoder(f)
+	for line := 1; ; line++ {
+		var p struct{ Image, Predicted string }
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil || p.Image == "" {
+			return nil, fmt.Errorf("%s: prediction %d: not a line of clip eval --predictions (%v)", path, line, err)
+		}
+		out[p.Image] = p.Predicted
+	}
+	return out, nil
 }

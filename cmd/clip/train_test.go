@@ -257,6 +257,23 @@ func TestEvalCommand(t *testing.T) {
 	if n := len(lines(string(b))); n != len(images) {
 		t.Errorf("%d predictions for %d images", n, len(images))
 	}
+	// Against its own predictions a model agrees on every image; against a file that
+	// lacks some, or is no predictions file, it says so.
+	out, stderr, code = clip(t, "eval", "--model", dir, "--agree", pred, evalDir)
+	var a struct{ Agree *float64 }
+	if code != 0 || json.Unmarshal([]byte(out), &a) != nil || a.Agree == nil || *a.Agree != 1 {
+		t.Errorf("--agree with its own predictions: exit %d, %s %s", code, out, stderr)
+	}
+	partial := filepath.Join(t.TempDir(), "partial.jsonl")
+	os.WriteFile(partial, []byte(lines(string(b))[0]+"\n"), 0o644)
+	if _, stderr, code := clip(t, "eval", "--model", dir, "--agree", partial, evalDir); code == 0 || !strings.Contains(stderr, "no prediction for") {
+		t.Errorf("--agree with a partial file: exit %d, %s", code, stderr)
+	}
+	garbage := filepath.Join(t.TempDir(), "garbage.jsonl")
+	os.WriteFile(garbage, []byte("not json\n"), 0o644)
+	if _, stderr, code := clip(t, "eval", "--model", dir, "--agree", garbage, evalDir); code == 0 || !strings.Contains(stderr, "not a line of clip eval --predictions") {
+		t.Errorf("--agree with a garbage file: exit %d, %s", code, stderr)
+	}
 	if _, stderr, code := clip(t, "eval", "--model", dir, filepath.Join(t.TempDir(), "missing")); code == 0 || !strings.Contains(stderr, "missing") {
 		t.Errorf("missing folder: exit %d, %s", code, stderr)
 	}
