@@ -73,17 +73,17 @@ func (w weightsIn) linear(x *Node, name string, bias bool) *Node {
 		}
 		return y
 	}
-	return nn.Dense(x, weight, b, compute.DenseLayoutOutputsInput)
+	return dense(x, weight, b)
 }
 
 func (w weightsIn) layerNorm(x *Node, name string, eps float64) *Node {
-	return nn.LayerNorm(x, []int{-1}, eps, w.get(name+".weight"), w.get(name+".bias"), nil)
+	return layerNormLast(x, w.get(name+".weight"), w.get(name+".bias"), eps)
 }
 
 // activations are the hub's hidden_act values.
 var activations = map[string]func(*Node) *Node{
-	// quick_gelu is the original CLIP's x·σ(1.702x).
-	"quick_gelu":        func(x *Node) *Node { return Mul(x, Sigmoid(MulScalar(x, 1.702))) },
+	// quick_gelu is the original CLIP's x·σ(1.702x) (vjp.go).
+	"quick_gelu":        quickGELU,
 	"gelu":              activation.Gelu,
 	"gelu_new":          activation.GeluApproximate,
 	"gelu_pytorch_tanh": activation.GeluApproximate,
@@ -111,11 +111,7 @@ func (w weightsIn) attention(x *Node, prefix string, heads int, mask *Node) *Nod
 	q := split(MulScalar(w.linear(x, prefix+".q_proj", true), 1/math.Sqrt(float64(headDim))))
 	k := split(w.linear(x, prefix+".k_proj", true))
 	v := split(w.linear(x, prefix+".v_proj", true))
-	scores := Einsum("bhqd,bhkd->bhqk", q, k)
-	if mask != nil {
-		scores = Add(scores, mask)
-	}
-	out := Einsum("bhqk,bhkd->bhqd", Softmax(scores, -1), v)
+	out := attentionCore(q, k, v, mask) // softmax(q·kᵀ + mask)·v, with a hand-written gradient (vjp.go)
 	out = Reshape(TransposeAllDims(out, 0, 2, 1, 3), batch, seq, width)
 	return w.linear(out, prefix+".out_proj", true)
 }
@@ -159,7 +155,7 @@ func ImageFeatures(store *gmodel.Store, cfg Config, pixels *Node) *Node {
 	x = TransposeAllDims(x, 0, 2, 4, 1, 3, 5) // [B, gh, gw, C, p, p]
 	x = Reshape(x, batch, grid*grid, v.NumChannels*p*p)
 	kernel := Reshape(w.get("vision_model.embeddings.patch_embedding.weight"), v.HiddenSize, v.NumChannels*p*p)
-	x = nn.Dense(x, kernel, nil, compute.DenseLayoutOutputsInput)
+	x = dense(x, kernel, nil)
 	cls := BroadcastToDims(Reshape(w.get("vision_model.embeddings.class_embedding"), 1, 1, v.HiddenSize), batch, 1, v.HiddenSize)
 	x = Concatenate([]*Node{cls, x}, 1)
 	x = Add(x, InsertAxes(w.get("vision_model.embeddings.position_embedding.weight"), 0))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/clip-go/clip/model"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/core/tensors"
 	gmodel "github.com/gomlx/gomlx/ml/model"
@@ -171,32 +172,44 @@ func (t *Trainer) buildExecs() error {
 // then zeroes the accumulators and clamps the logit scale to [0, ln 100]. The inputs are
 // the learning rate, lr/(1-β₁ᵗ) and sqrt(1-β₂ᵗ), computed on the host in float64.
 // It returns the global gradient norm before clipping.
+//
+// Every element-wise op is one pass over a parameter-sized buffer on one core (the token
+// embedding alone is 12.6M values in the small shape), so scalars are folded together:
+// the clip factor goes into the moments' coefficients, and
+// stepSize·m/(√v/√bc₂ + ε) = (stepSize·√bc₂)·m/(√v + ε·√bc₂). The squared norm is a dot
+// product (sumRows), and g² is shared with the second moment.
 func (t *Trainer) adamW(_ *gmodel.Scope, lr, stepSize, sqrtBC2 *Node) *Node {
 	g := lr.Graph()
 	h := t.Hyper
 	grads := make([]*Node, len(t.grads))
+	squares := make([]*Node, len(t.grads)) // g², for the norm and the second moment
 	sumSq := ScalarZero(g, dtypes.Float32)
 	for i, acc := range t.grads {
 		grads[i] = acc.NodeValue(g)
-		sumSq = Add(sumSq, ReduceAllSum(Square(grads[i])))
+		squares[i] = Square(grads[i])
+		sumSq = Add(sumSq, ReduceAllSum(sumRows(squares[i])))
 	}
 	norm := Sqrt(sumSq)
+	clip := ScalarOne(g, dtypes.Float32)
+	if h.GradClip > 0 {
+		clip = MinScalar(Div(Scalar(g, dtypes.Float32, h.GradClip), AddScalar(norm, 1e-6)), 1)
+	}
+	c1 := MulScalar(clip, 1-h.Beta1)         // m ← β₁m + (1−β₁)·clip·g
+	c2 := MulScalar(Square(clip), 1-h.Beta2) // v ← β₂v + (1−β₂)·clip²·g²
+	rate := Mul(stepSize, sqrtBC2)           // stepSize·√bc₂
+	eps := MulScalar(sqrtBC2, h.Eps)         // ε·√bc₂
+	decay := OneMinus(MulScalar(lr, h.WeightDecay))
 	for i, p := range t.params {
 		grad := grads[i]
-		if h.GradClip > 0 {
-			clip := MinScalar(Div(Scalar(g, dtypes.Float32, h.GradClip), AddScalar(norm, 1e-6)), 1)
-			grad = Mul(grad, clip)
-		}
-		m := Add(MulScalar(t.moment1[i].NodeValue(g), h.Beta1), MulScalar(grad, 1-h.Beta1))
-		v := Add(MulScalar(t.moment2[i].NodeValue(g), h.Beta2), MulScalar(Square(grad), 1-h.Beta2))
+		m := Add(MulScalar(t.moment1[i].NodeValue(g), h.Beta1), Mul(grad, c1))
+		v := Add(MulScalar(t.moment2[i].NodeValue(g), h.Beta2), Mul(squares[i], c2))
 		t.moment1[i].SetNodeValue(m)
 		t.moment2[i].SetNodeValue(v)
 		value := p.NodeValue(g)
 		if p.Shape().Rank() >= 2 && h.WeightDecay > 0 {
-			value = Mul(value, OneMinus(MulScalar(lr, h.WeightDecay)))
+			value = Mul(value, decay)
 		}
-		denom := AddScalar(Div(Sqrt(v), sqrtBC2), h.Eps)
-		value = Sub(value, Mul(stepSize, Div(m, denom)))
+		value = Sub(value, Mul(Div(m, Add(Sqrt(v), eps)), rate))
 		if t.names[i] == "logit_scale" {
 			value = ClipScalar(value, 0, math.Log(model.MaxLogitScale))
 		}
@@ -204,6 +217,25 @@ func (t *Trainer) adamW(_ *gmodel.Scope, lr, stepSize, sqrtBC2 *Node) *Node {
 		t.grads[i].SetNodeValue(ZerosLike(grads[i]))
 	}
 	return norm
+}
+
+// sumRows sums x over its leading axes ([..., d] → [d]; a vector is one row) as a product
+// with a vector of ones: on the Go backend, 10× faster than ReduceSum, which is left with d
+// values to add.
+func sumRows(x *Node) *Node {
+	d := 1
+	if x.Rank() > 0 {
+		d = x.Shape().Dimensions[x.Rank()-1]
+	}
+	rows := x.Shape().Size() / d
+	if rows == 1 {
+		return x
+	}
+	if x.Rank() != 2 {
+		x = Reshape(x, rows, d) // only when needed: the Go backend may copy for a reshape
+	}
+	ones := Ones(x.Graph(), shapes.Make(x.DType(), 1, rows))
+	return DotGeneral(ones, []int{1}, nil, x, []int{0}, nil)
 }
 
 // ComputeGradients runs the forward and backward passes of a batch and leaves the
