@@ -45,6 +45,9 @@ func addr[T any](s []T) int { return int(uintptr(unsafe.Pointer(unsafe.SliceData
 // call for the whole product (the call into JavaScript costs about a microsecond). Its
 // arithmetic is tileGeneric's, so the results are identical.
 func (m *Model) matmulJS(l *linear, a *qact, out []float32, ldo int, add bool) {
+	if a.rows == 0 { // the module's loops run at least once
+		return
+	}
 	ws := &m.ws
 	ws.a16 = grow(ws.a16, a.rowsPad*a.kpad)
 	ws.sf = grow(ws.sf, tileCols*a.nb)
@@ -71,6 +74,9 @@ func (m *Model) attentionJS(q, k, v, o []float32, d, heads int, seqs []seq, caus
 	ws.scores = grow(ws.scores, maxLen*ldk)
 	kt, scores := ws.kt, ws.scores
 	for _, s := range seqs {
+		if s.len == 0 {
+			continue
+		}
 		for h := range heads {
 			clear(kt)
 			for j := range s.len {
@@ -103,6 +109,9 @@ func (m *Model) attentionJS(q, k, v, o []float32, d, heads int, seqs []seq, caus
 // quantJS quantizes rows×k values of x (row stride k) into a, which reset has sized:
 // qact.setRow for all rows in one call. k must be a whole number of blocks.
 func quantJS(x []float32, rows, k int, a *qact) {
+	if rows == 0 {
+		return
+	}
 	jsQuant.Invoke(addr(x), k, rows, k, addr(a.q), a.kpad, addr(a.scale), addr(a.init), a.nb, a.bs, a.offset)
 	runtime.KeepAlive(x)
 	runtime.KeepAlive(a)

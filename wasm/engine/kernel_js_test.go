@@ -20,14 +20,13 @@ func TestJSKernel(t *testing.T) {
 
 	t.Run("mm", func(t *testing.T) {
 		for _, c := range []struct{ rows, out, in, bits, block int }{
-			{1, 1, 16, 8, 16}, {3, 5, 40, 8, 16}, {7, 70, 100, 4, 32}, {50, 96, 768, 8, 32},
+			{0, 3, 32, 8, 16}, {1, 1, 16, 8, 16}, {3, 5, 40, 8, 16}, {7, 70, 100, 4, 32}, {50, 96, 768, 8, 32},
 			{9, 33, 128, 4, 64}, {4, 32, 96, 4, 48}, {13, 130, 64, 8, 64},
 		} {
 			name := fmt.Sprintf("%dx%d·%d/int%d/block%d", c.rows, c.out, c.in, c.bits, c.block)
 			l, _ := randLinear(t, rng, c.out, c.in, c.bits, c.block)
 			x := randVec(rng, c.rows*c.in, 1)
-			x[0] = 0 // a zero activation block somewhere is not special, but a zero scale is
-			clear(x[:min(c.block, c.in)])
+			clear(x[:min(c.block, len(x))]) // a zero block: scale 0
 			for _, add := range []bool{false, true} {
 				var a qact
 				m := &Model{workers: 1, block: c.block}
@@ -82,7 +81,7 @@ func TestJSKernel(t *testing.T) {
 			d, heads int
 			lens     []int
 			causal   bool
-		}{{128, 2, []int{17, 5}, false}, {72, 2, []int{9, 1, 30}, true}, {96, 3, []int{50}, false}} {
+		}{{128, 2, []int{17, 0, 5}, false}, {72, 2, []int{9, 1, 30}, true}, {96, 3, []int{50}, false}} {
 			rows := 0
 			var seqs []seq
 			for _, n := range c.lens {

@@ -16,6 +16,9 @@
 ;; wasm/wasmtest require it). For mm, the twin is tileGeneric (linear.go): for each row
 ;; r, output n and block b, the integer dot product d of the int8 activations and the
 ;; int8/int4 weights, then out = bias + Σ_b float32(d)·(sa·sw) in block order.
+;;
+;; Loops test their condition at the end, so every count (rows, outputs, blocks, keys)
+;; must be at least 1: the Go side skips empty calls.
 (module
   (import "env" "mem" (memory 1))
 
