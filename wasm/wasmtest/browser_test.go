@@ -19,26 +19,13 @@ import (
 // wasm/web with its SIMD kernel module, gives the native engine's embeddings and
 // classifies. Skipped without Chromium (apt-get install chromium).
 func TestBrowserMatchesNative(t *testing.T) {
-	chromium, err := browser.Find("")
-	if err != nil {
-		t.Skip(err)
-	}
 	simd := simdKernel(t)
-	wasm, err := buildWasm()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
 	src := t.TempDir()
 	modelPath := filepath.Join(src, "model.bin")
 	os.WriteFile(modelPath, quanttest.Model(t, quanttest.TinyConfig, 8, 32, 8), 0o644)
 	imgPath := filepath.Join(src, "a.png")
 	os.WriteFile(imgPath, quanttest.PNG(t, 48, 40, 3), 0o644)
-	if err := browser.Prepare(dir, "../web/clip-worker.js", wasm, map[string]string{"model.bin": modelPath, "a.png": imgPath, "clip-simd.wasm": simd}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	run := site(t, map[string]string{"model.bin": modelPath, "a.png": imgPath, "clip-simd.wasm": simd})
 	var res struct {
 		Info struct {
 			ID     string `json:"id"`
@@ -51,7 +38,7 @@ func TestBrowserMatchesNative(t *testing.T) {
 		} `json:"top"`
 		BadError string `json:"badError"`
 	}
-	err = browser.Run(ctx, chromium, dir, `(async () => {
+	err := run(`(async () => {
 		const info = await call("load", await bytes("model.bin"));
 		const image = Array.from(await call("embedImage", await bytes("a.png")));
 		const texts = (await call("embedTexts", ["a photo of a dog.", "a diagram"])).map((e) => Array.from(e));
@@ -87,5 +74,61 @@ func TestBrowserMatchesNative(t *testing.T) {
 	}
 	if len(res.Top) != 1 || len(res.Top[0]) != 1 || res.BadError == "" {
 		t.Errorf("classify %+v, bad image error %q", res.Top, res.BadError)
+	}
+}
+
+// TestBrowserWithoutSIMDModule: a site without clip-simd.wasm (or a browser that cannot
+// compile it) still works: the worker falls back to the portable kernel, same embeddings.
+func TestBrowserWithoutSIMDModule(t *testing.T) {
+	modelPath := filepath.Join(t.TempDir(), "model.bin")
+	os.WriteFile(modelPath, quanttest.Model(t, quanttest.TinyConfig, 4, 32, 8), 0o644)
+	run := site(t, map[string]string{"model.bin": modelPath})
+	var res struct {
+		Kernel string      `json:"kernel"`
+		Texts  [][]float32 `json:"texts"`
+	}
+	err := run(`(async () => {
+		const info = await call("load", await bytes("model.bin"));
+		const texts = (await call("embedTexts", ["a photo of a dog."])).map((e) => Array.from(e));
+		return {kernel: info.kernel, texts};
+	})()`, &res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	native, err := engine.LoadFile(modelPath, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := native.EncodeTexts([]string{"a photo of a dog."}, false)
+	if res.Kernel != "portable" || len(res.Texts) != 1 || len(res.Texts[0]) != len(want[0]) {
+		t.Fatalf("kernel %q, %d embeddings", res.Kernel, len(res.Texts))
+	}
+	for k := range want[0] {
+		if math.Abs(float64(res.Texts[0][k]-want[0][k])) > 1e-5 {
+			t.Fatalf("embedding[%d] = %v, native %v", k, res.Texts[0][k], want[0][k])
+		}
+	}
+}
+
+// site serves the worker, the wasm build and files (name → path) to headless Chromium
+// (skipping the test without one) and returns a function that evaluates a script there.
+func site(t *testing.T, files map[string]string) func(script string, out any) error {
+	t.Helper()
+	chromium, err := browser.Find("")
+	if err != nil {
+		t.Skip(err)
+	}
+	wasm, err := buildWasm()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := browser.Prepare(dir, "../web/clip-worker.js", wasm, files); err != nil {
+		t.Fatal(err)
+	}
+	return func(script string, out any) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		return browser.Run(ctx, chromium, dir, script, out)
 	}
 }
