@@ -59,10 +59,11 @@ func sumLeading(x *Node) *Node {
 //
 //	dx = v·W, dW = vᵀ·x (over all leading axes), db = Σ v
 //
-// each one matrix product in a layout the Go backend multiplies directly (dW still needs its
-// operands transposed). The alternate node is x'·W'ᵀ + b' of identities x', W', b' with
-// custom gradients, under an identity that records v: autodiff reaches that identity first
-// (it was created last), and the ops it then builds for x', W' and b' are discarded.
+// each one matrix product in a layout the Go backend multiplies directly (dW after one
+// explicit transpose, see denseWeightGrad). The alternate node is x'·W'ᵀ + b' of identities
+// x', W', b' with custom gradients, under an identity that records v: autodiff reaches that
+// identity first (it was created last), and the ops it then builds for x', W' and b' are
+// discarded.
 func dense(x, weight, bias *Node) *Node {
 	fused := func() *Node {
 		return BackendFusedDense(x, weight, bias, compute.DenseConfig{WeightLayout: compute.DenseLayoutOutputsInput})
@@ -72,10 +73,7 @@ func dense(x, weight, bias *Node) *Node {
 		xi := IdentityWithCustomGradient(x, func(_, _ *Node) *Node {
 			return DotGeneral(v, []int{v.Rank() - 1}, nil, weight, []int{0}, nil)
 		})
-		wi := IdentityWithCustomGradient(weight, func(_, _ *Node) *Node {
-			out, in := weight.Shape().Dimensions[0], weight.Shape().Dimensions[1]
-			return DotGeneral(Reshape(v, -1, out), []int{0}, nil, Reshape(x, -1, in), []int{0}, nil)
-		})
+		wi := IdentityWithCustomGradient(weight, func(_, _ *Node) *Node { return denseWeightGrad(x, weight, v) })
 		y := DotGeneral(xi, []int{x.Rank() - 1}, nil, wi, []int{1}, nil)
 		if bias != nil {
 			bi := IdentityWithCustomGradient(bias, func(_, _ *Node) *Node { return sumLeading(v) })
@@ -88,6 +86,21 @@ func dense(x, weight, bias *Node) *Node {
 		return nn.Dense(x, weight, bias, compute.DenseLayoutOutputsInput)
 	}
 	return out
+}
+
+// denseWeightGrad is dW = vᵀ·x [out, in], summed over all leading axes of v [..., out] and
+// x [..., in]. Both operands have the summed axis (rows) first, a layout the Go backend's
+// matrix product cannot take: it would transpose both operands into [cols, rows] (an
+// element-by-element copy, about as slow as the product itself at these sizes). Only the
+// left operand needs its rows last, so we transpose just one of them ourselves, the one with
+// fewer columns: vᵀ·x directly, or (xᵀ·v)ᵀ, whose final transpose is only weight-sized.
+func denseWeightGrad(x, weight, v *Node) *Node {
+	out, in := weight.Shape().Dimensions[0], weight.Shape().Dimensions[1]
+	v2, x2 := Reshape(v, -1, out), Reshape(x, -1, in)
+	if out <= in {
+		return DotGeneral(Transpose(v2, 0, 1), []int{1}, nil, x2, []int{0}, nil)
+	}
+	return Transpose(DotGeneral(Transpose(x2, 0, 1), []int{1}, nil, v2, []int{0}, nil), 0, 1)
 }
 
 // quickGELU is the original CLIP's x·σ(1.702x). σ is computed as 1/(1+exp(−1.702x)): the
@@ -158,6 +171,10 @@ func layerNormLast(x, gamma, beta *Node, eps float64) *Node {
 // once each (autodiff's products transposed 8 tensors per layer, 2 of them identities).
 // The alternate node is q' + k' + v', identities with custom gradients, under an identity
 // that records dO, as in dense.
+//
+// Not the backend's FusedScaledDotProductAttention: in gomlx/compute v0.1.2 the Go backend
+// leaves it unregistered (its scalar-loop kernel lost to the SIMD matmuls) and has no fused
+// VJP, so the call would always fall back here.
 func attentionCore(q, k, v, mask *Node) *Node {
 	dims := q.Shape().Dimensions
 	bh, seq, hd := dims[0]*dims[1], dims[2], dims[3]
