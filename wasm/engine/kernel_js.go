@@ -14,10 +14,13 @@ const jsKernelName = "wasm-simd128"
 
 // jsMM, jsScores, jsAttnOut, jsQuant and jsQGELU are the exports of wasm/simd/kernel.wat:
 // the matmul, attention's two products, the activations' quantization and quick_gelu in
-// WebAssembly SIMD, which Go's compiler does not emit. The
-// page (wasm/web/clip-worker.js) instantiates that module on this program's own memory
-// and publishes its exports as globalThis.clipSIMD before the engine loads; without it
-// the portable kernel runs.
+// WebAssembly SIMD, which Go's compiler does not emit. The page (wasm/web/clip-worker.js)
+// instantiates that module on this program's own memory and publishes its exports as
+// globalThis.clipSIMD before the engine loads; without it the portable kernel runs.
+//
+// The module writes through raw addresses, where Go would check bounds: each call below
+// first checks that the slices cover what the module will touch, so that a bug panics
+// instead of corrupting memory.
 var jsMM, jsScores, jsAttnOut, jsQuant, jsQGELU js.Value
 
 // findJSKernel looks for the SIMD module's exports.
@@ -47,6 +50,9 @@ func addr[T any](s []T) int { return int(uintptr(unsafe.Pointer(unsafe.SliceData
 func (m *Model) matmulJS(l *linear, a *qact, out []float32, ldo int, add bool) {
 	if a.rows == 0 { // the module's loops run at least once
 		return
+	}
+	if len(out) < (a.rows-1)*ldo+l.out || len(a.q) < a.rowsPad*a.kpad || len(l.q) < l.out*l.rowBytes || a.kpad != l.kpad {
+		panic("engine: matmul operands too short for the SIMD module")
 	}
 	ws := &m.ws
 	ws.a16 = grow(ws.a16, a.rowsPad*a.kpad)
@@ -86,6 +92,9 @@ func (m *Model) attentionJS(q, k, v, o []float32, d, heads int, seqs []seq, caus
 				}
 			}
 			at := s.start*d + h*dh
+			if n := at + (s.len-1)*d + dh; len(q) < n || len(v) < n || len(o) < n {
+				panic("engine: attention operands too short for the SIMD module")
+			}
 			jsScores.Invoke(addr(q[at:]), d, addr(kt), ldk, dh, s.len, addr(scores), scale)
 			for i := range s.len {
 				n := s.len
@@ -111,6 +120,9 @@ func (m *Model) attentionJS(q, k, v, o []float32, d, heads int, seqs []seq, caus
 func quantJS(x []float32, rows, k int, a *qact) {
 	if rows == 0 {
 		return
+	}
+	if len(x) < rows*k || len(a.q) < rows*a.kpad || k != a.kpad {
+		panic("engine: quantization operands too short for the SIMD module")
 	}
 	jsQuant.Invoke(addr(x), k, rows, k, addr(a.q), a.kpad, addr(a.scale), addr(a.init), a.nb, a.bs, a.offset)
 	runtime.KeepAlive(x)
