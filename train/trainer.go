@@ -35,6 +35,10 @@ type Trainer struct {
 	lossExec  *gmodel.Exec // 2: loss and its gradient with respect to all embeddings
 	backExec  *gmodel.Exec // 3: a micro-batch again, back-propagating its cached embedding gradients
 	applyExec *gmodel.Exec // AdamW update from the accumulated gradients
+	zeroExec  *gmodel.Exec // zeroes the accumulators (after the host's AdamW, adamw_host.go)
+	// useHost: Apply runs AdamW on the host (the Go backend, adamw_host.go); tests turn
+	// it off to compare with the graph's.
+	useHost bool
 }
 
 // Optimizer state lives under these scopes of the store.
@@ -164,6 +168,15 @@ func (t *Trainer) buildExecs() error {
 		return err
 	}
 	t.applyExec, err = gmodel.NewExec(backend, store, t.adamW)
+	if err != nil {
+		return err
+	}
+	t.zeroExec, err = gmodel.NewExec(backend, store, func(_ *gmodel.Scope, g *Graph) {
+		for _, acc := range t.grads {
+			acc.SetNodeValue(ZerosLike(acc.NodeValue(g)))
+		}
+	})
+	t.useHost = hostOptimizer(backend)
 	return err
 }
 
@@ -311,6 +324,14 @@ func (t *Trainer) Apply() (float64, error) {
 	step := float64(t.Step + 1)
 	stepSize := lr / (1 - math.Pow(h.Beta1, step))
 	sqrtBC2 := math.Sqrt(1 - math.Pow(h.Beta2, step))
+	if t.useHost {
+		norm, err := t.hostAdamW(lr, stepSize, sqrtBC2)
+		if err != nil {
+			return 0, err
+		}
+		t.Step++
+		return norm, nil
+	}
 	out, err := call(t.applyExec, float32(lr), float32(stepSize), float32(sqrtBC2))
 	if err != nil {
 		return 0, err
