@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 
 	"github.com/clip-go/clip/model"
@@ -313,6 +314,12 @@ func (t *Trainer) ComputeGradients(b Batch) (float64, error) {
 		if _, err := call(t.backExec, pixels(c.lo, c.hi), c.ids, c.eot, dI, dT); err != nil {
 			return 0, err
 		}
+		// The Go backend keeps freed buffers in sync.Pools for reuse, which only a
+		// collection empties: without one here, the idle buffers of earlier micro-batches
+		// could sit beside the next one's activations and double the peak that gradient
+		// caching exists to bound. A collection costs milliseconds (the heap is mostly
+		// pointer-free buffers); a micro-batch, seconds.
+		runtime.GC()
 	}
 	return loss, nil
 }
