@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/clip-go/clip/model"
@@ -12,7 +13,7 @@ import (
 	gmodel "github.com/gomlx/gomlx/ml/model"
 )
 
-// The AdamW step on the host, for backends whose buffers are host memory (the pure-Go one).
+// The AdamW step on the host, for the pure-Go backend, whose buffers are host memory.
 //
 // Why: the graph version (adamW) is 14 element-wise passes over every parameter, which the
 // Go backend runs one at a time on one core — about 15% of a training step for the `small`
@@ -23,9 +24,13 @@ import (
 // last graph left them. The arithmetic is adamW's, in float32, in the same order; only
 // the global norm is summed in float64.
 
-// hostOptimizer tells whether Apply runs AdamW on the host: where the backend's buffers
-// are host memory that Go can update in place (the Go backend), not on an accelerator.
-func hostOptimizer(b compute.Backend) bool { return b.HasSharedBuffers() }
+// hostOptimizer tells whether Apply runs AdamW on the host: on the pure-Go backend (whose
+// Name is "Go Backend"), whose buffers are Go memory that the host can update in place.
+// XLA's CPU plugin shares buffers too, but its aliasing rules are not tested here, and on
+// an accelerator the graph's AdamW is the fast one.
+func hostOptimizer(b compute.Backend) bool {
+	return b.HasSharedBuffers() && strings.HasPrefix(b.Name(), "Go")
+}
 
 // hostAdamW is Apply's AdamW step on the host; it returns the gradient norm before
 // clipping. The inputs are as for adamW.
