@@ -40,15 +40,15 @@ func (t *Trainer) hostAdamW(lr, stepSize, sqrtBC2 float64) (float64, error) {
 	m1 := make([][]float32, len(t.params))
 	m2 := make([][]float32, len(t.params))
 	for i := range t.params {
-		for _, v := range []struct {
-			dst *[][]float32
-			v   *gmodel.Variable
-		}{{&params, t.params[i]}, {&m1, t.moment1[i]}, {&m2, t.moment2[i]}} {
-			flat, err := t.sharedFlat(v.v)
-			if err != nil {
-				return 0, err
-			}
-			(*v.dst)[i] = flat
+		var err error
+		if params[i], err = t.sharedFlat(t.params[i]); err != nil {
+			return 0, err
+		}
+		if m1[i], err = t.sharedFlat(t.moment1[i]); err != nil {
+			return 0, err
+		}
+		if m2[i], err = t.sharedFlat(t.moment2[i]); err != nil {
+			return 0, err
 		}
 		gt, err := t.grads[i].Value()
 		if err != nil {

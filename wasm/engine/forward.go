@@ -142,39 +142,23 @@ func (m *Model) layerForward(x []float32, rows, d, heads int, seqs []seq, causal
 // attention is multi-head scaled dot-product attention in float32, one work item per
 // (sequence, head); causal masks each token from the ones after it.
 func (m *Model) attention(q, k, v, o []float32, d, heads int, seqs []seq, causal bool) {
-	dh := d / heads
+	dh, scale, ldk := attnShape(d, heads, seqs)
 	if m.js && dh%4 == 0 {
 		m.attentionJS(q, k, v, o, d, heads, seqs, causal)
 		return
 	}
-	scale := float32(1 / math.Sqrt(float64(dh)))
-	maxLen := 0
-	for _, s := range seqs {
-		maxLen = max(maxLen, s.len)
-	}
-	ldk := (maxLen + 15) / 16 * 16
 	simd := m.simd && dh%16 == 0
 	m.parallel(len(seqs)*heads, func(lo, hi int) {
 		scores := make([]float32, ldk)
 		kt := make([]float32, dh*ldk)
 		for it := lo; it < hi; it++ {
 			s, h := seqs[it/heads], it%heads
-			// The head's keys, transposed: kt[d][j] (padding stays zero).
-			clear(kt)
-			for j := range s.len {
-				kr := k[(s.start+j)*d+h*dh:]
-				for e := range dh {
-					kt[e*ldk+j] = kr[e]
-				}
-			}
+			transposeKeys(kt, k, s, h, d, dh, ldk)
 			vh := v[s.start*d+h*dh:]
 			for i := range s.len {
 				row := (s.start + i) * d
 				qi := q[row+h*dh : row+(h+1)*dh]
-				n := s.len
-				if causal {
-					n = i + 1
-				}
+				n := visible(i, s.len, causal)
 				sc := scores[:(n+15)/16*16]
 				oi := o[row+h*dh : row+(h+1)*dh]
 				if simd {
@@ -182,9 +166,7 @@ func (m *Model) attention(q, k, v, o []float32, d, heads int, seqs []seq, causal
 				} else {
 					attnScores(qi, kt, ldk, sc, scale)
 				}
-				for j := n; j < len(sc); j++ {
-					sc[j] = float32(math.Inf(-1))
-				}
+				maskFrom(sc, n)
 				if simd {
 					softmax16SIMD(sc)
 					attnOutSIMD(sc[:n], vh, d, oi)
@@ -195,6 +177,44 @@ func (m *Model) attention(q, k, v, o []float32, d, heads int, seqs []seq, causal
 			}
 		}
 	})
+}
+
+// attnShape is what both attention paths derive from the sequences: the head size, the
+// scores' scale 1/√dh and the key stride ldk, the longest sequence rounded up to 16.
+func attnShape(d, heads int, seqs []seq) (dh int, scale float32, ldk int) {
+	dh = d / heads
+	maxLen := 0
+	for _, s := range seqs {
+		maxLen = max(maxLen, s.len)
+	}
+	return dh, float32(1 / math.Sqrt(float64(dh))), (maxLen + 15) / 16 * 16
+}
+
+// transposeKeys writes head h's keys of sequence s into kt[e][j] (row stride ldk), so
+// that keys sit side by side; the padding stays zero.
+func transposeKeys(kt, k []float32, s seq, h, d, dh, ldk int) {
+	clear(kt)
+	for j := range s.len {
+		kr := k[(s.start+j)*d+h*dh:]
+		for e := range dh {
+			kt[e*ldk+j] = kr[e]
+		}
+	}
+}
+
+// visible is the number of keys query i of a sequence of n tokens attends to.
+func visible(i, n int, causal bool) int {
+	if causal {
+		return i + 1
+	}
+	return n
+}
+
+// maskFrom sets the scores from n on to -Inf (which softmax turns into 0).
+func maskFrom(sc []float32, n int) {
+	for j := n; j < len(sc); j++ {
+		sc[j] = float32(math.Inf(-1))
+	}
 }
 
 // activation returns the named activation, vectorized where there is a SIMD version.

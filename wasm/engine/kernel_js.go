@@ -3,7 +3,6 @@
 package engine
 
 import (
-	"math"
 	"runtime"
 	"syscall/js"
 	"unsafe"
@@ -68,43 +67,26 @@ func (m *Model) matmulJS(l *linear, a *qact, out []float32, ldo int, add bool) {
 // (sequence, head); the keys' transposition and the softmax stay in Go. Same operations
 // as the portable path, so the same results. The head size must be a multiple of 4.
 func (m *Model) attentionJS(q, k, v, o []float32, d, heads int, seqs []seq, causal bool) {
-	dh := d / heads
-	scale := float32(1 / math.Sqrt(float64(dh)))
-	maxLen := 0
-	for _, s := range seqs {
-		maxLen = max(maxLen, s.len)
-	}
-	ldk := (maxLen + 15) / 16 * 16
+	dh, scale, ldk := attnShape(d, heads, seqs)
 	ws := &m.ws
 	ws.kt = grow(ws.kt, dh*ldk)
-	ws.scores = grow(ws.scores, maxLen*ldk)
+	ws.scores = grow(ws.scores, ldk*ldk)
 	kt, scores := ws.kt, ws.scores
 	for _, s := range seqs {
 		if s.len == 0 {
 			continue
 		}
 		for h := range heads {
-			clear(kt)
-			for j := range s.len {
-				kr := k[(s.start+j)*d+h*dh:]
-				for e := range dh {
-					kt[e*ldk+j] = kr[e]
-				}
-			}
+			transposeKeys(kt, k, s, h, d, dh, ldk)
 			at := s.start*d + h*dh
 			if n := at + (s.len-1)*d + dh; len(q) < n || len(v) < n || len(o) < n {
 				panic("engine: attention operands too short for the SIMD module")
 			}
 			jsScores.Invoke(addr(q[at:]), d, addr(kt), ldk, dh, s.len, addr(scores), scale)
 			for i := range s.len {
-				n := s.len
-				if causal {
-					n = i + 1
-				}
+				n := visible(i, s.len, causal)
 				sc := scores[i*ldk : i*ldk+(n+15)/16*16]
-				for j := n; j < len(sc); j++ {
-					sc[j] = float32(math.Inf(-1))
-				}
+				maskFrom(sc, n)
 				softmax16(sc)
 			}
 			jsAttnOut.Invoke(addr(scores), ldk, addr(v[at:]), addr(o[at:]), d, dh, s.len, causal)
