@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -62,10 +63,13 @@ type Encoder interface {
 }
 
 // EvalResult is zero-shot accuracy on an eval set, with each image's top-1 label ("" for an
-// image that did not load).
+// image that did not load) and its margin: how far, in logits (scale·cosine), the top-1
+// label is ahead of the runner-up (0 with one class or an image that did not load). A
+// quantized model can only change the top-1 of an image whose margin is small.
 type EvalResult struct {
 	Top1, Top5 float64
 	Predicted  []string
+	Margin     []float64
 }
 
 // ZeroShot classifies every image of es against its class names with the templates.
@@ -79,13 +83,18 @@ func ZeroShot(m Encoder, es *EvalSet, templates []string) (EvalResult, error) {
 	if err != nil {
 		return EvalResult{}, err
 	}
-	res := EvalResult{Predicted: make([]string, len(es.Paths))}
+	res := EvalResult{Predicted: make([]string, len(es.Paths)), Margin: make([]float64, len(es.Paths))}
 	var hit1, hit5 int
 	for i, f := range feats {
 		if f == nil {
 			continue
 		}
-		for rank, p := range clf.Top(f, 5) {
+		top := clf.Top(f, 5)
+		if len(top) > 1 && top[1].Prob > 0 {
+			// softmax probabilities' log ratio is the logits' difference
+			res.Margin[i] = math.Log(top[0].Prob / top[1].Prob)
+		}
+		for rank, p := range top {
 			if rank == 0 {
 				res.Predicted[i] = p.Label
 			}

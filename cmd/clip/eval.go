@@ -21,8 +21,8 @@ func cmdEval(args []string, stdout, _ io.Writer) error {
 	var templates listFlag
 	fs.Var(&templates, "template", `prompt template with {} (repeatable; default "a photo of a {}." and "a {}.")`)
 	templateSet := fs.String("template-set", "", "a built-in template set instead: "+joinStrings(zeroshot.TemplateSetNames()))
-	predictions := fs.String("predictions", "", "write each image's top-1 label to this file (JSON lines)")
-	agreeFile := fs.String("agree", "", "a --predictions file of another model (say, the float model of a quantized one): report the share of images with the same top-1")
+	predictions := fs.String("predictions", "", "write each image's top-1 label and its margin over the runner-up (in logits) to this file (JSON lines)")
+	agreeFile := fs.String("agree", "", "a --predictions file of another model (say, the float model of a quantized one): report the share of images with the same top-1, and the largest margin of that model's among the images whose top-1 differs")
 	sets, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -38,7 +38,7 @@ func cmdEval(args []string, stdout, _ io.Writer) error {
 	if len(templates) == 0 {
 		templates = []string{"a photo of a {}.", "a {}."}
 	}
-	var other map[string]string
+	var other map[string]prediction
 	if *agreeFile != "" {
 		if other, err = readPredictions(*agreeFile); err != nil {
 			return err
@@ -67,22 +67,25 @@ func cmdEval(args []string, stdout, _ io.Writer) error {
 			return fmt.Errorf("%s: %w", dir, err)
 		}
 		for i, p := range res.Predicted {
-			writeJSON(pred, map[string]string{"image": es.Paths[i], "label": es.Classes[es.Labels[i]], "predicted": p})
+			writeJSON(pred, prediction{Image: es.Paths[i], Label: es.Classes[es.Labels[i]], Predicted: p, Margin: res.Margin[i]})
 		}
 		line := map[string]any{"set": filepath.Base(dir), "classes": len(es.Classes), "images": len(es.Paths),
 			"top1": res.Top1, "top5": res.Top5}
 		if other != nil {
-			same := 0
+			same, maxMargin := 0, 0.0
 			for i, p := range res.Predicted {
 				q, ok := other[es.Paths[i]]
 				if !ok {
 					return fmt.Errorf("%s has no prediction for %s", *agreeFile, es.Paths[i])
 				}
-				if p == q {
+				if p == q.Predicted {
 					same++
+				} else {
+					maxMargin = max(maxMargin, q.Margin)
 				}
 			}
 			line["agree"] = float64(same) / float64(len(res.Predicted))
+			line["changed_max_margin"] = maxMargin
 		}
 		if err := writeJSON(stdout, line); err != nil {
 			return err
@@ -91,23 +94,31 @@ func cmdEval(args []string, stdout, _ io.Writer) error {
 	return nil
 }
 
-// readPredictions reads a --predictions file: image path → predicted label.
-func readPredictions(path string) (map[string]string, error) {
+// prediction is one line of a --predictions file.
+type prediction struct {
+	Image     string  `json:"image"`
+	Label     string  `json:"label"`
+	Predicted string  `json:"predicted"`
+	Margin    float64 `json:"margin"` // logits between the top-1 and the runner-up
+}
+
+// readPredictions reads a --predictions file: image path → its line.
+func readPredictions(path string) (map[string]prediction, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	out := map[string]string{}
+	out := map[string]prediction{}
 	dec := json.NewDecoder(f)
 	for line := 1; ; line++ {
-		var p struct{ Image, Predicted string }
+		var p prediction
 		if err := dec.Decode(&p); err == io.EOF {
 			break
 		} else if err != nil || p.Image == "" {
 			return nil, fmt.Errorf("%s: prediction %d: not a line of clip eval --predictions (%v)", path, line, err)
 		}
-		out[p.Image] = p.Predicted
+		out[p.Image] = p
 	}
 	return out, nil
 }

@@ -257,12 +257,30 @@ func TestEvalCommand(t *testing.T) {
 	if n := len(lines(string(b))); n != len(images) {
 		t.Errorf("%d predictions for %d images", n, len(images))
 	}
+	var first prediction
+	if err := json.Unmarshal([]byte(lines(string(b))[0]), &first); err != nil || first.Predicted == "" || !(first.Margin >= 0) {
+		t.Errorf("prediction line %q (%v)", lines(string(b))[0], err)
+	}
 	// Against its own predictions a model agrees on every image; against a file that
 	// lacks some, or is no predictions file, it says so.
 	out, stderr, code = clip(t, "eval", "--model", dir, "--agree", pred, evalDir)
 	var a struct{ Agree *float64 }
 	if code != 0 || json.Unmarshal([]byte(out), &a) != nil || a.Agree == nil || *a.Agree != 1 {
 		t.Errorf("--agree with its own predictions: exit %d, %s %s", code, out, stderr)
+	}
+	// One image's label changed in the reference: agreement drops by one image and the
+	// reference's margin on it is reported.
+	first.Predicted, first.Margin = "not a class", 7.5
+	changed, _ := json.Marshal(first)
+	altered := filepath.Join(t.TempDir(), "altered.jsonl")
+	os.WriteFile(altered, []byte(string(changed)+"\n"+strings.Join(lines(string(b))[1:], "\n")+"\n"), 0o644)
+	out, stderr, code = clip(t, "eval", "--model", dir, "--agree", altered, evalDir)
+	var c struct {
+		Agree            float64
+		ChangedMaxMargin float64 `json:"changed_max_margin"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &c) != nil || c.Agree != 1-1/float64(len(images)) || c.ChangedMaxMargin != 7.5 {
+		t.Errorf("--agree with one changed prediction: exit %d, %s %s", code, out, stderr)
 	}
 	partial := filepath.Join(t.TempDir(), "partial.jsonl")
 	os.WriteFile(partial, []byte(lines(string(b))[0]+"\n"), 0o644)
