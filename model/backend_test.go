@@ -102,3 +102,27 @@ func TestEveryArchActivationImplemented(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildNote: the note shows only for the Go backend on amd64 without the SIMD kernels.
+func TestBuildNote(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "")
+	for _, c := range []struct {
+		spec, arch string
+		simd, note bool
+	}{
+		{"", "amd64", false, true},
+		{"go", "amd64", false, true},
+		{"go:ops_sequential", "amd64", false, true},
+		{"", "amd64", true, false},
+		{"", "arm64", false, false},
+		{"xla:cuda", "amd64", false, false},
+	} {
+		if got := buildNote(c.spec, c.arch, c.simd); (got != "") != c.note || c.note && !strings.Contains(got, "GOEXPERIMENT=simd") {
+			t.Errorf("buildNote(%q, %s, simd=%v) = %q", c.spec, c.arch, c.simd, got)
+		}
+	}
+	t.Setenv("GOMLX_BACKEND", "xla:cuda")
+	if got := buildNote("", "amd64", false); got != "" {
+		t.Errorf("with GOMLX_BACKEND=xla:cuda: %q", got)
+	}
+}

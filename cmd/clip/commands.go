@@ -37,7 +37,8 @@ type clipModel interface {
 // returns ok=false when path is not its kind.
 var otherLoaders []func(path string) (m clipModel, ok bool, err error)
 
-func (m *modelFlags) load() (clipModel, error) {
+// load opens the model; a note about a slow build goes to stderr when it is a float model.
+func (m *modelFlags) load(stderr io.Writer) (clipModel, error) {
 	if m.dir == "" {
 		return nil, fmt.Errorf("%w: --model DIR is required (a CLIP model folder in the hub layout)", errUsage)
 	}
@@ -45,6 +46,9 @@ func (m *modelFlags) load() (clipModel, error) {
 		if cm, ok, err := load(m.dir); ok || err != nil {
 			return cm, err
 		}
+	}
+	if note := model.BuildNote(m.backend); note != "" {
+		fmt.Fprintln(stderr, "clip:", note)
 	}
 	b, err := model.NewBackend(m.backend)
 	if err != nil {
@@ -85,7 +89,7 @@ func cmdEmbed(args []string, stdout, stderr io.Writer) error {
 	if len(order) == 0 {
 		return fmt.Errorf("%w: nothing to embed: give --text or --image", errUsage)
 	}
-	m, err := mf.load()
+	m, err := mf.load(stderr)
 	if err != nil {
 		return err
 	}
@@ -225,7 +229,7 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
-	m, err := mf.load()
+	m, err := mf.load(stderr)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 
 // cmdEval measures zero-shot accuracy on labelled image folders (class_name/xxx.png), such
 // as the held-out sets of `clip data build`: one line per set.
-func cmdEval(args []string, stdout, _ io.Writer) error {
+func cmdEval(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	var mf modelFlags
 	mf.register(fs)
@@ -44,7 +44,7 @@ func cmdEval(args []string, stdout, _ io.Writer) error {
 			return err
 		}
 	}
-	m, err := mf.load()
+	m, err := mf.load(stderr)
 	if err != nil {
 		return err
 	}

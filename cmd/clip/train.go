@@ -65,6 +65,9 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		o.Progress = stderr
 	}
 	o.Log = stderr
+	if note := model.BuildNote(o.Backend); note != "" {
+		fmt.Fprintln(stderr, "clip:", note)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := train.Run(ctx, o)
