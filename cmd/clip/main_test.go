@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/clip-go/clip/model"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/clip-go/clip/internal/fixtures"
+	"github.com/clip-go/clip/model"
 	"github.com/clip-go/clip/weights"
 )
 
