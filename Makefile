@@ -17,7 +17,7 @@ MODEL     ?=
 # backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build vocab test demo bench bench-train train train-xla data synth wasm clean
+.PHONY: all build vocab test demo bench bench-train train train-xla xla-check-build xla-check data synth wasm clean
 
 all: build
 
@@ -98,6 +98,17 @@ train-xla: build $(DATA_OUT)/manifest.json
 	$(BIN) train --data '$(TRAIN_DATA)' --eval $(TRAIN_EVAL) --out runs/small-xla \
 		--model-config small --steps 10000 --batch 512 --micro-batch 128 --lr 5e-4 --warmup 500 \
 		--backend $(XLA_BACKEND) --workers 8 --resume $(TRAIN_ARGS)
+
+# make xla-check-build, then on a GPU host make xla-check (or bash train/xla-check.sh
+# bin/xla): the XLA-vs-Go training test and a short training run on $(XLA_BACKEND), from
+# stripped binaries in bin/xla, so the GPU host needs no Go toolchain.
+xla-check-build: vocab
+	@mkdir -p bin/xla
+	$(GO) build -ldflags='-s -w' -o bin/xla/clip ./cmd/clip
+	$(GO) test -c -ldflags='-s -w' -o bin/xla/train.test ./train
+
+xla-check:
+	bash train/xla-check.sh bin/xla $(XLA_BACKEND)
 
 $(DATA_OUT)/manifest.json:
 	$(MAKE) data
