@@ -7,6 +7,7 @@ import (
 
 	"github.com/clip-go/clip/model"
 	"github.com/clip-go/clip/model/arch"
+	"github.com/clip-go/clip/weights"
 )
 
 // randomBatch makes n pairs for cfg: random pixels and token rows of varied lengths.
@@ -33,11 +34,17 @@ func newRandomTrainer(t testing.TB, preset string, h Hyper) *Trainer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	be, err := model.NewBackend("")
+	return trainerFor(t, "", cfg, model.InitParams(cfg, 5), h)
+}
+
+// trainerFor builds a trainer for cfg and params on the backend spec ("": the default).
+func trainerFor(t testing.TB, spec string, cfg model.Config, params map[string]*weights.Tensor, h Hyper) *Trainer {
+	t.Helper()
+	be, err := model.NewBackend(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.New(be, cfg, model.InitParams(cfg, 5))
+	m, err := model.New(be, cfg, params)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,19 +75,7 @@ func tinyTrainer(t *testing.T, h Hyper) *Trainer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := model.NewBackend("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.New(b, cfg, params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := New(m, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tr
+	return trainerFor(t, "", cfg, params, h)
 }
 
 // fixtureHyper is the reference step's optimizer: AdamW lr 1e-3, β (0.9, 0.98), ε 1e-6,

@@ -34,26 +34,11 @@ func xlaSpec(t *testing.T) string {
 	return spec
 }
 
-// trainerOn is newRandomTrainer on the backend spec.
+// trainerOn is newRandomTrainer's tiny model on the backend spec.
 func trainerOn(t *testing.T, spec string, h Hyper) *Trainer {
 	t.Helper()
-	cfg, err := arch.Preset("tiny")
-	if err != nil {
-		t.Fatal(err)
-	}
-	be, err := model.NewBackend(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.New(be, cfg, model.InitParams(cfg, 5))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := New(m, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tr
+	cfg := mustPreset(t, "tiny")
+	return trainerFor(t, spec, cfg, model.InitParams(cfg, 5), h)
 }
 
 // TestXLAMatchesGo: on an XLA device, two training steps of the tiny shape (the full
