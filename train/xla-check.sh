@@ -31,7 +31,13 @@ if [[ $backend == xla:cuda && -z ${PJRT_PLUGIN_LIBRARY_PATH:-} ]]; then
 fi
 
 echo "== TestXLAMatchesGo on $backend"
-(cd "$work" && CLIP_XLA_TEST=$backend "$bin/train.test" -test.run 'TestXLAMatchesGo' -test.v -test.count=1)
+if ! (cd "$work" && CLIP_XLA_TEST=$backend "$bin/train.test" -test.run 'TestXLAMatchesGo' -test.v -test.count=1); then
+	# go-xla skips a plugin it cannot load without saying why: show what the loader misses
+	for p in "${PJRT_PLUGIN_LIBRARY_PATH:-.}"/pjrt_c_api_*_plugin.so; do
+		[[ -e $p ]] && { echo "xla-check: $p"; ldd "$p" 2>&1 | grep -E 'not found|not a dynamic' || true; }
+	done
+	exit 1
+fi
 
 echo "== clip train on $backend"
 clip="$bin/clip"
