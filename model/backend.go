@@ -20,16 +20,7 @@ const DefaultBackend = "go:ops_sequential"
 // An empty spec takes $GOMLX_BACKEND, then DefaultBackend. A bare "go" gets the explicit
 // sequential op mode.
 func NewBackend(spec string) (compute.Backend, error) {
-	if spec == "" {
-		spec = os.Getenv(compute.ConfigEnvVar)
-	}
-	if spec == "" {
-		spec = DefaultBackend
-	}
-	name, _, _ := strings.Cut(spec, ":")
-	if spec == "go" {
-		spec = DefaultBackend
-	}
+	spec, name := resolveSpec(spec)
 	known := false
 	for _, b := range compute.List() {
 		known = known || b == name
@@ -49,6 +40,18 @@ func NewBackend(spec string) (compute.Backend, error) {
 	return b, nil
 }
 
+// resolveSpec applies NewBackend's defaults to spec and returns it with its backend name.
+func resolveSpec(spec string) (full, name string) {
+	if spec == "" {
+		spec = os.Getenv(compute.ConfigEnvVar)
+	}
+	if spec == "" || spec == "go" {
+		spec = DefaultBackend
+	}
+	name, _, _ = strings.Cut(spec, ":")
+	return spec, name
+}
+
 // BuildNote returns a warning for a binary that will run the pure-Go backend (spec as for
 // NewBackend) on amd64 without its SIMD matrix products, "" otherwise. They need
 // GOEXPERIMENT=simd at build time (the Makefile sets it); `go install` or `go build`
@@ -60,10 +63,7 @@ func BuildNote(spec string) string {
 }
 
 func buildNote(spec, arch string, simd bool) string {
-	if spec == "" {
-		spec = os.Getenv(compute.ConfigEnvVar)
-	}
-	if name, _, _ := strings.Cut(spec, ":"); simd || arch != "amd64" || (name != "" && name != "go") {
+	if _, name := resolveSpec(spec); simd || arch != "amd64" || name != "go" {
 		return ""
 	}
 	return "note: this binary was built without GOEXPERIMENT=simd, so the pure-Go backend multiplies " +

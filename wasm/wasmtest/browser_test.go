@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clip-go/clip/wasm/engine"
 	"github.com/clip-go/clip/wasm/internal/browser"
 	"github.com/clip-go/clip/wasm/quanttest"
 )
@@ -50,10 +49,7 @@ func TestBrowserMatchesNative(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	native, err := engine.LoadFile(modelPath, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	native := loadNative(t, modelPath)
 	if res.Info.ID != native.ID() || res.Info.Kernel != "wasm-simd128" {
 		t.Errorf("model id %q (native %q), kernel %q", res.Info.ID, native.ID(), res.Info.Kernel)
 	}
@@ -95,10 +91,7 @@ func TestBrowserWithoutSIMDModule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	native, err := engine.LoadFile(modelPath, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	native := loadNative(t, modelPath)
 	want, _ := native.EncodeTexts([]string{"a photo of a dog."}, false)
 	if res.Kernel != "portable" || len(res.Texts) != 1 || len(res.Texts[0]) != len(want[0]) {
 		t.Fatalf("kernel %q, %d embeddings", res.Kernel, len(res.Texts))

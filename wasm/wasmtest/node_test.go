@@ -150,10 +150,7 @@ func TestWasmMatchesNative(t *testing.T) {
 				if res.Error != "" {
 					t.Fatal(res.Error)
 				}
-				native, err := engine.LoadFile(modelPath, engine.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
+				native := loadNative(t, modelPath)
 				if res.Info.ID != native.ID() || res.Info.Bits != bits || res.Info.Kernel != kernel {
 					t.Errorf("info %+v", res.Info)
 				}
@@ -231,10 +228,7 @@ func TestWasmKernelShapes(t *testing.T) {
 		if res.Info.Kernel != c.kernel {
 			t.Errorf("int%d block %d: kernel %q, want %q", c.bits, c.block, res.Info.Kernel, c.kernel)
 		}
-		native, err := engine.LoadFile(modelPath, engine.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		native := loadNative(t, modelPath)
 		if worst := compareNative(t, native, res, images, texts); worst != 0 {
 			t.Errorf("int%d block %d: wasm (%s) and native (%s) differ by %g; the kernels compute the same float32 operations",
 				c.bits, c.block, res.Info.Kernel, native.Kernel(), worst)
@@ -312,4 +306,14 @@ func flip(b []byte, at int) []byte {
 	b = append([]byte(nil), b...)
 	b[at] ^= 1
 	return b
+}
+
+// loadNative opens a model file with the native engine, the reference for the wasm builds.
+func loadNative(t *testing.T, path string) *engine.Model {
+	t.Helper()
+	m, err := engine.LoadFile(path, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
