@@ -56,34 +56,44 @@ func trainerFor(t testing.TB, spec string, cfg model.Config, params map[string]*
 }
 
 // TestGradientCachingEqualsFullBatch: the gradients of a batch of 12 computed in
-// micro-batches of 4, 3 and 1 equal those of the whole batch at once.
+// micro-batches of 4, 3 and 1 equal those of the whole batch at once, with every pair
+// its own group and with groups of several pairs (multi-positive targets).
 func TestGradientCachingEqualsFullBatch(t *testing.T) {
-	h := DefaultHyper()
-	h.Batch = 12
-	full := newRandomTrainer(t, "tiny", h)
-	batch := randomBatch(full.Model.Config, 12, 9)
-	wantLoss, err := full.ComputeGradients(batch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, _ := full.Gradients()
-	for _, micro := range []int{4, 3, 1} {
-		h.MicroBatch = micro
-		tr := newRandomTrainer(t, "tiny", h)
-		loss, err := tr.ComputeGradients(batch)
+	var distinctLoss float64
+	for _, groups := range [][]int32{nil, {0, 1, 0, 2, 3, 1, 4, 5, 6, 7, 8, 0}} {
+		h := DefaultHyper()
+		h.Batch = 12
+		full := newRandomTrainer(t, "tiny", h)
+		batch := randomBatch(full.Model.Config, 12, 9)
+		batch.Groups = groups
+		wantLoss, err := full.ComputeGradients(batch)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := loss - wantLoss; d > 1e-5 || d < -1e-5 {
-			t.Errorf("micro=%d: loss %v, full batch %v", micro, loss, wantLoss)
+		if groups == nil {
+			distinctLoss = wantLoss
+		} else if math.Abs(wantLoss-distinctLoss) < 1e-4 {
+			t.Errorf("groups left the loss at %v", wantLoss)
 		}
-		got, _ := tr.Gradients()
-		for name, w := range want {
-			if zeroGradient(name) {
-				continue
+		want, _ := full.Gradients()
+		for _, micro := range []int{4, 3, 1} {
+			h.MicroBatch = micro
+			tr := newRandomTrainer(t, "tiny", h)
+			loss, err := tr.ComputeGradients(batch)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if e := relErr(got[name], w); e > 1e-4 {
-				t.Errorf("micro=%d: gradient of %s off by %.2e relative", micro, name, e)
+			if d := loss - wantLoss; d > 1e-5 || d < -1e-5 {
+				t.Errorf("groups %v micro=%d: loss %v, full batch %v", groups, micro, loss, wantLoss)
+			}
+			got, _ := tr.Gradients()
+			for name, w := range want {
+				if zeroGradient(name) {
+					continue
+				}
+				if e := relErr(got[name], w); e > 1e-4 {
+					t.Errorf("groups %v micro=%d: gradient of %s off by %.2e relative", groups, micro, name, e)
+				}
 			}
 		}
 	}

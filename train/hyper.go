@@ -25,6 +25,12 @@ type Hyper struct {
 	Augment     bool    `json:"augment"` // random resized crop
 	MinScale    float64 `json:"min_scale"`
 	MaxScale    float64 `json:"max_scale"`
+	// Style is the probability of redrawing a training image in another style (line
+	// art, silhouette, greyscale, palette; package data's style.go).
+	Style float64 `json:"style,omitempty"`
+	// MultiPositive makes pairs of one concept positives of each other in the loss
+	// instead of negatives (ContrastiveLoss's groups).
+	MultiPositive bool `json:"multi_positive,omitempty"`
 	// BF16 runs the linear layers' matrix products in bfloat16 (float32 accumulation,
 	// float32 master weights): faster on GPUs with bf16 units, no faster on the Go backend.
 	BF16 bool `json:"bf16,omitempty"`
@@ -61,6 +67,8 @@ func (h Hyper) Validate() error {
 		return fmt.Errorf("eps must be positive")
 	case h.WeightDecay < 0 || h.GradClip < 0:
 		return fmt.Errorf("weight decay and gradient clipping must not be negative")
+	case !(h.Style >= 0 && h.Style <= 1):
+		return fmt.Errorf("style probability must be within [0, 1], got %v", h.Style)
 	case h.Augment && (h.MinScale <= 0 || h.MaxScale > 1 || h.MinScale > h.MaxScale):
 		return fmt.Errorf("crop scale range [%v, %v] must lie in (0, 1]", h.MinScale, h.MaxScale)
 	}

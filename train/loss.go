@@ -8,11 +8,30 @@ import (
 
 // ContrastiveLoss is CLIP's symmetric cross-entropy over logits [N, N] whose diagonal holds
 // the matching pairs: the mean of the image→text (rows) and text→image (columns) losses.
-func ContrastiveLoss(logits *Node) *Node {
+//
+// groups (Int32 [N], or nil) names the concept each pair shows. Pairs of one concept are
+// not negatives of each other: in a small corpus the same emoji in six styles, or an icon
+// drawn by two sets, often share a batch, and pushing them apart teaches the model to
+// tell styles apart, the opposite of what zero-shot transfer needs. So each row's target
+// spreads evenly over the pairs of its group (multi-positive cross-entropy); with every
+// group distinct, or nil, the targets are the identity and this is CLIP's loss exactly.
+func ContrastiveLoss(logits, groups *Node) *Node {
+	targets := contrastiveTargets(logits, groups)
+	imageToText := ReduceAllMean(ReduceSum(Mul(LogSoftmax(logits, 1), targets), 1))
+	textToImage := ReduceAllMean(ReduceSum(Mul(LogSoftmax(logits, 0), targets), 0))
+	return Neg(DivScalar(Add(imageToText, textToImage), 2))
+}
+
+// contrastiveTargets is the [N, N] target distribution: 1/|group| where two pairs share a
+// group, else 0. It is symmetric, so its rows and its columns each sum to one.
+func contrastiveTargets(logits, groups *Node) *Node {
 	g := logits.Graph()
 	n := logits.Shape().Dimensions[0]
-	eye := OneHot(Iota(g, shapes.Make(dtypes.Int32, n), 0), n, logits.DType())
-	imageToText := ReduceAllMean(ReduceSum(Mul(LogSoftmax(logits, 1), eye), 1))
-	textToImage := ReduceAllMean(ReduceSum(Mul(LogSoftmax(logits, 0), eye), 0))
-	return Neg(DivScalar(Add(imageToText, textToImage), 2))
+	if groups == nil {
+		groups = Iota(g, shapes.Make(dtypes.Int32, n), 0)
+	}
+	rows := BroadcastToDims(InsertAxes(groups, -1), n, n) // rows[i][j] = groups[i]
+	cols := BroadcastToDims(InsertAxes(groups, 0), n, n)  // cols[i][j] = groups[j]
+	same := ConvertDType(Equal(rows, cols), logits.DType())
+	return Div(same, ReduceAndKeep(same, ReduceSum, 1))
 }

@@ -108,7 +108,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	dopt := data.Options{Image: m.Image, Seed: h.Seed, Workers: opt.Workers, Augment: h.Augment, MinScale: h.MinScale, MaxScale: h.MaxScale}
+	dopt := data.Options{Image: m.Image, Seed: h.Seed, Workers: opt.Workers, Augment: h.Augment, MinScale: h.MinScale, MaxScale: h.MaxScale, Style: h.Style}
 	var loader *data.Loader
 	if latest != "" {
 		if saved, err = tr.LoadCheckpoint(latest); err != nil {
@@ -169,7 +169,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		if err != nil {
 			return res, fmt.Errorf("data: %w", err)
 		}
-		batch, err := toBatch(m, samples)
+		batch, err := toBatch(m, samples, h.MultiPositive)
 		if err != nil {
 			return res, err
 		}
@@ -234,10 +234,20 @@ func configFrom(spec string) (model.Config, error) {
 }
 
 // toBatch tokenizes captions (cut to the context, as the original training does) and
-// stacks pixels.
-func toBatch(m *model.Model, samples []data.Sample) (Batch, error) {
+// stacks pixels. With groups, samples that name the same concept share a group id
+// (samples that name none are each their own).
+func toBatch(m *model.Model, samples []data.Sample, groups bool) (Batch, error) {
 	var b Batch
-	for _, s := range samples {
+	ids := map[string]int32{}
+	for i, s := range samples {
+		if groups {
+			id, ok := ids[s.Concept]
+			if !ok || s.Concept == "" {
+				id = int32(i)
+				ids[s.Concept] = id
+			}
+			b.Groups = append(b.Groups, id)
+		}
 		ids, err := m.Tokenizer.Encode(s.Caption)
 		if err != nil {
 			return b, fmt.Errorf("caption of %s: %w", s.Key, err)

@@ -18,6 +18,26 @@ import (
 type Batch struct {
 	Pixels []float32 // [N, C, H, W], preprocessed
 	Tokens [][]int   // N rows of token ids (start, ids, end, padding)
+	// Groups names the concept of each pair (nil: every pair its own): pairs of one
+	// group are positives of each other in the loss (ContrastiveLoss).
+	Groups []int32
+}
+
+// groups returns the batch's group ids as a tensor, each pair its own group when the
+// batch names none.
+func (b Batch) groups() (*tensors.Tensor, error) {
+	n := len(b.Tokens)
+	if b.Groups == nil {
+		ids := make([]int32, n)
+		for i := range ids {
+			ids[i] = int32(i)
+		}
+		return tensors.FromValue(ids), nil
+	}
+	if len(b.Groups) != n {
+		return nil, fmt.Errorf("batch of %d pairs with %d group ids", n, len(b.Groups))
+	}
+	return tensors.FromValue(b.Groups), nil
 }
 
 // Trainer owns the optimisation of one model: gradient accumulators and AdamW moments
@@ -130,10 +150,10 @@ func (t *Trainer) buildExecs() error {
 	encoders := t.indices(func(n string) bool { return n != "logit_scale" })
 	scale := t.indices(func(n string) bool { return n == "logit_scale" })
 	var err error
-	t.fullExec, err = gmodel.NewExec(backend, store, func(_ *gmodel.Scope, pixels, ids, eot *Node) *Node {
+	t.fullExec, err = gmodel.NewExec(backend, store, func(_ *gmodel.Scope, pixels, ids, eot, groups *Node) *Node {
 		img := model.ImageFeatures(store, cfg, pixels)
 		txt := model.TextFeatures(store, cfg, ids, eot)
-		loss := ContrastiveLoss(model.Logits(store, img, txt))
+		loss := ContrastiveLoss(model.Logits(store, img, txt), groups)
 		t.accumulate(loss.Graph(), all, Gradient(loss, t.paramNodes(loss.Graph(), all)...))
 		return loss
 	})
@@ -146,8 +166,8 @@ func (t *Trainer) buildExecs() error {
 	if err != nil {
 		return err
 	}
-	t.lossExec, err = gmodel.NewExec(backend, store, func(_ *gmodel.Scope, img, txt *Node) (*Node, *Node, *Node) {
-		loss := ContrastiveLoss(model.Logits(store, img, txt))
+	t.lossExec, err = gmodel.NewExec(backend, store, func(_ *gmodel.Scope, img, txt, groups *Node) (*Node, *Node, *Node) {
+		loss := ContrastiveLoss(model.Logits(store, img, txt), groups)
 		g := loss.Graph()
 		grads := Gradient(loss, append([]*Node{img, txt}, t.paramNodes(g, scale)...)...)
 		t.accumulate(g, scale, grads[2:])
@@ -266,13 +286,17 @@ func (t *Trainer) ComputeGradients(b Batch) (float64, error) {
 	pixels := func(lo, hi int) *tensors.Tensor {
 		return tensors.FromFlatDataAndDimensions(b.Pixels[lo*per:hi*per], hi-lo, v.NumChannels, v.ImageSize, v.ImageSize)
 	}
+	groups, err := b.groups()
+	if err != nil {
+		return 0, err
+	}
 	micro := min(t.Hyper.micro(), n)
 	if micro >= n {
 		ids, eot, err := model.PackTokens(t.Model.Config, b.Tokens)
 		if err != nil {
 			return 0, err
 		}
-		out, err := call(t.fullExec, pixels(0, n), ids, eot)
+		out, err := call(t.fullExec, pixels(0, n), ids, eot, groups)
 		if err != nil {
 			return 0, err
 		}
@@ -301,7 +325,7 @@ func (t *Trainer) ComputeGradients(b Batch) (float64, error) {
 	}
 	// 2. The loss over all N×N pairs and its gradient with respect to every embedding.
 	e := t.Model.Config.ProjectionDim
-	out, err := call(t.lossExec, tensors.FromFlatDataAndDimensions(imgs, n, e), tensors.FromFlatDataAndDimensions(txts, n, e))
+	out, err := call(t.lossExec, tensors.FromFlatDataAndDimensions(imgs, n, e), tensors.FromFlatDataAndDimensions(txts, n, e), groups)
 	if err != nil {
 		return 0, err
 	}

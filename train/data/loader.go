@@ -92,6 +92,9 @@ type Options struct {
 	// MinScale and MaxScale bound the crop's area as a fraction of the image's; default
 	// 0.9 and 1.0.
 	MinScale, MaxScale float64
+	// Style is the probability that a training image is redrawn in another style (line
+	// art, silhouette, greyscale, another palette; style.go) before the crop; 0: never.
+	Style float64
 	// Epochs is the number of epochs before Next returns io.EOF; 0 loops forever.
 	Epochs int
 }
@@ -109,6 +112,9 @@ type Sample struct {
 	Source  string // the shard or CSV file it came from
 	Caption string // the caption chosen for this use
 	Lang    string // the caption's language, if the data says
+	// Concept names what the picture shows, from the sample's JSON ("concept", else
+	// "name"; "" if neither): pictures of one concept are not negatives of each other.
+	Concept string
 	// Pixels is the preprocessed image, 3*Size*Size float32 values, CHW.
 	Pixels []float32
 	Epoch  int   // the epoch it belongs to, from 0
@@ -283,6 +289,9 @@ func (o *Options) normalize() error {
 	if !(o.MinScale > 0 && o.MinScale <= o.MaxScale && o.MaxScale <= 1) {
 		return fmt.Errorf("data: crop scale range [%g, %g] is not within (0, 1]", o.MinScale, o.MaxScale)
 	}
+	if !(o.Style >= 0 && o.Style <= 1) {
+		return fmt.Errorf("data: style probability %g is not within [0, 1]", o.Style)
+	}
 	if o.Epochs < 0 {
 		return fmt.Errorf("data: negative epoch count %d", o.Epochs)
 	}
@@ -434,6 +443,9 @@ func (l *Loader) process(f *future) {
 		f.err = fmt.Errorf("data: %s %s: %w", it.source, it.key, err)
 		return
 	}
+	if l.opt.Style > 0 {
+		img, _ = restyle(img, l.opt.Style, newRNG(l.opt.Seed, tagStyle, uint64(f.epoch), uint64(f.idx)))
+	}
 	var px []float32
 	if l.opt.Augment {
 		b := img.Bounds()
@@ -447,7 +459,7 @@ func (l *Loader) process(f *future) {
 	if len(it.caps) > 1 {
 		c = it.caps[newRNG(l.opt.Seed, tagCaption, uint64(f.epoch), uint64(f.idx)).IntN(len(it.caps))]
 	}
-	f.sample = Sample{Key: it.key, Source: it.source, Caption: c.text, Lang: c.lang, Pixels: px,
+	f.sample = Sample{Key: it.key, Source: it.source, Caption: c.text, Lang: c.lang, Concept: it.concept, Pixels: px,
 		Epoch: f.epoch, Index: f.idx}
 }
 

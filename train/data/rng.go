@@ -18,6 +18,7 @@ const (
 	tagBuffer
 	tagCrop
 	tagCaption
+	tagStyle
 )
 
 func newRNG(seed uint64, keys ...uint64) *rng { return splitmix.New(seed, keys...) }

@@ -33,6 +33,7 @@ type caption struct{ text, lang string }
 type item struct {
 	key, source string
 	caps        []caption
+	concept     string // what it shows, from the JSON (Sample.Concept)
 	data        []byte // the encoded image, unless lazy
 	lazy        bool   // the image is read from file at off (size bytes; whole file if size < 0)
 	file        string
@@ -342,6 +343,13 @@ func (b *builder) parseJSON(body []byte) error {
 		}
 	}
 	b.jsonSingle = str(m["caption"])
+	// The corpus names emoji by code point ("concept") and icons and clip art by name;
+	// a name is lower-cased so that two icon sets' "Cast" and "cast" are one concept.
+	if c := str(m["concept"]); c != "" {
+		b.it.concept = c
+	} else if n := str(m["name"]); n != "" {
+		b.it.concept = "name:" + strings.ToLower(n)
+	}
 	var list []json.RawMessage
 	if json.Unmarshal(m["captions"], &list) == nil {
 		b.jsonCaps = nil
