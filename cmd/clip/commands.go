@@ -21,7 +21,7 @@ type modelFlags struct {
 
 func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.dir, "model", "", "model folder in the hub layout (config.json, model.safetensors, ...)")
-	fs.StringVar(&m.backend, "backend", "", "compute backend (default $GOMLX_BACKEND, else "+model.DefaultBackend+")")
+	fs.StringVar(&m.backend, "backend", "", "compute backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else go)")
 	fs.BoolVar(&m.truncate, "truncate", false, "cut texts longer than the context instead of failing")
 }
 
@@ -39,6 +39,9 @@ var otherLoaders []func(path string) (m clipModel, ok bool, err error)
 
 // load opens the model; a note about a slow build goes to stderr when it is a float model.
 func (m *modelFlags) load(stderr io.Writer) (clipModel, error) {
+	if err := checkBackend(m.backend); err != nil {
+		return nil, err
+	}
 	if m.dir == "" {
 		return nil, fmt.Errorf("%w: --model DIR is required (a CLIP model folder in the hub layout)", errUsage)
 	}
@@ -55,6 +58,19 @@ func (m *modelFlags) load(stderr io.Writer) (clipModel, error) {
 		return nil, err
 	}
 	return model.Load(m.dir, b)
+}
+
+// checkBackend makes an unknown --backend a command-line error, found before anything
+// loads. (An unknown $GOMLX_BACKEND is not on the command line: model.NewBackend reports
+// it.)
+func checkBackend(spec string) error {
+	if spec == "" {
+		return nil
+	}
+	if err := model.CheckBackend(spec); err != nil {
+		return fmt.Errorf("%w: --backend: %v", errUsage, err)
+	}
+	return nil
 }
 
 type embedRecord struct {

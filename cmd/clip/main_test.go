@@ -290,3 +290,32 @@ func TestErrors(t *testing.T) {
 		t.Errorf("--truncate: exit %d: %s", code, stderr)
 	}
 }
+
+// TestUnknownBackend: a --backend this binary does not have is a command-line error
+// (exit 2) that lists the names to type, for every command that takes --backend, and it
+// is found before any model or data is opened.
+func TestUnknownBackend(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nothing-here")
+	for _, args := range [][]string{
+		{"embed", "--model", missing, "--backend", "cuda", "--text", "x"},
+		{"classify", "--model", missing, "--backend", "cuda", "--labels", "a,b", "img.png"},
+		{"eval", "--model", missing, "--backend", "cuda", missing},
+		{"train", "--data", missing, "--out", missing, "--backend", "cuda"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			_, stderr, code := clip(t, args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2 (stderr %q)", code, stderr)
+			}
+			first := strings.SplitN(stderr, "\n", 2)[0]
+			if want := `clip ` + args[0] + `: --backend: unknown backend "cuda"`; !strings.HasPrefix(first, want) {
+				t.Errorf("stderr %q, want it to start with %q", first, want)
+			}
+			for _, name := range model.BackendNames() {
+				if !strings.Contains(first, name) {
+					t.Errorf("stderr %q does not list %q", first, name)
+				}
+			}
+		})
+	}
+}
