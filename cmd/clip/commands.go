@@ -204,11 +204,11 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("classify", flag.ContinueOnError)
 	var mf modelFlags
 	mf.register(fs)
-	var labelLists, templates listFlag
+	var tf templateFlags
+	tf.register(fs)
+	var labelLists listFlag
 	fs.Var(&labelLists, "labels", `comma-separated labels, e.g. "cat,dog,turtle" (repeatable)`)
 	labelsFile := fs.String("labels-file", "", "file with one label per line")
-	fs.Var(&templates, "template", `prompt template with {} for the label, e.g. "a photo of a {}." (repeatable; default: the template set)`)
-	templateSet := fs.String("template-set", zeroshot.DefaultTemplateSet, "built-in template set: "+strings.Join(zeroshot.TemplateSetNames(), ", "))
 	top := fs.Int("top", 5, "number of labels to print per image")
 	images, err := parse(fs, args)
 	if err != nil {
@@ -235,15 +235,9 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 	if len(images) == 0 {
 		return fmt.Errorf("%w: no images to classify", errUsage)
 	}
-	if len(templates) == 0 {
-		if templates, err = zeroshot.TemplateSet(*templateSet); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-	}
-	for _, t := range templates {
-		if _, err := zeroshot.Fill(t, "x"); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
+	templates, err := tf.templates()
+	if err != nil {
+		return err
 	}
 	m, err := mf.load(stderr)
 	if err != nil {
@@ -275,6 +269,36 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 		return errReported
 	}
 	return nil
+}
+
+// templateFlags are the prompt-template flags of classify and eval. They share one
+// default, zeroshot.DefaultTemplateSet, so that eval measures what classify does.
+type templateFlags struct {
+	list listFlag
+	set  string
+}
+
+func (tf *templateFlags) register(fs *flag.FlagSet) {
+	fs.Var(&tf.list, "template", `prompt template with {} for the label, e.g. "a photo of a {}." (repeatable; default: the --template-set)`)
+	fs.StringVar(&tf.set, "template-set", zeroshot.DefaultTemplateSet, "built-in template set: "+joinStrings(zeroshot.TemplateSetNames()))
+}
+
+// templates returns the --template templates, else those of --template-set; a bad one is
+// a command-line error.
+func (tf *templateFlags) templates() ([]string, error) {
+	templates := []string(tf.list)
+	if len(templates) == 0 {
+		var err error
+		if templates, err = zeroshot.TemplateSet(tf.set); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	for _, t := range templates {
+		if _, err := zeroshot.Fill(t, "x"); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	return templates, nil
 }
 
 // readLines returns the non-empty, trimmed lines of a file.
