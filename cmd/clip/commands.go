@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,7 +21,7 @@ type modelFlags struct {
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&m.dir, "model", "", "model folder in the hub layout (config.json, model.safetensors, ...)")
+	fs.StringVar(&m.dir, "model", "", "a model folder in the hub layout (config.json + model.safetensors) or a quantized .safetensors file from clip quantize; without it, the built-in default model")
 	fs.StringVar(&m.backend, "backend", "", "compute backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else go)")
 	fs.BoolVar(&m.truncate, "truncate", false, "cut texts longer than the context instead of failing")
 }
@@ -37,16 +38,36 @@ type clipModel interface {
 // returns ok=false when path is not its kind.
 var otherLoaders []func(path string) (m clipModel, ok bool, err error)
 
+// defaultModel is the model that embed, classify and eval use without --model: a path
+// as --model takes it. None is bundled yet; when one ships in weights/, this is the one
+// place to wire it.
+var defaultModel = func() (string, error) {
+	return "", errors.New("no default model is bundled yet: pass --model")
+}
+
+// path is the model to load: --model, else the default model.
+func (m *modelFlags) path() (string, error) {
+	if m.dir != "" {
+		return m.dir, nil
+	}
+	p, err := defaultModel()
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return p, nil
+}
+
 // load opens the model; a note about a slow build goes to stderr when it is a float model.
 func (m *modelFlags) load(stderr io.Writer) (clipModel, error) {
 	if err := checkBackend(m.backend); err != nil {
 		return nil, err
 	}
-	if m.dir == "" {
-		return nil, fmt.Errorf("%w: --model DIR is required (a CLIP model folder in the hub layout)", errUsage)
+	path, err := m.path()
+	if err != nil {
+		return nil, err
 	}
 	for _, load := range otherLoaders {
-		if cm, ok, err := load(m.dir); ok || err != nil {
+		if cm, ok, err := load(path); ok || err != nil {
 			return cm, err
 		}
 	}
@@ -57,7 +78,7 @@ func (m *modelFlags) load(stderr io.Writer) (clipModel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return model.Load(m.dir, b)
+	return model.Load(path, b)
 }
 
 // checkBackend makes an unknown --backend a command-line error, found before anything
