@@ -43,7 +43,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.CheckpointEvery, "checkpoint-every", 100, "steps between checkpoints")
 	fs.IntVar(&o.KeepCheckpoints, "keep", 3, "checkpoints to keep")
 	fs.IntVar(&o.EvalEvery, "eval-every", 100, "steps between zero-shot evaluations")
-	quiet := fs.Bool("quiet", false, "no progress bar")
+	quiet := fs.Bool("quiet", false, "no progress on stderr (a bar on a terminal, else a line every 50 steps or 10 s)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
