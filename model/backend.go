@@ -1,9 +1,11 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/compute"
@@ -20,14 +22,10 @@ const DefaultBackend = "go:ops_sequential"
 // An empty spec takes $GOMLX_BACKEND, then DefaultBackend. A bare "go" gets the explicit
 // sequential op mode.
 func NewBackend(spec string) (compute.Backend, error) {
-	spec, name := resolveSpec(spec)
-	known := false
-	for _, b := range compute.List() {
-		known = known || b == name
+	if err := CheckBackend(spec); err != nil {
+		return nil, err
 	}
-	if !known {
-		return nil, fmt.Errorf("backend %q is not built into this binary (available: %s)", name, strings.Join(compute.List(), ", "))
-	}
+	spec, _ = resolveSpec(spec)
 	var b compute.Backend
 	err := catch(func() error {
 		var err error
@@ -38,6 +36,34 @@ func NewBackend(spec string) (compute.Backend, error) {
 		return nil, fmt.Errorf("backend %q: %w", spec, err)
 	}
 	return b, nil
+}
+
+// ErrUnknownBackend is the error of a backend name that this binary does not have.
+var ErrUnknownBackend = errors.New("unknown backend")
+
+// BackendNames are the backends of this binary as a user types them: "go", and
+// "xla:cpu" and "xla:cuda" where XLA is built in. (compute.List has registry names
+// such as "xla" or "stablehlo", which need a plugin after the colon.)
+func BackendNames() []string {
+	names := []string{"go"}
+	if slices.Contains(compute.List(), "xla") {
+		names = append(names, "xla:cpu", "xla:cuda")
+	}
+	return names
+}
+
+// CheckBackend reports, without creating it, whether spec (as for NewBackend) names a
+// backend built into this binary; the error wraps ErrUnknownBackend.
+func CheckBackend(spec string) error {
+	full, name := resolveSpec(spec)
+	if slices.Contains(compute.List(), name) {
+		return nil
+	}
+	from := ""
+	if spec == "" {
+		from = " (from $" + compute.ConfigEnvVar + ")"
+	}
+	return fmt.Errorf("%w %q%s: this binary has %s", ErrUnknownBackend, full, from, strings.Join(BackendNames(), ", "))
 }
 
 // resolveSpec applies NewBackend's defaults to spec and returns it with its backend name.

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"reflect"
 	"slices"
 	"strings"
@@ -42,6 +43,40 @@ func TestBackendModeIsExplicit(t *testing.T) {
 	}
 	if _, err := NewBackend("nosuch:thing"); err == nil {
 		t.Errorf("unknown backend accepted")
+	}
+}
+
+func TestCheckBackend(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "")
+	names := BackendNames()
+	if names[0] != "go" {
+		t.Errorf("BackendNames() = %v, want go first", names)
+	}
+	for _, tc := range []struct {
+		spec, env string
+		want      string // in the error; "" for none
+	}{
+		{spec: "go"},
+		{spec: ""},
+		{spec: DefaultBackend},
+		{spec: "cuda", want: `unknown backend "cuda": this binary has ` + strings.Join(names, ", ")},
+		{spec: "nosuch:thing", want: `unknown backend "nosuch:thing"`},
+		{env: "tpu", want: `unknown backend "tpu" (from $GOMLX_BACKEND)`},
+	} {
+		t.Setenv("GOMLX_BACKEND", tc.env)
+		err := CheckBackend(tc.spec)
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("CheckBackend(%q): %v", tc.spec, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrUnknownBackend) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("CheckBackend(%q) with $GOMLX_BACKEND=%q: %v, want ErrUnknownBackend mentioning %q", tc.spec, tc.env, err, tc.want)
+		}
+		if _, nerr := NewBackend(tc.spec); !errors.Is(nerr, ErrUnknownBackend) {
+			t.Errorf("NewBackend(%q): %v, want ErrUnknownBackend", tc.spec, nerr)
+		}
 	}
 }
 

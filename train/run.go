@@ -15,7 +15,6 @@ import (
 	"github.com/clip-go/clip/model/imageproc"
 	"github.com/clip-go/clip/model/tokenizer"
 	"github.com/clip-go/clip/train/data"
-	"github.com/schollz/progressbar/v3"
 )
 
 // Options configure a training run.
@@ -47,8 +46,10 @@ type Result struct {
 // on the way out. With Resume it continues from the newest checkpoint in Out: the same
 // parameters, optimizer moments, step, schedule and data position.
 func Run(ctx context.Context, opt Options) (Result, error) {
+	var prog *progress // the progress display, once the training loop starts
 	logf := func(format string, args ...any) {
 		if opt.Log != nil {
+			prog.clear() // a log line (an evaluation's) must not land inside the bar
 			fmt.Fprintf(opt.Log, format+"\n", args...)
 		}
 	}
@@ -139,15 +140,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		return Result{}, err
 	}
 	defer metrics.Close()
-	var bar *progressbar.ProgressBar
-	if opt.Progress != nil {
-		bar = progressbar.NewOptions(h.Steps,
-			progressbar.OptionSetWriter(opt.Progress), progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionSetItsString("step"), progressbar.OptionShowIts(),
-			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionSetWidth(20))
-		bar.Set(tr.Step)
-	}
+	prog = newProgress(opt.Progress, h.Steps, tr.Step, h.Batch, time.Now)
 
 	res := Result{}
 	checkpoint := func(loss float64) error {
@@ -197,10 +190,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		if _, err := metrics.Write(append(js, '\n')); err != nil {
 			return res, err
 		}
-		if bar != nil {
-			bar.Describe(fmt.Sprintf("loss %.4f lr %.2e %.1f samples/s", loss, lr, float64(h.Batch)/elapsed.Seconds()))
-			bar.Set(tr.Step)
-		}
+		prog.update(tr.Step, loss, lr, elapsed)
 		if opt.CheckpointEvery > 0 && tr.Step%opt.CheckpointEvery == 0 && tr.Step < h.Steps {
 			if err := checkpoint(loss); err != nil {
 				return res, err
@@ -210,10 +200,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	if err := checkpoint(loss); err != nil {
 		return res, err
 	}
-	if bar != nil {
-		bar.Finish()
-		fmt.Fprintln(opt.Progress)
-	}
+	prog.finish()
 	res.Steps, res.Loss, res.DataStats = tr.Step, loss, loader.Stats()
 	logf("step %d, loss %.4f; data: %+v; checkpoint %s", tr.Step, loss, res.DataStats, res.Checkpoint)
 	return res, nil

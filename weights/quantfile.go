@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -229,7 +231,9 @@ func ParseQuant(buf []byte) (*QuantFile, error) {
 		return nil, fmt.Errorf("bad list of quantized tensors: %v", err)
 	}
 	used := map[string]bool{}
-	for name, e := range entries {
+	// In sorted order, not the maps' random one: a bad file gets the same error every run.
+	for _, name := range slices.Sorted(maps.Keys(entries)) {
+		e := entries[name]
 		shape := e.Shape
 		q := &QTensor{Shape: shape, Bits: e.Bits, Block: qf.Block, Q: f.Tensors[name+quantSuffix], Scale: f.Tensors[name+scaleSuffix]}
 		if len(shape) > 0 {
@@ -248,17 +252,21 @@ func ParseQuant(buf []byte) (*QuantFile, error) {
 		qf.Quant[name] = q
 		used[name+quantSuffix], used[name+scaleSuffix] = true, true
 	}
-	for name, dst := range map[string]*[]byte{TokVocab: &qf.Vocab, TokMerges: &qf.Merges} {
-		t, ok := f.Tensors[name]
+	for _, tf := range []struct {
+		name string
+		dst  *[]byte
+	}{{TokVocab, &qf.Vocab}, {TokMerges, &qf.Merges}} {
+		t, ok := f.Tensors[tf.name]
 		if !ok || t.DType != U8 {
-			return nil, fmt.Errorf("missing tokenizer file %s", name)
+			return nil, fmt.Errorf("missing tokenizer file %s", tf.name)
 		}
-		if *dst, err = gunzip(t.Data); err != nil {
-			return nil, fmt.Errorf("tokenizer file %s: %v", name, err)
+		if *tf.dst, err = gunzip(t.Data); err != nil {
+			return nil, fmt.Errorf("tokenizer file %s: %v", tf.name, err)
 		}
-		used[name] = true
+		used[tf.name] = true
 	}
-	for name, t := range f.Tensors {
+	for _, name := range f.Names() {
+		t := f.Tensors[name]
 		if used[name] {
 			continue
 		}

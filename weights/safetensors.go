@@ -7,15 +7,18 @@
 package weights
 
 import (
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/gomlx/compute/dtypes/bfloat16"
 	"github.com/gomlx/compute/dtypes/float16"
@@ -132,20 +135,24 @@ func Parse(buf []byte) (*File, error) {
 	}
 	data := buf[8+n:]
 	f := NewFile()
+	if msg, ok := raw["__metadata__"]; ok {
+		if err := json.Unmarshal(msg, &f.Metadata); err != nil {
+			return nil, fmt.Errorf("corrupt safetensors metadata: %v", err)
+		}
+		delete(raw, "__metadata__")
+	}
+	// Entries are checked in name order and their data in file order, not in the map's
+	// random order: a broken file gets the same error on every run.
+	names := slices.Sorted(maps.Keys(raw))
 	type span struct {
 		name       string
+		entry      headerEntry
 		start, end int64
 	}
-	var spans []span
-	for name, msg := range raw {
-		if name == "__metadata__" {
-			if err := json.Unmarshal(msg, &f.Metadata); err != nil {
-				return nil, fmt.Errorf("corrupt safetensors metadata: %v", err)
-			}
-			continue
-		}
+	spans := make([]span, 0, len(names))
+	for _, name := range names {
 		var e headerEntry
-		if err := json.Unmarshal(msg, &e); err != nil {
+		if err := json.Unmarshal(raw[name], &e); err != nil {
 			return nil, fmt.Errorf("corrupt safetensors header entry %q: %v", name, err)
 		}
 		size := int64(e.DType.Size())
@@ -160,32 +167,34 @@ func Parse(buf []byte) (*File, error) {
 			count *= int64(d)
 		}
 		start, end := e.DataOffsets[0], e.DataOffsets[1]
-		if start < 0 || end < start || end > int64(len(data)) {
-			if end > int64(len(data)) {
-				return nil, fmt.Errorf("truncated safetensors file: tensor %q needs bytes up to %d, data section has %d", name, end, len(data))
-			}
+		if start < 0 || end < start {
 			return nil, fmt.Errorf("tensor %q: invalid data offsets [%d, %d]", name, start, end)
 		}
 		if end-start != count*size {
 			return nil, fmt.Errorf("tensor %q: %d bytes of data for dtype %s and shape %v (want %d)", name, end-start, e.DType, e.Shape, count*size)
 		}
-		shape := e.Shape
+		spans = append(spans, span{name, e, start, end})
+	}
+	slices.SortFunc(spans, func(a, b span) int {
+		return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.end, b.end), strings.Compare(a.name, b.name))
+	})
+	for i, sp := range spans {
+		if sp.end > int64(len(data)) {
+			// In file order, the first tensor past the end is where the file was cut.
+			more := ""
+			if rest := len(spans) - i - 1; rest > 0 {
+				more = fmt.Sprintf(" (and %d more tensors after it)", rest)
+			}
+			return nil, fmt.Errorf("truncated safetensors file: tensor %q needs bytes up to %d, data section has %d%s", sp.name, sp.end, len(data), more)
+		}
+		if i > 0 && sp.start < spans[i-1].end {
+			return nil, fmt.Errorf("tensors %q and %q overlap", spans[i-1].name, sp.name)
+		}
+		shape := sp.entry.Shape
 		if shape == nil {
 			shape = []int{}
 		}
-		f.Tensors[name] = &Tensor{DType: e.DType, Shape: shape, Data: data[start:end:end]}
-		spans = append(spans, span{name, start, end})
-	}
-	slices.SortFunc(spans, func(a, b span) int {
-		if a.start != b.start {
-			return int(a.start - b.start)
-		}
-		return int(a.end - b.end)
-	})
-	for i := 1; i < len(spans); i++ {
-		if spans[i].start < spans[i-1].end {
-			return nil, fmt.Errorf("tensors %q and %q overlap", spans[i-1].name, spans[i].name)
-		}
+		f.Tensors[sp.name] = &Tensor{DType: sp.entry.DType, Shape: shape, Data: data[sp.start:sp.end:sp.end]}
 	}
 	return f, nil
 }

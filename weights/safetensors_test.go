@@ -3,6 +3,7 @@ package weights
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,6 +106,67 @@ func TestParseRejectsBadInput(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want it to mention %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestTruncatedNamesFirstMissingTensor: a cut file names, on every run, the first
+// tensor in file order whose data is missing (the header is a JSON object, read into a
+// map whose order changes from run to run).
+func TestTruncatedNamesFirstMissingTensor(t *testing.T) {
+	f := NewFile()
+	for i := range 12 {
+		f.Tensors[fmt.Sprintf("t%02d", i)] = FromFloat32s([]int{4}, []float32{1, 2, 3, float32(i)})
+	}
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := WriteFile(path, f); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataStart := len(b) - 12*16 // Write lays the tensors out in name order, 16 bytes each
+	tests := []struct {
+		name string
+		size int    // bytes kept
+		want string // the error names this tensor
+		more string // and says how many follow it ("" for none)
+	}{
+		{"inside the fourth", dataStart + 3*16 + 5, `tensor "t03"`, "and 8 more"},
+		{"on a boundary", dataStart + 6*16, `tensor "t06"`, "and 5 more"},
+		{"no data", dataStart, `tensor "t00"`, "and 11 more"},
+		{"last byte", len(b) - 1, `tensor "t11"`, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cut := filepath.Join(t.TempDir(), "cut.safetensors")
+			if err := os.WriteFile(cut, b[:tc.size], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var first string
+			for run := range 20 {
+				_, err := ReadFile(cut)
+				if err == nil {
+					t.Fatal("a truncated file was read")
+				}
+				if run == 0 {
+					first = err.Error()
+				} else if err.Error() != first {
+					t.Fatalf("run %d: %q, run 0: %q", run, err, first)
+				}
+			}
+			if !strings.Contains(first, "truncated") || !strings.Contains(first, tc.want) ||
+				(tc.more != "") != strings.Contains(first, "more") || !strings.Contains(first, tc.more) {
+				t.Errorf("error %q, want it to say truncated, %s and %q", first, tc.want, tc.more)
+			}
+		})
+	}
+	// File order, not name order: "b" and "c" come first in the data section.
+	h := `{"a":{"dtype":"F32","shape":[1],"data_offsets":[8,12]},"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"c":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`
+	buf := binary.LittleEndian.AppendUint64(nil, uint64(len(h)))
+	buf = append(append(buf, h...), make([]byte, 6)...)
+	if _, err := Parse(buf); err == nil || !strings.Contains(err.Error(), `tensor "c"`) {
+		t.Errorf("err = %v, want it to name tensor \"c\", the first one cut", err)
 	}
 }
 

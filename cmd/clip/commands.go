@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,8 +21,8 @@ type modelFlags struct {
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&m.dir, "model", "", "model folder in the hub layout (config.json, model.safetensors, ...)")
-	fs.StringVar(&m.backend, "backend", "", "compute backend (default $GOMLX_BACKEND, else "+model.DefaultBackend+")")
+	fs.StringVar(&m.dir, "model", "", "a model folder in the hub layout (config.json + model.safetensors) or a quantized .safetensors file from clip quantize; without it, the built-in default model")
+	fs.StringVar(&m.backend, "backend", "", "compute backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else go)")
 	fs.BoolVar(&m.truncate, "truncate", false, "cut texts longer than the context instead of failing")
 }
 
@@ -37,13 +38,36 @@ type clipModel interface {
 // returns ok=false when path is not its kind.
 var otherLoaders []func(path string) (m clipModel, ok bool, err error)
 
+// defaultModel is the model that embed, classify and eval use without --model: a path
+// as --model takes it. None is bundled yet; when one ships in weights/, this is the one
+// place to wire it.
+var defaultModel = func() (string, error) {
+	return "", errors.New("no default model is bundled yet: pass --model")
+}
+
+// path is the model to load: --model, else the default model.
+func (m *modelFlags) path() (string, error) {
+	if m.dir != "" {
+		return m.dir, nil
+	}
+	p, err := defaultModel()
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return p, nil
+}
+
 // load opens the model; a note about a slow build goes to stderr when it is a float model.
 func (m *modelFlags) load(stderr io.Writer) (clipModel, error) {
-	if m.dir == "" {
-		return nil, fmt.Errorf("%w: --model DIR is required (a CLIP model folder in the hub layout)", errUsage)
+	if err := checkBackend(m.backend); err != nil {
+		return nil, err
+	}
+	path, err := m.path()
+	if err != nil {
+		return nil, err
 	}
 	for _, load := range otherLoaders {
-		if cm, ok, err := load(m.dir); ok || err != nil {
+		if cm, ok, err := load(path); ok || err != nil {
 			return cm, err
 		}
 	}
@@ -54,7 +78,20 @@ func (m *modelFlags) load(stderr io.Writer) (clipModel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return model.Load(m.dir, b)
+	return model.Load(path, b)
+}
+
+// checkBackend makes an unknown --backend a command-line error, found before anything
+// loads. (An unknown $GOMLX_BACKEND is not on the command line: model.NewBackend reports
+// it.)
+func checkBackend(spec string) error {
+	if spec == "" {
+		return nil
+	}
+	if err := model.CheckBackend(spec); err != nil {
+		return fmt.Errorf("%w: --backend: %v", errUsage, err)
+	}
+	return nil
 }
 
 type embedRecord struct {
@@ -188,11 +225,11 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("classify", flag.ContinueOnError)
 	var mf modelFlags
 	mf.register(fs)
-	var labelLists, templates listFlag
+	var tf templateFlags
+	tf.register(fs)
+	var labelLists listFlag
 	fs.Var(&labelLists, "labels", `comma-separated labels, e.g. "cat,dog,turtle" (repeatable)`)
 	labelsFile := fs.String("labels-file", "", "file with one label per line")
-	fs.Var(&templates, "template", `prompt template with {} for the label, e.g. "a photo of a {}." (repeatable; default: the template set)`)
-	templateSet := fs.String("template-set", zeroshot.DefaultTemplateSet, "built-in template set: "+strings.Join(zeroshot.TemplateSetNames(), ", "))
 	top := fs.Int("top", 5, "number of labels to print per image")
 	images, err := parse(fs, args)
 	if err != nil {
@@ -219,15 +256,9 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 	if len(images) == 0 {
 		return fmt.Errorf("%w: no images to classify", errUsage)
 	}
-	if len(templates) == 0 {
-		if templates, err = zeroshot.TemplateSet(*templateSet); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-	}
-	for _, t := range templates {
-		if _, err := zeroshot.Fill(t, "x"); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
+	templates, err := tf.templates()
+	if err != nil {
+		return err
 	}
 	m, err := mf.load(stderr)
 	if err != nil {
@@ -259,6 +290,36 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 		return errReported
 	}
 	return nil
+}
+
+// templateFlags are the prompt-template flags of classify and eval. They share one
+// default, zeroshot.DefaultTemplateSet, so that eval measures what classify does.
+type templateFlags struct {
+	list listFlag
+	set  string
+}
+
+func (tf *templateFlags) register(fs *flag.FlagSet) {
+	fs.Var(&tf.list, "template", `prompt template with {} for the label, e.g. "a photo of a {}." (repeatable; default: the --template-set)`)
+	fs.StringVar(&tf.set, "template-set", zeroshot.DefaultTemplateSet, "built-in template set: "+joinStrings(zeroshot.TemplateSetNames()))
+}
+
+// templates returns the --template templates, else those of --template-set; a bad one is
+// a command-line error.
+func (tf *templateFlags) templates() ([]string, error) {
+	templates := []string(tf.list)
+	if len(templates) == 0 {
+		var err error
+		if templates, err = zeroshot.TemplateSet(tf.set); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	for _, t := range templates {
+		if _, err := zeroshot.Fill(t, "x"); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	return templates, nil
 }
 
 // readLines returns the non-empty, trimmed lines of a file.

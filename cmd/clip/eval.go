@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/clip-go/clip/model/zeroshot"
 	"github.com/clip-go/clip/train"
 )
 
@@ -18,9 +17,8 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	var mf modelFlags
 	mf.register(fs)
-	var templates listFlag
-	fs.Var(&templates, "template", `prompt template with {} (repeatable; default "a photo of a {}." and "a {}.")`)
-	templateSet := fs.String("template-set", "", "a built-in template set instead: "+joinStrings(zeroshot.TemplateSetNames()))
+	var tf templateFlags
+	tf.register(fs)
 	predictions := fs.String("predictions", "", "write each image's top-1 label and its margin over the runner-up (in logits) to this file (JSON lines)")
 	agreeFile := fs.String("agree", "", "a --predictions file of another model (say, the float model of a quantized one): report the share of images with the same top-1, and the largest margin of that model's among the images whose top-1 differs")
 	sets, err := parse(fs, args)
@@ -30,13 +28,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if len(sets) == 0 {
 		return fmt.Errorf("%w: give one or more eval folders", errUsage)
 	}
-	if *templateSet != "" {
-		if templates, err = zeroshot.TemplateSet(*templateSet); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-	}
-	if len(templates) == 0 {
-		templates = []string{"a photo of a {}.", "a {}."}
+	templates, err := tf.templates()
+	if err != nil {
+		return err
 	}
 	var other map[string]prediction
 	if *agreeFile != "" {

@@ -1,11 +1,6 @@
-// Command clip embeds text and images, tokenizes, and classifies images zero-shot with a
-// CLIP model folder in the model-hub layout. Output is JSON, one object per line.
-//
-//	clip embed    --model DIR [--text T]... [--image PATH]... [--normalize]
-//	clip tokenize [--model DIR] TEXT...
-//	clip classify --model DIR --labels "cat,dog" [--labels-file F] [--template T]... [--top 5] IMAGE...
-//	clip train    --data SPEC --out DIR [--model-config NAME|config.json] [--steps N] [--batch N] [--micro-batch M] [--resume] ...
-//	clip export   --checkpoint DIR --out DIR
+// Command clip embeds text and images, tokenizes, classifies images zero-shot, trains
+// and quantizes CLIP models, and builds the training corpus. Output is JSON, one object
+// per line. `clip --help` lists the commands; `clip COMMAND --help` shows one.
 package main
 
 import (
@@ -16,26 +11,65 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
-const usage = `usage: clip <command> [flags]
+// command is one subcommand: what runs it and what its help says.
+type command struct {
+	name  string
+	usage string // its usage line after "clip ": the name, "[flags]" and its arguments
+	about string // what it does, as a phrase: the command list shows it, --help as a sentence
+	run   func(args []string, stdout, stderr io.Writer) error
+}
 
-commands:
-  embed     text and image embeddings (projected features)
-  tokenize  CLIP token ids of texts
-  classify  zero-shot classification of images against labels
-  train     contrastive pre-training on image-text pairs
-  export    write a training checkpoint as a model folder
-  synth     write generated shards of coloured shapes, to try training
-  data      build the image-text corpus and its benchmarks (clip data build --out DIR)
-  eval      zero-shot top-1/top-5 accuracy on labelled image folders
-  xla-install  install the CUDA PJRT plugin for --backend xla:cuda (downloads; GPU hosts)
+// commands, in the order `clip --help` lists them. quant.go and xla.go append theirs
+// from their init functions (xla.go is only in builds with XLA).
+var commands = []command{
+	{"embed", "embed [flags] (--text TEXT | --image FILE)...", "print text and image embeddings (projected features)", cmdEmbed},
+	{"tokenize", "tokenize [flags] TEXT...", "print the CLIP token ids of texts", cmdTokenize},
+	{"classify", "classify [flags] IMAGE...", "classify images zero-shot against labels, printing the top labels of each", cmdClassify},
+	{"train", "train --data SPEC --out DIR [flags]", "train a model contrastively on image-text pairs", cmdTrain},
+	{"export", "export --checkpoint DIR --out DIR", "write a training checkpoint as a model folder", cmdExport},
+	{"synth", "synth --out DIR [flags]", "write generated shards of coloured shapes, to try training", cmdSynth},
+	{"data", strings.TrimPrefix(dataSynopsis, "clip "), "build the image-text corpus and its benchmarks from pinned packages", cmdData},
+	{"eval", "eval [flags] FOLDER...", "measure zero-shot top-1/top-5 accuracy on labelled image folders", cmdEval},
+}
 
-Run "clip <command> -h" for the flags of a command.
-`
+// usage is what `clip --help` prints: every command with what it does.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: clip <command> [flags]\n\ncommands:\n")
+	width := 0
+	for _, c := range commands {
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-*s  %s\n", width, c.name, c.about)
+	}
+	b.WriteString("\nRun \"clip <command> -h\" for the flags of a command.\n")
+	return b.String()
+}
 
-// extraCommands are commands only some builds have (xla-install: linux/amd64 with XLA).
-var extraCommands = map[string]func([]string, io.Writer, io.Writer) error{}
+// printHelp is a command's --help: its usage line, what it does, then its flags.
+func printHelp(w io.Writer, c command, fs *flag.FlagSet) {
+	r, n := utf8.DecodeRuneInString(c.about)
+	fmt.Fprintf(w, "usage: clip %s\n\n%c%s.\n\nflags:\n", c.usage, unicode.ToUpper(r), c.about[n:])
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// isHelp reports whether a command-line word asks for help.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
+}
+
+// helpRequest is parse's error for -h or --help: run prints the command's help from its
+// flag set.
+type helpRequest struct{ fs *flag.FlagSet }
+
+func (h *helpRequest) Error() string { return flag.ErrHelp.Error() }
+func (h *helpRequest) Unwrap() error { return flag.ErrHelp }
 
 // errUsage marks errors where the command line itself is wrong (exit status 2).
 var errUsage = errors.New("usage")
@@ -56,36 +90,33 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return 2
 	}
-	cmds := map[string]func([]string, io.Writer, io.Writer) error{
-		"embed":    cmdEmbed,
-		"tokenize": cmdTokenize,
-		"classify": cmdClassify,
-		"train":    cmdTrain,
-		"export":   cmdExport,
-		"synth":    cmdSynth,
-		"data":     cmdData,
-		"eval":     cmdEval,
-	}
-	for name, fn := range extraCommands {
-		cmds[name] = fn
-	}
-	cmd, ok := cmds[args[0]]
-	if !ok {
-		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-			fmt.Fprint(stdout, usage)
+	if isHelp(args[0]) {
+		if len(args) == 1 {
+			fmt.Fprint(stdout, usage())
 			return 0
 		}
-		fmt.Fprintf(stderr, "clip: unknown command %q\n%s", args[0], usage)
+		args = []string{args[1], "-h"} // clip help COMMAND
+	}
+	var cmd command
+	for _, c := range commands {
+		if c.name == args[0] {
+			cmd = c
+		}
+	}
+	if cmd.run == nil {
+		fmt.Fprintf(stderr, "clip: unknown command %q\n%s", args[0], usage())
 		return 2
 	}
-	err := cmd(args[1:], stdout, stderr)
+	err := cmd.run(args[1:], stdout, stderr)
+	var help *helpRequest
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, flag.ErrHelp):
+	case errors.As(err, &help):
+		printHelp(stdout, cmd, help.fs)
 		return 0
 	case errors.Is(err, errReported):
 		return 1
@@ -110,9 +141,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.SetOutput(os.Stdout)
-				fs.PrintDefaults()
-				return nil, err
+				return nil, &helpRequest{fs}
 			}
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}

@@ -290,3 +290,124 @@ func TestErrors(t *testing.T) {
 		t.Errorf("--truncate: exit %d: %s", code, stderr)
 	}
 }
+
+// TestUnknownBackend: a --backend this binary does not have is a command-line error
+// (exit 2) that lists the names to type, for every command that takes --backend, and it
+// is found before any model or data is opened.
+func TestUnknownBackend(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nothing-here")
+	for _, args := range [][]string{
+		{"embed", "--model", missing, "--backend", "cuda", "--text", "x"},
+		{"classify", "--model", missing, "--backend", "cuda", "--labels", "a,b", "img.png"},
+		{"eval", "--model", missing, "--backend", "cuda", missing},
+		{"train", "--data", missing, "--out", missing, "--backend", "cuda"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			_, stderr, code := clip(t, args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2 (stderr %q)", code, stderr)
+			}
+			first := strings.SplitN(stderr, "\n", 2)[0]
+			if want := `clip ` + args[0] + `: --backend: unknown backend "cuda"`; !strings.HasPrefix(first, want) {
+				t.Errorf("stderr %q, want it to start with %q", first, want)
+			}
+			for _, name := range model.BackendNames() {
+				if !strings.Contains(first, name) {
+					t.Errorf("stderr %q does not list %q", first, name)
+				}
+			}
+		})
+	}
+}
+
+// TestHelp: clip --help lists every command; each command's --help (and clip help NAME)
+// starts with its usage line and one sentence of what it does, then its flags.
+func TestHelp(t *testing.T) {
+	out, stderr, code := clip(t, "--help")
+	if code != 0 || stderr != "" {
+		t.Fatalf("clip --help: exit %d, stderr %q", code, stderr)
+	}
+	listed := map[string]bool{}
+	for _, l := range lines(out) {
+		if f := strings.Fields(l); len(f) > 1 && strings.HasPrefix(l, "  ") {
+			listed[f[0]] = true
+		}
+	}
+	for _, name := range []string{"embed", "tokenize", "classify", "train", "export", "synth", "data", "eval", "quantize", "bench"} {
+		if !listed[name] {
+			t.Errorf("clip --help does not list %s:\n%s", name, out)
+		}
+	}
+	if _, stderr, code := clip(t); code != 2 || !strings.Contains(stderr, "quantize") {
+		t.Errorf("clip with no command: exit %d, stderr %q; want 2 and the command list", code, stderr)
+	}
+	for _, c := range commands {
+		if !listed[c.name] {
+			t.Errorf("clip --help does not list %s", c.name)
+		}
+		t.Run(c.name, func(t *testing.T) {
+			out, stderr, code := clip(t, c.name, "--help")
+			if code != 0 || stderr != "" {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			parts := strings.SplitN(out, "\n\n", 3)
+			if len(parts) != 3 {
+				t.Fatalf("want a usage line, a sentence and the flags, got:\n%s", out)
+			}
+			if want := "usage: clip " + c.name; !strings.HasPrefix(parts[0], want) || strings.Contains(parts[0], "\n") {
+				t.Errorf("first line %q, want one line starting %q", parts[0], want)
+			}
+			if s := parts[1]; !strings.HasSuffix(s, ".") || s[0] < 'A' || s[0] > 'Z' || strings.Contains(s, "\n") {
+				t.Errorf("about %q, want one sentence", s)
+			}
+			if !strings.HasPrefix(parts[2], "flags:\n  -") {
+				t.Errorf("no flags after the sentence:\n%s", parts[2])
+			}
+			if again, _, code := clip(t, "help", c.name); code != 0 || again != out {
+				t.Errorf("clip help %s: exit %d, output differs from --help:\n%s", c.name, code, again)
+			}
+		})
+	}
+	// The positional arguments are named, and --model says what it takes and what
+	// happens without it.
+	for _, tc := range []struct{ cmd, usage string }{
+		{"classify", "usage: clip classify [flags] IMAGE...\n"},
+		{"tokenize", "usage: clip tokenize [flags] TEXT...\n"},
+		{"eval", "usage: clip eval [flags] FOLDER...\n"},
+		{"embed", "usage: clip embed [flags]"},
+	} {
+		out, _, _ := clip(t, tc.cmd, "-h")
+		if !strings.HasPrefix(out, tc.usage) {
+			t.Errorf("clip %s -h starts %q, want %q", tc.cmd, lines(out)[0], tc.usage)
+		}
+		if tc.cmd != "tokenize" && !strings.Contains(out, "hub layout (config.json + model.safetensors) or a quantized .safetensors file from clip quantize; without it, the built-in default model") {
+			t.Errorf("clip %s -h: --model does not say what it takes:\n%s", tc.cmd, out)
+		}
+	}
+	// Both ways into data's help work, with its flags.
+	for _, args := range [][]string{{"data", "--help"}, {"data", "build", "--help"}} {
+		if out, _, code := clip(t, args...); code != 0 || !strings.HasPrefix(out, "usage: clip data build --out DIR") || !strings.Contains(out, "-small") {
+			t.Errorf("clip %v: exit %d:\n%s", args, code, out)
+		}
+	}
+}
+
+// TestDefaultModel: without --model, the model-running commands take defaultModel's
+// path, and say to pass --model while it has none.
+func TestDefaultModel(t *testing.T) {
+	_, stderr, code := clip(t, "embed", "--text", "x")
+	if code != 2 || !strings.Contains(stderr, "no default model is bundled yet: pass --model") {
+		t.Errorf("no --model, no default: exit %d, stderr %q", code, stderr)
+	}
+	dir := tinyModel(t)
+	saved := defaultModel
+	t.Cleanup(func() { defaultModel = saved })
+	defaultModel = func() (string, error) { return dir, nil }
+	withDefault, stderr, code := clip(t, "embed", "--text", "a dog")
+	if code != 0 {
+		t.Fatalf("with a default model: exit %d: %s", code, stderr)
+	}
+	if explicit, _, _ := clip(t, "embed", "--model", dir, "--text", "a dog"); withDefault != explicit {
+		t.Errorf("default model output %q, --model output %q", withDefault, explicit)
+	}
+}

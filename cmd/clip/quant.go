@@ -14,8 +14,9 @@ import (
 )
 
 func init() {
-	extraCommands["quantize"] = cmdQuantize
-	extraCommands["bench"] = cmdBench
+	commands = append(commands,
+		command{"quantize", "quantize --model DIR --out FILE [flags]", "write a model as one quantized file (8- or 4-bit weights) for the quantized engine", cmdQuantize},
+		command{"bench", "bench (--model FILE | --shape NAME --random) [flags]", "measure the quantized engine: ms per image or prompt, throughput, peak memory", cmdBench})
 	// classify and embed accept a quantized file as --model: it runs on the quantized
 	// engine instead of GoMLX.
 	otherLoaders = append(otherLoaders, func(path string) (clipModel, bool, error) {

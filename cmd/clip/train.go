@@ -25,7 +25,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.ModelConfig, "model-config", "small", "model shape: a preset ("+joinPresets()+") or a config.json")
 	fs.StringVar(&o.Out, "out", "", "run folder for checkpoints and metrics.jsonl")
 	fs.StringVar(&o.Eval, "eval", "", "labelled image folder (class/xxx.png) for zero-shot accuracy during training")
-	fs.StringVar(&o.Backend, "backend", "", "GoMLX backend: go (default), xla:cpu, xla:cuda (or $GOMLX_BACKEND)")
+	fs.StringVar(&o.Backend, "backend", "", "GoMLX backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else go)")
 	fs.BoolVar(&o.Resume, "resume", false, "continue from the newest checkpoint in --out")
 	fs.IntVar(&h.Steps, "steps", h.Steps, "optimizer steps")
 	epochs := fs.Float64("epochs", 0, "train for this many passes over --data instead of --steps (needs --epoch-size)")
@@ -46,7 +46,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.CheckpointEvery, "checkpoint-every", 100, "steps between checkpoints")
 	fs.IntVar(&o.KeepCheckpoints, "keep", 3, "checkpoints to keep")
 	fs.IntVar(&o.EvalEvery, "eval-every", 100, "steps between zero-shot evaluations")
-	quiet := fs.Bool("quiet", false, "no progress bar")
+	quiet := fs.Bool("quiet", false, "no progress on stderr (a bar on a terminal, else a line every 50 steps or 10 s)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -62,6 +62,9 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%w: --epochs needs --epoch-size (pairs per pass)", errUsage)
 		}
 		h.Steps = max(1, int(*epochs*float64(*epochSize)/float64(h.Batch)))
+	}
+	if err := checkBackend(o.Backend); err != nil {
+		return err
 	}
 	o.Hyper = h
 	if !*quiet {

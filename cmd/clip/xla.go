@@ -46,4 +46,7 @@ func cmdXLAInstall(args []string, stdout, _ io.Writer) error {
 	})
 }
 
-func init() { extraCommands["xla-install"] = cmdXLAInstall }
+func init() {
+	commands = append(commands, command{"xla-install", "xla-install [flags]",
+		"install the CUDA PJRT plugin for --backend xla:cuda (downloads; GPU hosts)", cmdXLAInstall})
+}

@@ -49,8 +49,18 @@ func repoCache(t *testing.T) string {
 	}
 }
 
+// buildSmall passes the cache as a relative path, as make data does (.cache/corpus):
+// the tools the fetcher runs in other folders must still find it.
 func buildSmall(t *testing.T, out string) (*Result, error) {
-	return Build(Options{Out: out, Cache: repoCache(t), Small: true, PerShard: 200})
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	cache, err := filepath.Rel(wd, repoCache(t))
+	if err != nil {
+		return nil, err
+	}
+	return Build(Options{Out: out, Cache: cache, Small: true, PerShard: 200})
 }
 
 // smallBuild builds once per test binary and returns the output folder.

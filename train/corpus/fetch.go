@@ -59,10 +59,16 @@ func (f *Fetcher) NPM(p NPM) (string, error) {
 	}
 	defer os.RemoveAll(tmp)
 	f.logf("fetch: npm pack %s", p.id())
-	cmd := exec.Command("npm", "pack", "--silent", "--pack-destination", tmp, p.id())
+	// --loglevel=error rather than --silent: quiet on success, but a failure still says
+	// why on stderr. npm resolves --pack-destination against its working directory: tmp
+	// is absolute (see tempDir), so that is the same folder wherever npm runs.
+	cmd := exec.Command("npm", "pack", "--loglevel=error", "--pack-destination", tmp, p.id())
 	cmd.Dir = tmp
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("npm pack %s: %v: %s: %w", p.id(), err, lastLine(out), ErrUnreachable)
+	if _, err := runTool(cmd); err != nil {
+		if isNetworkError(err) {
+			return "", fmt.Errorf("fetching %s: %w: %w", p.id(), err, ErrUnreachable)
+		}
+		return "", fmt.Errorf("fetching %s: %w", p.id(), err)
 	}
 	got := filepath.Join(tmp, name)
 	if err := checkIntegrity(got, p.Integrity); err != nil {
@@ -116,28 +122,29 @@ func (f *Fetcher) Deb(p Deb) (string, error) {
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
-	download := func() ([]byte, error) {
+	download := func() error {
+		// apt-get download writes into its working directory.
 		cmd := exec.Command("apt-get", "download", "-q", p.Name+"="+p.Version)
 		cmd.Dir = tmp
-		return cmd.CombinedOutput()
+		_, err := runTool(cmd)
+		return err
 	}
 	f.logf("fetch: apt-get download %s=%s", p.Name, p.Version)
-	out, err := download()
+	err = download()
 	if err != nil && os.Geteuid() == 0 {
 		f.mu.Lock()
 		if !f.aptUpdated {
 			f.aptUpdated = true
 			f.logf("fetch: apt-get update (apt did not find %s)", p.id())
-			if upd, uerr := exec.Command("apt-get", "update", "-qq").CombinedOutput(); uerr != nil {
-				f.logf("fetch: apt-get update: %v: %s", uerr, lastLine(upd))
+			if _, uerr := runTool(exec.Command("apt-get", "update", "-qq")); uerr != nil {
+				f.logf("fetch: %v", uerr)
 			}
 		}
 		f.mu.Unlock()
-		out, err = download()
+		err = download()
 	}
 	if err != nil {
-		return "", fmt.Errorf("apt-get download %s=%s (is apt-get update done, and is it Debian 12?): %v: %s: %w",
-			p.Name, p.Version, err, lastLine(out), ErrUnreachable)
+		return "", fmt.Errorf("fetching %s (is apt-get update done, and is it Debian 12?): %w: %w", p.id(), err, ErrUnreachable)
 	}
 	debs, _ := filepath.Glob(filepath.Join(tmp, "*.deb"))
 	if len(debs) != 1 {
@@ -174,12 +181,18 @@ func (f *Fetcher) GoModule(m GoModule) (string, error) {
 	// project's go.mod and go.sum are not touched.
 	cmd.Dir = os.TempDir()
 	cmd.Env = append(os.Environ(), "GO111MODULE=on", "GOWORK=off")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	stdout, err := runTool(cmd)
 	var info struct{ Dir, Sum, Error string }
-	if jerr := json.Unmarshal(stdout.Bytes(), &info); jerr != nil || info.Error != "" || err != nil {
-		return "", fmt.Errorf("go mod download %s: %v %s %s: %w", m.id(), err, info.Error, lastLine(stderr.Bytes()), ErrUnreachable)
+	jerr := json.Unmarshal(stdout, &info)
+	switch {
+	case err != nil && info.Error != "":
+		// go mod download -json says why a module failed in its JSON, not on stderr.
+		err = fmt.Errorf("%w (%s)", err, info.Error)
+	case err == nil && (jerr != nil || info.Error != ""):
+		err = fmt.Errorf("%s: %s (output: %v)", strings.Join(cmd.Args, " "), info.Error, jerr)
+	}
+	if err != nil {
+		return "", fmt.Errorf("fetching %s: %w: %w", m.id(), err, ErrUnreachable)
 	}
 	if info.Sum != m.Sum {
 		return "", fmt.Errorf("go mod download %s: sum %s, want %s", m.id(), info.Sum, m.Sum)
@@ -187,16 +200,95 @@ func (f *Fetcher) GoModule(m GoModule) (string, error) {
 	return info.Dir, nil
 }
 
+// tempDir makes a temporary folder in dir and returns its absolute path. Absolute,
+// because it is handed to tools that run in another working directory (npm pack runs
+// in the folder it also gets as --pack-destination): a relative cache such as make
+// data's .cache/corpus would otherwise name a folder inside itself.
 func (f *Fetcher) tempDir(dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	return os.MkdirTemp(dir, ".tmp-")
+	tmp, err := os.MkdirTemp(dir, ".tmp-")
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(tmp)
 }
 
-func lastLine(b []byte) string {
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	return strings.TrimSpace(lines[len(lines)-1])
+// toolError is the failure of an external command (npm, apt-get, go, dpkg-deb): it
+// names the command line, the folder it ran in, its exit status and what it said on
+// stderr, so that the message tells what failed and why.
+type toolError struct {
+	Args   []string // the command line
+	Dir    string   // its working directory; "" for ours
+	Err    error    // the exit status (an *exec.ExitError), or why it did not start
+	Stderr string   // the gist of its standard error (see stderrGist)
+}
+
+func (e *toolError) Error() string {
+	msg := strings.Join(e.Args, " ")
+	if e.Dir != "" {
+		msg += " (in " + e.Dir + ")"
+	}
+	msg += ": " + e.Err.Error()
+	if e.Stderr != "" {
+		msg += ": " + e.Stderr
+	} else {
+		msg += " (nothing on stderr)"
+	}
+	return msg
+}
+
+func (e *toolError) Unwrap() error { return e.Err }
+
+// runTool runs cmd and returns its standard output; a failure is a *toolError.
+func runTool(cmd *exec.Cmd) ([]byte, error) {
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.Bytes(), &toolError{Args: cmd.Args, Dir: cmd.Dir, Err: err, Stderr: stderrGist(stderr.Bytes())}
+	}
+	return stdout.Bytes(), nil
+}
+
+// stderrGist keeps the informative start of a tool's stderr on one line: npm, for
+// one, writes a dozen lines (a stack trace, a pointer to its log file) after the few
+// that say what went wrong.
+func stderrGist(b []byte) string {
+	const maxLines, maxLen = 6, 600
+	var keep []string
+	for _, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSpace(l)
+		rest := strings.TrimSpace(strings.TrimPrefix(l, "npm error"))
+		if rest == "" || strings.HasPrefix(rest, "at ") || strings.HasPrefix(rest, "A complete log of this run") {
+			continue
+		}
+		if keep = append(keep, l); len(keep) == maxLines {
+			break
+		}
+	}
+	s := strings.Join(keep, " | ")
+	if len(s) > maxLen {
+		s = s[:maxLen] + "…"
+	}
+	return s
+}
+
+// isNetworkError reports whether a failed tool said that it could not reach a server
+// (npm's error codes, which are Node's). Only these count as ErrUnreachable, which tests
+// skip on: any other failure, such as a wrong path, must fail them.
+func isNetworkError(err error) bool {
+	var te *toolError
+	if !errors.As(err, &te) {
+		return false
+	}
+	for _, code := range []string{"ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT",
+		"ENETUNREACH", "EHOSTUNREACH", "ERR_SOCKET_TIMEOUT", "ESOCKETTIMEDOUT"} {
+		if strings.Contains(te.Stderr, code) {
+			return true
+		}
+	}
+	return false
 }
 
 // walkTar calls fn for every regular file of a tar stream whose name want accepts,
@@ -287,7 +379,7 @@ func readDeb(path string, want func(string) bool, fn func(name string, data []by
 	}
 	_, _ = io.Copy(io.Discard, stdout)
 	if err := cmd.Wait(); err != nil && werr == nil {
-		werr = fmt.Errorf("dpkg-deb %s: %v: %s", filepath.Base(path), err, lastLine(stderr.Bytes()))
+		werr = &toolError{Args: cmd.Args, Err: err, Stderr: stderrGist(stderr.Bytes())}
 	}
 	return werr
 }
