@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # xla-check.sh BIN_DIR [BACKEND]: the checks of the XLA training path that need a GPU host,
 # from binaries built beforehand by `make xla-check-build` (BIN_DIR holds clip and
-# train.test), so the host needs no Go toolchain, only bash and the PJRT plugin:
+# train.test, or clip.xz and train.test.xz), so the host needs no Go toolchain, only bash and the PJRT plugin:
 #   1. TestXLAMatchesGo: two training steps on BACKEND (default xla:cuda) against the
 #      pure-Go backend, full batch and gradient caching, and a --bf16 loss;
 #   2. clip train on generated shards on BACKEND (gradient caching, a checkpoint, resume),
@@ -14,6 +14,12 @@ set -euo pipefail
 bin=$(cd "${1:?usage: xla-check.sh BIN_DIR [BACKEND]}" && pwd)
 backend=${2:-xla:cuda}
 work=$(mktemp -d)
+# make xla-check-build leaves the binaries xz-compressed (clip.xz, train.test.xz)
+if [[ -f $bin/clip.xz ]]; then
+	mkdir -p "$work/bin"
+	for f in clip train.test; do xz -dc "$bin/$f.xz" >"$work/bin/$f" && chmod +x "$work/bin/$f"; done
+	bin=$work/bin
+fi
 
 if [[ $backend == xla:cuda && -z ${PJRT_PLUGIN_LIBRARY_PATH:-} ]]; then
 	site=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' 2>/dev/null || true)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/clip-go/clip/model"
 	"github.com/clip-go/clip/model/zeroshot"
+	"github.com/clip-go/clip/wasm/engine"
+	"github.com/clip-go/clip/weights/defaultmodel"
 )
 
 // modelFlags are the flags every model-running command shares.
@@ -38,23 +39,14 @@ type clipModel interface {
 // returns ok=false when path is not its kind.
 var otherLoaders []func(path string) (m clipModel, ok bool, err error)
 
-// defaultModel is the model that embed, classify and eval use without --model: a path
-// as --model takes it. None is bundled yet; when one ships in weights/, this is the one
-// place to wire it.
-var defaultModel = func() (string, error) {
-	return "", errors.New("no default model is bundled yet: pass --model")
-}
-
-// path is the model to load: --model, else the default model.
-func (m *modelFlags) path() (string, error) {
-	if m.dir != "" {
-		return m.dir, nil
-	}
-	p, err := defaultModel()
+// defaultModel is the model that embed, classify and eval use without --model: the
+// embedded default (weights/defaultmodel), on the quantized engine. Tests swap it.
+var defaultModel = func() (clipModel, error) {
+	m, err := engine.Load(defaultmodel.Bytes(), engine.Options{})
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", errUsage, err)
+		return nil, fmt.Errorf("the built-in model %s: %w", defaultmodel.Name, err)
 	}
-	return p, nil
+	return m, nil
 }
 
 // load opens the model; a note about a slow build goes to stderr when it is a float model.
@@ -62,10 +54,10 @@ func (m *modelFlags) load(stderr io.Writer) (clipModel, error) {
 	if err := checkBackend(m.backend); err != nil {
 		return nil, err
 	}
-	path, err := m.path()
-	if err != nil {
-		return nil, err
+	if m.dir == "" {
+		return defaultModel()
 	}
+	path := m.dir
 	for _, load := range otherLoaders {
 		if cm, ok, err := load(path); ok || err != nil {
 			return cm, err
@@ -256,7 +248,7 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 	if len(images) == 0 {
 		return fmt.Errorf("%w: no images to classify", errUsage)
 	}
-	templates, err := tf.templates()
+	templates, err := tf.templates(mf.dir == "")
 	if err != nil {
 		return err
 	}
@@ -293,7 +285,8 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 }
 
 // templateFlags are the prompt-template flags of classify and eval. They share one
-// default, zeroshot.DefaultTemplateSet, so that eval measures what classify does.
+// default, so that eval measures what classify does: zeroshot.DefaultTemplateSet, or for
+// the built-in model the set phrased like its training captions (defaultmodel.TemplateSet).
 type templateFlags struct {
 	list listFlag
 	set  string
@@ -301,16 +294,25 @@ type templateFlags struct {
 
 func (tf *templateFlags) register(fs *flag.FlagSet) {
 	fs.Var(&tf.list, "template", `prompt template with {} for the label, e.g. "a photo of a {}." (repeatable; default: the --template-set)`)
-	fs.StringVar(&tf.set, "template-set", zeroshot.DefaultTemplateSet, "built-in template set: "+joinStrings(zeroshot.TemplateSetNames()))
+	fs.StringVar(&tf.set, "template-set", "", "built-in template set: "+joinStrings(zeroshot.TemplateSetNames())+
+		" (default "+zeroshot.DefaultTemplateSet+", or "+defaultmodel.TemplateSet+" for the built-in model)")
 }
 
-// templates returns the --template templates, else those of --template-set; a bad one is
-// a command-line error.
-func (tf *templateFlags) templates() ([]string, error) {
+// templates returns the --template templates, else those of --template-set, else the
+// default set (the built-in model's own when builtin); a bad one is a command-line error.
+func (tf *templateFlags) templates(builtin bool) ([]string, error) {
 	templates := []string(tf.list)
 	if len(templates) == 0 {
+		set := tf.set
+		switch {
+		case set != "":
+		case builtin:
+			set = defaultmodel.TemplateSet
+		default:
+			set = zeroshot.DefaultTemplateSet
+		}
 		var err error
-		if templates, err = zeroshot.TemplateSet(tf.set); err != nil {
+		if templates, err = zeroshot.TemplateSet(set); err != nil {
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}

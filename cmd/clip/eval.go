@@ -21,6 +21,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	tf.register(fs)
 	predictions := fs.String("predictions", "", "write each image's top-1 label and its margin over the runner-up (in logits) to this file (JSON lines)")
 	agreeFile := fs.String("agree", "", "a --predictions file of another model (say, the float model of a quantized one): report the share of images with the same top-1, and the largest margin of that model's among the images whose top-1 differs")
+	lang := fs.String("lang", "", "class names in this language, from each set's classes.json (as clip data build writes; e.g. ko); default: the folder names")
 	sets, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -28,7 +29,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if len(sets) == 0 {
 		return fmt.Errorf("%w: give one or more eval folders", errUsage)
 	}
-	templates, err := tf.templates()
+	templates, err := tf.templates(mf.dir == "")
 	if err != nil {
 		return err
 	}
@@ -55,6 +56,11 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		es, err := train.LoadEvalSet(dir)
 		if err != nil {
 			return err
+		}
+		if *lang != "" {
+			if err := es.Relabel(dir, *lang); err != nil {
+				return err
+			}
 		}
 		res, err := train.ZeroShot(m, es, templates)
 		if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -392,22 +393,49 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-// TestDefaultModel: without --model, the model-running commands take defaultModel's
-// path, and say to pass --model while it has none.
+// TestDefaultModel: without --model, the model-running commands run the embedded
+// default model, exactly as --model with its file does.
 func TestDefaultModel(t *testing.T) {
-	_, stderr, code := clip(t, "embed", "--text", "x")
-	if code != 2 || !strings.Contains(stderr, "no default model is bundled yet: pass --model") {
-		t.Errorf("no --model, no default: exit %d, stderr %q", code, stderr)
-	}
-	dir := tinyModel(t)
-	saved := defaultModel
-	t.Cleanup(func() { defaultModel = saved })
-	defaultModel = func() (string, error) { return dir, nil }
+	file := filepath.Join("..", "..", "weights", "defaultmodel", "model-int8.safetensors")
 	withDefault, stderr, code := clip(t, "embed", "--text", "a dog")
 	if code != 0 {
-		t.Fatalf("with a default model: exit %d: %s", code, stderr)
+		t.Fatalf("default model: exit %d: %s", code, stderr)
 	}
-	if explicit, _, _ := clip(t, "embed", "--model", dir, "--text", "a dog"); withDefault != explicit {
-		t.Errorf("default model output %q, --model output %q", withDefault, explicit)
+	if explicit, _, _ := clip(t, "embed", "--model", file, "--text", "a dog"); withDefault != explicit {
+		t.Errorf("default model output %q, --model %s output %q", withDefault, file, explicit)
+	}
+	saved := defaultModel
+	t.Cleanup(func() { defaultModel = saved })
+	defaultModel = func() (clipModel, error) { return nil, errors.New("broken default") }
+	if _, stderr, code := clip(t, "embed", "--text", "x"); code != 1 || !strings.Contains(stderr, "broken default") {
+		t.Errorf("failing default model: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestDemo runs make demo's command (Makefile: classify the samples against their label
+// list with the built-in model): a top-5 line per picture, the right label first.
+func TestDemo(t *testing.T) {
+	samples := filepath.Join("..", "..", "testdata", "samples")
+	pictures, _ := filepath.Glob(filepath.Join(samples, "*.png"))
+	if len(pictures) == 0 {
+		t.Fatal("no sample pictures")
+	}
+	out, stderr, code := clip(t, append([]string{"classify", "--labels-file", filepath.Join(samples, "labels.txt")}, pictures...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	got := lines(out)
+	if len(got) != len(pictures) {
+		t.Fatalf("%d lines for %d pictures:\n%s", len(got), len(pictures), out)
+	}
+	for i, line := range got {
+		var r classifyRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		want := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(pictures[i]), ".png"), "_", " ")
+		if r.Image != pictures[i] || len(r.Top) != 5 || r.Top[0].Label != want {
+			t.Errorf("line %q: want %s first of five", line, want)
+		}
 	}
 }

@@ -51,6 +51,13 @@ var templateSets = map[string][]string{
 		"a dark photo of a {}.", "itap of a {}.", "graffiti of the {}.", "a toy {}.",
 		"itap of my {}.", "a photo of a cool {}.", "a photo of a small {}.", "a tattoo of the {}.",
 	},
+	// pictogram: for emoji, icons and clip art, phrased as the captions of the project's
+	// corpus (train/corpus) are, without a full stop, so the default model's prompts look
+	// like its training captions.
+	"pictogram": {"an emoji of a {}", "an icon of a {}", "{}"},
+	// pictogram-ko: the same for Korean labels (the corpus's Korean captions are "{} 이모지"
+	// and the bare name).
+	"pictogram-ko": {"{} 이모지", "{}"},
 	// label: the bare label, for models trained on bare names or to see what templates add.
 	"label": {"{}"},
 }

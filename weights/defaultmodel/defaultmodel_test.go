@@ -1,0 +1,71 @@
+package defaultmodel
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clip-go/clip/model/zeroshot"
+	"github.com/clip-go/clip/wasm/engine"
+	"github.com/clip-go/clip/weights"
+)
+
+// TestShippedModel loads the embedded file and classifies the demo's held-out pictures
+// (testdata/samples: emoji in styles the model never saw, and one clip art) against the
+// demo's labels: each picture's top-1 is the label its file is named after, with a clear
+// margin (the pictures were chosen so; MODEL.md has the accuracy on whole sets).
+func TestShippedModel(t *testing.T) {
+	q, err := weights.ParseQuant(Bytes())
+	if err != nil {
+		t.Fatalf("the shipped file does not parse: %v", err)
+	}
+	if q.Bits != 8 {
+		t.Errorf("shipped at %d bits, want 8", q.Bits)
+	}
+	if len(file) > 25<<20 {
+		t.Errorf("shipped file is %d bytes, over 25 MiB", len(file))
+	}
+	m, err := engine.Load(Bytes(), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := filepath.Join("..", "..", "testdata", "samples")
+	data, err := os.ReadFile(filepath.Join(samples, "labels.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels []string // one per line, as --labels-file reads them
+	for _, l := range strings.Split(string(data), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			labels = append(labels, l)
+		}
+	}
+	templates, err := zeroshot.TemplateSet(TemplateSet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clf, err := zeroshot.Build(m, labels, templates, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pictures, _ := filepath.Glob(filepath.Join(samples, "*.png"))
+	if len(pictures) < 6 {
+		t.Fatalf("%d sample pictures, want at least 6", len(pictures))
+	}
+	feats, errs, err := m.EncodeImageFiles(pictures)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range pictures {
+		if errs[i] != nil {
+			t.Errorf("%s: %v", p, errs[i])
+			continue
+		}
+		want := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(p), ".png"), "_", " ")
+		top := clf.Top(feats[i], 2)
+		if top[0].Label != want || top[0].Prob < 0.9 {
+			t.Errorf("%s: top-1 %q at %.3f (then %q), want %q above 0.9", filepath.Base(p), top[0].Label, top[0].Prob, top[1].Label, want)
+		}
+	}
+}
