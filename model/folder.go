@@ -46,12 +46,27 @@ func Load(path string, backend compute.Backend) (*Model, error) {
 	return m, nil
 }
 
-// LoadTokenizer returns the tokenizer of a model folder: vocab.json + merges.txt, the
-// original bpe_simple_vocab_16e6.txt.gz, or else the built-in original vocabulary.
+// LoadTokenizer returns the tokenizer of a model folder: vocab.json + merges.txt, else
+// tokenizer.json (folders saved with only the fast tokenizer), else the original
+// bpe_simple_vocab_16e6.txt.gz, or else the built-in original vocabulary.
 func LoadTokenizer(dir string) (*tokenizer.Tokenizer, error) {
 	vocab, merges := filepath.Join(dir, "vocab.json"), filepath.Join(dir, "merges.txt")
 	if exists(vocab) && exists(merges) {
 		return tokenizer.Load(vocab, merges)
+	}
+	if fast := filepath.Join(dir, "tokenizer.json"); exists(fast) {
+		if st, err := os.Stat(fast); err == nil && st.Size() > 64<<20 {
+			return nil, fmt.Errorf("%s: larger than 64 MiB, not a CLIP tokenizer", fast)
+		}
+		data, err := os.ReadFile(fast)
+		if err != nil {
+			return nil, err
+		}
+		t, err := tokenizer.ParseHubFast(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		return t, nil
 	}
 	if gz := filepath.Join(dir, "bpe_simple_vocab_16e6.txt.gz"); exists(gz) {
 		return tokenizer.LoadOriginal(gz)

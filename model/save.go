@@ -45,7 +45,8 @@ func (m *Model) SetParams(params map[string]*weights.Tensor) error {
 }
 
 // SaveFolder writes a model folder in the hub layout (config.json, model.safetensors,
-// vocab.json, merges.txt, preprocessor_config.json) that Load, and other CLIP tools, read.
+// vocab.json, merges.txt, tokenizer.json, tokenizer_config.json, special_tokens_map.json,
+// preprocessor_config.json) that Load, and other CLIP tools, read.
 // tok nil means the built-in original vocabulary; img nil means CLIP's preprocessing.
 func (m *Model) SaveFolder(dir string, tok *tokenizer.Tokenizer, img *imageproc.Config) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -87,5 +88,8 @@ func (m *Model) SaveFolder(dir string, tok *tokenizer.Tokenizer, img *imageproc.
 	if err := os.WriteFile(filepath.Join(dir, "preprocessor_config.json"), pre, 0o644); err != nil {
 		return err
 	}
-	return tok.WriteHub(dir)
+	if err := tok.WriteHub(dir); err != nil {
+		return err
+	}
+	return tok.WriteHubFast(dir, m.Config.Text.MaxPositionEmbeddings)
 }

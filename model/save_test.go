@@ -1,7 +1,9 @@
 package model
 
 import (
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/clip-go/clip/internal/fixtures"
@@ -41,5 +43,26 @@ func TestSaveFolderRoundTrip(t *testing.T) {
 	}
 	if e := relErr(texts, ref.textFeats[:1]); e > 1e-4 {
 		t.Errorf("text through the saved tokenizer: relative error %.2e", e)
+	}
+	// The hub's tokenizer files are there, and a folder with only tokenizer.json (as some
+	// tools save it) loads the same tokenizer.
+	for _, f := range []string{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"} {
+		if !exists(filepath.Join(dir, f)) {
+			t.Errorf("no %s in the saved folder", f)
+		}
+	}
+	for _, f := range []string{"vocab.json", "merges.txt"} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fast, err := LoadTokenizer(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := fast.Encode("a photo of 2 dogs, it's 🐶")
+	e, _ := tok.Encode("a photo of 2 dogs, it's 🐶")
+	if !slices.Equal(a, e) {
+		t.Errorf("tokenizer.json alone: %v, want %v", a, e)
 	}
 }

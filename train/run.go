@@ -148,7 +148,8 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		if err != nil {
 			return err
 		}
-		res.Checkpoint, err = tr.SaveCheckpoint(opt.Out, State{Data: ds, Loss: loss}, opt.KeepCheckpoints)
+		st := State{Data: ds, Loss: loss, Extra: map[string]any{"data": opt.Data}} // the spec, for the exported model's card
+		res.Checkpoint, err = tr.SaveCheckpoint(opt.Out, st, opt.KeepCheckpoints)
 		return err
 	}
 	var loss float64

@@ -120,6 +120,9 @@ func cmdExport(args []string, stdout, _ io.Writer) error {
 	if err := m.SaveFolder(*out, nil, nil); err != nil {
 		return err
 	}
+	if err := train.WriteModelCard(*out, dir, cfg); err != nil {
+		return err
+	}
 	return writeJSON(stdout, map[string]string{"checkpoint": dir, "model": *out})
 }
 

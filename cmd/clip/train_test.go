@@ -152,6 +152,15 @@ func TestTrainKillResumeExportClassify(t *testing.T) {
 	if out, err := exec.Command(bin, "export", "--checkpoint", run, "--out", exported).CombinedOutput(); err != nil {
 		t.Fatalf("export: %v %s", err, out)
 	}
+	// A complete hub folder: the fast tokenizer's files and a card naming the data.
+	for _, f := range []string{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt", "preprocessor_config.json"} {
+		if _, err := os.Stat(filepath.Join(exported, f)); err != nil {
+			t.Errorf("export: %v", err)
+		}
+	}
+	if card, err := os.ReadFile(filepath.Join(exported, "README.md")); err != nil || !strings.Contains(string(card), "shards") {
+		t.Errorf("export's README.md does not name the data (%v):\n%s", err, card)
+	}
 	cargs := []string{"classify", "--model", exported, "--labels", strings.Join(synth.Classes(), ","), "--template", "a photo of a {}.", "--top", "1"}
 	for _, im := range evalImages {
 		cargs = append(cargs, im.Path)

@@ -36,7 +36,9 @@ func referenceTokenizers(t *testing.T) map[string]*Tokenizer {
 	return toks
 }
 
-func TestReferenceCases(t *testing.T) {
+// referenceCases are the fixture's texts with the original tokenizer's ids.
+func referenceCases(t *testing.T) []tokCase {
+	t.Helper()
 	data, err := os.ReadFile(fixtures.Path(t, "tokenizer-cases.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +47,11 @@ func TestReferenceCases(t *testing.T) {
 	if err := json.Unmarshal(data, &cases); err != nil {
 		t.Fatal(err)
 	}
+	return cases
+}
+
+func TestReferenceCases(t *testing.T) {
+	cases := referenceCases(t)
 	for name, tok := range referenceTokenizers(t) {
 		if tok.VocabSize() != 49408 || tok.SOT != 49406 || tok.EOT != 49407 {
 			t.Errorf("%s: vocab %d, SOT %d, EOT %d", name, tok.VocabSize(), tok.SOT, tok.EOT)
