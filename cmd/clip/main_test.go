@@ -250,7 +250,6 @@ func TestErrors(t *testing.T) {
 		stdoutOK int    // lines of good output expected despite the error
 	}{
 		{"missing folder", []string{"embed", "--model", filepath.Join(tmp, "nope"), "--text", "x"}, 1, "nope", 0},
-		{"no model flag", []string{"embed", "--text", "x"}, 2, "--model", 0},
 		{"truncated weights", []string{"embed", "--model", truncated, "--text", "x"}, 1, "truncated", 0},
 		{"corrupt weights", []string{"embed", "--model", corrupt, "--text", "x"}, 1, "model.safetensors", 0},
 		{"shape mismatch", []string{"embed", "--model", mismatch, "--text", "x"}, 1, "config calls for", 0},
