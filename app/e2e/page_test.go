@@ -1,0 +1,250 @@
+//go:build !js
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/clip-go/clip/model/zeroshot"
+	"github.com/clip-go/clip/wasm/engine"
+	"github.com/clip-go/clip/wasm/quanttest"
+)
+
+const xssLabel = `<img src=x onerror=alert(1)>`
+
+// TestPageClassifiesLikeTheEngine opens the built site with a small quantized model as
+// its default, gives it three images and a corrupt one, types labels, and checks every
+// card's top-5 against the native engine (what `clip classify` runs for a quantized
+// file); then edits the labels and the templates and checks the re-scoring encoded no
+// image again; the XSS label renders as text; screenshots at 1280×800 and 390×844.
+func TestPageClassifiesLikeTheEngine(t *testing.T) {
+	s := newSite(t)
+	imgs := s.images(t, map[string][]byte{
+		"a.png":      quanttest.PNG(t, 64, 48, 1),
+		"broken.png": []byte("\x89PNG\r\n\x1a\nthis is not an image"),
+		"b.png":      quanttest.PNG(t, 40, 40, 2),
+		"c.png":      quanttest.PNG(t, 50, 70, 3),
+	}, "a.png", "broken.png", "b.png", "c.png")
+	p := s.open(t, "/")
+	status := p.waitStatus(t, "ready")
+	for _, want := range []string{s.modelName, "int8", "32-d"} {
+		if !strings.Contains(status, want) {
+			t.Errorf("status %q does not contain %q", status, want)
+		}
+	}
+	if s.simd && !strings.Contains(status, "SIMD kernel") {
+		t.Errorf("status %q: want the SIMD kernel", status)
+	}
+
+	labels := []string{"a red circle", "a blue square", xssLabel, "a dog, sleeping", "a green triangle"}
+	p.typeLabels(t, strings.Join(labels, "\n"))
+	p.run(t, chromedp.SetUploadFiles("#images", imgs, chromedp.ByQuery))
+	cards := p.waitCards(t, len(imgs), labels)
+	native := s.native(t)
+	clip7, _ := zeroshot.TemplateSet(zeroshot.DefaultTemplateSet)
+	native.check(t, cards, imgs, labels, clip7)
+	if cards[1].State != "error" || cards[1].Error == "" || len(cards[1].Preds) != 0 {
+		t.Errorf("the corrupt image's card: %+v", cards[1])
+	}
+	before := p.stats(t)
+	if before.Images != 3 {
+		t.Errorf("%d images encoded, want 3", before.Images)
+	}
+	p.checkXSS(t)
+	p.screenshot(t, "page-1280x800.png", 1280, 800)
+
+	// New labels (one new, one dropped, another order): the page re-scores from the
+	// embeddings it has; the worker encodes only the new label's prompts.
+	labels = []string{"a green triangle", "a yellow star", "a red circle", xssLabel}
+	p.typeLabels(t, strings.Join(labels, ", "))
+	cards = p.waitCards(t, len(imgs), labels)
+	native.check(t, cards, imgs, labels, clip7)
+	after := p.stats(t)
+	if after.Images != before.Images || after.Texts != before.Texts+len(clip7) {
+		t.Errorf("after editing the labels: %d images and %d prompts encoded, want %d and %d",
+			after.Images, after.Texts, before.Images, before.Texts+len(clip7))
+	}
+
+	// Another template set re-scores too, still without encoding an image.
+	p.run(t, chromedp.SetValue("#template-set", "photo", chromedp.ByQuery))
+	p.eval(t, `document.querySelector("#template-set").dispatchEvent(new Event("change", {bubbles: true}))`, nil)
+	photo, _ := zeroshot.TemplateSet("photo")
+	p.waitFor(t, "scores for the photo template", func() bool {
+		cards = p.cards(t)
+		return native.matches(cards, imgs, labels, photo) == nil
+	})
+	if err := native.matches(cards, imgs, labels, photo); err != nil {
+		t.Error(err)
+	}
+	if st := p.stats(t); st.Images != before.Images {
+		t.Errorf("after changing templates: %d images encoded, want %d", st.Images, before.Images)
+	}
+	p.screenshot(t, "page-390x844.png", 390, 844)
+	p.checkClean(t)
+}
+
+// TestPageModelError: a default model that does not load (a truncated file) says
+// "error" in the status line, and the page stays usable.
+func TestPageModelError(t *testing.T) {
+	s := newSite(t)
+	s.truncateModel = true
+	p := s.open(t, "/")
+	status := p.waitStatus(t, "error")
+	if !strings.Contains(status, s.modelName) {
+		t.Errorf("status %q does not name the model", status)
+	}
+	p.checkClean(t)
+}
+
+// site is a built site served on 127.0.0.1 with a test model as its default.
+type testSite struct {
+	dir, modelPath, modelName string
+	simd, truncateModel       bool
+	srv                       *httptest.Server
+	chromium                  string
+}
+
+// native is the engine the page is compared with.
+type native struct{ m *engine.Model }
+
+func (s *testSite) native(t *testing.T) native {
+	data, err := os.ReadFile(s.modelPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := engine.Load(data, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return native{m}
+}
+
+func (n native) check(t *testing.T, cards []card, imgs, labels, templates []string) {
+	t.Helper()
+	if err := n.matches(cards, imgs, labels, templates); err != nil {
+		t.Error(err)
+	}
+}
+
+// matches compares the cards with the engine's classify: one card per image in order,
+// an error card for an image the engine cannot decode, else the same top-5 labels in the
+// same order with probabilities within 1e-4.
+func (n native) matches(cards []card, imgs, labels, templates []string) error {
+	clf, err := zeroshot.Build(n.m, labels, templates, false)
+	if err != nil {
+		return err
+	}
+	feats, errs, err := n.m.EncodeImageFiles(imgs)
+	if err != nil {
+		return err
+	}
+	if len(cards) != len(imgs) {
+		return fmt.Errorf("%d cards for %d images", len(cards), len(imgs))
+	}
+	for i, c := range cards {
+		if c.Name != filepath.Base(imgs[i]) {
+			return fmt.Errorf("card %d is %q, want %q", i, c.Name, filepath.Base(imgs[i]))
+		}
+		if errs[i] != nil {
+			if c.State != "error" {
+				return fmt.Errorf("card %s: state %q, the engine fails with %v", c.Name, c.State, errs[i])
+			}
+			continue
+		}
+		want := clf.Top(feats[i], 5)
+		if len(c.Preds) != len(want) {
+			return fmt.Errorf("card %s: %d predictions, want %d", c.Name, len(c.Preds), len(want))
+		}
+		for k, w := range want {
+			got := c.Preds[k]
+			if got.Label != w.Label || math.Abs(got.Prob-w.Prob) > 1e-4 {
+				return fmt.Errorf("card %s, row %d: %q %.6f, the engine %q %.6f", c.Name, k, got.Label, got.Prob, w.Label, w.Prob)
+			}
+			if !strings.HasPrefix(got.Text, w.Label) || !strings.HasSuffix(got.Text, "%") {
+				return fmt.Errorf("card %s, row %d: text %q, want the label then its percentage", c.Name, k, got.Text)
+			}
+		}
+	}
+	return nil
+}
+
+func newSite(t *testing.T) *testSite {
+	t.Helper()
+	chromium := findChromium(t)
+	sitesMu.Lock()
+	defer sitesMu.Unlock()
+	if built == nil {
+		built = buildSite(t)
+	}
+	s := *built
+	s.chromium = chromium
+	mux := http.NewServeMux()
+	handler := siteHandler(s.dir)
+	sp := &s
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if sp.truncateModel && r.URL.Path == "/models/"+sp.modelName {
+			data, _ := os.ReadFile(sp.modelPath)
+			w.Write(data[:len(data)/2])
+			return
+		}
+		handler.ServeHTTP(w, r)
+	})
+	sp.srv = httptest.NewServer(mux)
+	t.Cleanup(sp.srv.Close)
+	return sp
+}
+
+// images writes files into a folder and returns their paths in the given order.
+func (s *testSite) images(t *testing.T, files map[string][]byte, order ...string) []string {
+	dir := t.TempDir()
+	var out []string
+	for _, name := range order {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, files[name], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func (s *testSite) open(t *testing.T, path string) *tab {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	bctx, stop, err := startBrowser(ctx, s.chromium)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	p := &tab{ctx: bctx}
+	chromedp.ListenTarget(bctx, func(ev any) {
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			p.dialogs++
+			go chromedp.Run(bctx, page.HandleJavaScriptDialog(true))
+		}
+	})
+	p.run(t,
+		chromedp.EmulateViewport(1280, 800),
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			// Record CSP violations from the first script on (an injected script is not
+			// subject to the page's CSP).
+			_, err := page.AddScriptToEvaluateOnNewDocument(`window.__csp = [];
+				document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI));`).Do(ctx)
+			return err
+		}),
+		chromedp.Navigate(s.srv.URL+path),
+	)
+	return p
+}

@@ -1,0 +1,153 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"syscall/js"
+
+	"github.com/clip-go/clip/app/core"
+)
+
+// defaultManifest names the model `make web` bundles; a site without one has no default
+// model and the page asks for a file.
+const defaultManifest = "models/default.json"
+
+// modelInfo is what the worker's load returns (wasm/cmd/clipwasm).
+type modelInfo struct {
+	ID           string `json:"id"`
+	Bits         int    `json:"bits"`
+	TextBits     int    `json:"textBits"`
+	Block        int    `json:"block"`
+	Kernel       string `json:"kernel"`
+	ImageSize    int    `json:"imageSize"`
+	PatchSize    int    `json:"patchSize"`
+	EmbeddingDim int    `json:"embeddingDim"`
+	VisionLayers int    `json:"visionLayers"`
+	VisionWidth  int    `json:"visionWidth"`
+	TextLayers   int    `json:"textLayers"`
+	TextWidth    int    `json:"textWidth"`
+	FileBytes    int64  `json:"fileBytes"`
+}
+
+// Model phases, also the status line's class.
+const (
+	phaseNone    = "none"
+	phaseLoading = "loading"
+	phaseReady   = "ready"
+	phaseError   = "error"
+)
+
+type modelState struct {
+	Name  string
+	Phase string
+	Err   string
+	Bytes int64 // the file's size, known before it is loaded
+	Info  modelInfo
+}
+
+// statusText is the status line's model part. It names the model, and says "ready" once
+// it is loaded and "error" when loading failed (the tests wait for those words).
+func (m modelState) statusText() string {
+	switch m.Phase {
+	case phaseLoading:
+		return fmt.Sprintf("Model %s: loading (%s)…", m.Name, core.Bytes(m.Bytes))
+	case phaseReady:
+		i := m.Info
+		kernel := "portable kernel"
+		if i.Kernel == "wasm-simd128" {
+			kernel = "SIMD kernel"
+		}
+		bits := fmt.Sprintf("int%d", i.Bits)
+		if i.TextBits != i.Bits {
+			bits += fmt.Sprintf(" (text int%d)", i.TextBits)
+		}
+		return fmt.Sprintf("Model %s: ready · ViT %d px / %d px patches, %d+%d layers of %d/%d, %d-d embeddings · %s · %s · %s",
+			m.Name, i.ImageSize, i.PatchSize, i.VisionLayers, i.TextLayers, i.VisionWidth, i.TextWidth, i.EmbeddingDim,
+			core.Bytes(i.FileBytes), bits, kernel)
+	case phaseError:
+		return fmt.Sprintf("Model %s: error: %s", m.Name, m.Err)
+	}
+	return "No model loaded: choose a quantized .safetensors file (from clip quantize) under Model."
+}
+
+// loadDefault loads the bundled model named by the site's manifest, if it has one.
+func (c *Root) loadDefault() {
+	res, err := await(js.Global().Call("fetch", defaultManifest))
+	if err != nil || !res.Get("ok").Bool() {
+		c.setModel(modelState{Phase: phaseNone})
+		return
+	}
+	var man struct {
+		Name  string `json:"name"`
+		File  string `json:"file"`
+		Bytes int64  `json:"bytes"`
+	}
+	text, err := await(res.Call("text"))
+	if err == nil {
+		err = json.Unmarshal([]byte(text.String()), &man)
+	}
+	if err != nil || man.File == "" {
+		c.setModel(modelState{Name: "default", Phase: phaseError, Err: fmt.Sprintf("bad %s: %v", defaultManifest, err)})
+		return
+	}
+	c.setModel(modelState{Name: man.Name, Phase: phaseLoading, Bytes: man.Bytes})
+	res, err = await(js.Global().Call("fetch", man.File))
+	if err == nil && !res.Get("ok").Bool() {
+		err = fmt.Errorf("%s: HTTP %d", man.File, res.Get("status").Int())
+	}
+	var data js.Value
+	if err == nil {
+		var buf js.Value
+		if buf, err = await(res.Call("arrayBuffer")); err == nil {
+			data = js.Global().Get("Uint8Array").New(buf)
+		}
+	}
+	if err != nil {
+		c.setModel(modelState{Name: man.Name, Phase: phaseError, Err: err.Error()})
+		return
+	}
+	c.loadBytes(man.Name, data)
+}
+
+// loadFile loads a model file the user picked.
+func (c *Root) loadFile(file js.Value) {
+	name := file.Get("name").String()
+	c.setModel(modelState{Name: name, Phase: phaseLoading, Bytes: int64(file.Get("size").Float())})
+	data, err := fileBytes(file)
+	if err != nil {
+		c.setModel(modelState{Name: name, Phase: phaseError, Err: err.Error()})
+		return
+	}
+	c.loadBytes(name, data)
+}
+
+// loadBytes hands the model's bytes to the worker (moved, not copied) and, once it is
+// loaded, queues every image again for the new model.
+func (c *Root) loadBytes(name string, data js.Value) {
+	size := int64(data.Get("length").Float())
+	c.setModel(modelState{Name: name, Phase: phaseLoading, Bytes: size})
+	res, err := c.worker.Call("load", []any{data, map[string]any{}}, data.Get("buffer"))
+	if err != nil {
+		c.setModel(modelState{Name: name, Phase: phaseError, Err: err.Error(), Bytes: size})
+		return
+	}
+	var info modelInfo
+	if err := json.Unmarshal([]byte(js.Global().Get("JSON").Call("stringify", res).String()), &info); err != nil {
+		c.setModel(modelState{Name: name, Phase: phaseError, Err: err.Error(), Bytes: size})
+		return
+	}
+	c.env.Lock()
+	c.model = modelState{Name: name, Phase: phaseReady, Bytes: size, Info: info}
+	c.requeueAll()
+	c.env.UnlockRender()
+	c.refreshStats()
+	c.kickQueue()
+}
+
+func (c *Root) setModel(m modelState) {
+	c.env.Lock()
+	c.model = m
+	c.env.UnlockRender()
+}

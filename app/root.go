@@ -1,0 +1,191 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"syscall/js"
+	"time"
+
+	"github.com/clip-go/clip/app/core"
+	"github.com/clip-go/clip/model/zeroshot"
+	"github.com/vugu/vugu"
+)
+
+// Root is the page (root.vugu): its state, and the handlers the markup calls. Handlers
+// run with the event lock held; the goroutines that talk to the worker take it with
+// env.Lock and release it with env.UnlockRender, which re-renders.
+type Root struct {
+	env    vugu.EventEnv
+	worker *Worker
+
+	model modelState
+	stats engineStats
+
+	labelsText, labelsErr        string
+	templateSet, customTemplates string
+	templatesErr                 string
+	labels, templates            []string
+	version                      int // bumped by every change of labels or templates
+	rescoreTimer                 *time.Timer
+
+	items             []*imageItem
+	nextID            int
+	queued, processed int  // the queue's progress since it was last empty
+	cancel            bool // asked to drop the queued images
+	kick              chan struct{}
+	embeddings        map[string]js.Value // model id + "/" + SHA-256 → Float32Array
+
+	dragging bool
+}
+
+func newRoot(env vugu.EventEnv, worker *Worker) *Root {
+	c := &Root{
+		env: env, worker: worker, model: modelState{Phase: phaseLoading, Name: "default"},
+		templateSet: zeroshot.DefaultTemplateSet, customTemplates: "a photo of a {}.",
+		kick: make(chan struct{}, 1), embeddings: map[string]js.Value{},
+	}
+	c.labelsChanged()
+	return c
+}
+
+// Handlers.
+
+func (c *Root) onFiles(e vugu.DOMEvent) {
+	t := js.Value(e.JSEventTarget())
+	c.addFiles(filesOf(t.Get("files")))
+	t.Set("value", "") // so that choosing the same files again is a change
+}
+
+func (c *Root) onDragOver(e vugu.DOMEvent) {
+	e.PreventDefault() // without it the browser opens the dropped file instead
+	c.dragging = true
+}
+
+func (c *Root) onDragLeave(vugu.DOMEvent) { c.dragging = false }
+
+func (c *Root) onDrop(e vugu.DOMEvent) {
+	e.PreventDefault()
+	c.dragging = false
+	if dt := js.Value(e.JSEvent()).Get("dataTransfer"); dt.Truthy() {
+		c.addFiles(imagesOnly(filesOf(dt.Get("files"))))
+	}
+}
+
+func (c *Root) onLabels(e vugu.DOMEvent) {
+	c.labelsText = js.Value(e.JSEventTarget()).Get("value").String()
+	c.labelsChanged()
+}
+
+func (c *Root) onTemplateSet(e vugu.DOMEvent) {
+	c.templateSet = js.Value(e.JSEventTarget()).Get("value").String()
+	c.labelsChanged()
+}
+
+func (c *Root) onCustomTemplates(e vugu.DOMEvent) {
+	c.customTemplates = js.Value(e.JSEventTarget()).Get("value").String()
+	c.labelsChanged()
+}
+
+func (c *Root) onCancel(vugu.DOMEvent) { c.cancel = true }
+
+func (c *Root) onClear(vugu.DOMEvent) { c.clearImages() }
+
+func (c *Root) onModelFile(e vugu.DOMEvent) {
+	t := js.Value(e.JSEventTarget())
+	files := filesOf(t.Get("files"))
+	t.Set("value", "")
+	if len(files) == 1 {
+		go c.loadFile(files[0])
+	}
+}
+
+// imagesOnly keeps the files whose type says image (a drop may bring anything).
+func imagesOnly(files []js.Value) []js.Value {
+	var out []js.Value
+	for _, f := range files {
+		if t := f.Get("type").String(); t == "" || len(t) > 6 && t[:6] == "image/" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// View helpers.
+
+func (c *Root) statusText() string { return c.model.statusText() }
+
+func (c *Root) statusClass() string { return "status " + c.model.Phase }
+
+func (c *Root) queueActive() bool { return c.queued > 0 }
+
+func (c *Root) queueText() string {
+	return fmt.Sprintf("%d of %d images encoded", c.processed, c.queued)
+}
+
+func (c *Root) queueMax() string   { return strconv.Itoa(c.queued) }
+func (c *Root) queueValue() string { return strconv.Itoa(c.processed) }
+
+func (c *Root) dropClass() string {
+	if c.dragging {
+		return "dropzone dragging"
+	}
+	return "dropzone"
+}
+
+func (c *Root) summary() []core.Count {
+	var top1 []string
+	for _, it := range c.items {
+		if it.State == stateScored && len(it.Top) > 0 {
+			top1 = append(top1, it.Top[0].Label)
+		}
+	}
+	return core.Summary(top1, c.labels)
+}
+
+func (c *Root) templateChoices() []string { return core.TemplateChoices() }
+
+func (c *Root) isCustom() bool { return c.templateSet == core.CustomTemplates }
+
+func templateTitle(name string) string {
+	switch name {
+	case zeroshot.DefaultTemplateSet:
+		return name + " (default, as clip classify)"
+	case core.CustomTemplates:
+		return "my own sentences"
+	}
+	if t, err := zeroshot.TemplateSet(name); err == nil {
+		if len(t) == 1 {
+			return fmt.Sprintf("%s (%s)", name, t[0])
+		}
+		return fmt.Sprintf("%s (%d templates)", name, len(t))
+	}
+	return name
+}
+
+func (c *Root) countText(n core.Count) string { return fmt.Sprintf("%s: %d", n.Label, n.N) }
+
+func cardNote(it *imageItem) string {
+	switch it.State {
+	case stateQueued:
+		return "Waiting…"
+	case stateEncoding:
+		return "Encoding…"
+	case stateEncoded:
+		return "Type labels to classify."
+	case stateCancelled:
+		return "Cancelled."
+	}
+	return ""
+}
+
+func percent(p float64) string { return core.Percent(p) }
+
+// probAttr keeps every digit, for the tests that compare with the engine.
+func probAttr(p float64) string { return strconv.FormatFloat(p, 'g', -1, 64) }
+
+func (c *Root) statsText() string {
+	return fmt.Sprintf("Engine: %d images and %d prompts encoded, %d prompt cache hits.",
+		c.stats.ImagesEncoded, c.stats.TextsEncoded, c.stats.TextCacheHits)
+}
