@@ -96,7 +96,8 @@ func TestPageClassifiesLikeTheEngine(t *testing.T) {
 }
 
 // TestPageModelError: a default model that does not load (a truncated file) says
-// "error" in the status line, and the page stays usable.
+// "error" in the status line; the page stays usable, and a model file the user picks
+// (here a 4-bit one) loads and classifies.
 func TestPageModelError(t *testing.T) {
 	s := newSite(t)
 	s.truncateModel = true
@@ -105,6 +106,27 @@ func TestPageModelError(t *testing.T) {
 	if !strings.Contains(status, s.modelName) {
 		t.Errorf("status %q does not name the model", status)
 	}
+	picked := filepath.Join(t.TempDir(), "picked-int4.safetensors")
+	if err := os.WriteFile(picked, quanttest.Model(t, quanttest.TinyConfig, 4, 32, 6), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.run(t, chromedp.SetUploadFiles("#model-file", []string{picked}, chromedp.ByQuery))
+	status = p.waitStatus(t, "ready")
+	if !strings.Contains(status, "picked-int4.safetensors") || !strings.Contains(status, "int4") {
+		t.Errorf("status %q: want the picked 4-bit model", status)
+	}
+	img := s.images(t, map[string][]byte{"d.png": quanttest.PNG(t, 30, 30, 4)}, "d.png")
+	labels := []string{"cat", "dog"}
+	p.typeLabels(t, "cat, dog")
+	p.run(t, chromedp.SetUploadFiles("#images", img, chromedp.ByQuery))
+	cards := p.waitCards(t, 1, labels)
+	data, _ := os.ReadFile(picked)
+	m, err := engine.Load(data, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clip7, _ := zeroshot.TemplateSet(zeroshot.DefaultTemplateSet)
+	native{m}.check(t, cards, img, labels, clip7)
 	p.checkClean(t)
 }
 
