@@ -54,7 +54,7 @@ func listenForPaste(c *Root) {
 		go func() { // the lock must not be taken inside a callback from JavaScript
 			c.env.Lock()
 			c.addFiles(files)
-			c.env.UnlockRender()
+			c.unlockRender()
 		}()
 		return nil
 	}))

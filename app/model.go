@@ -141,7 +141,7 @@ func (c *Root) loadBytes(name string, data js.Value) {
 	c.env.Lock()
 	c.model = modelState{Name: name, Phase: phaseReady, Bytes: size, Info: info}
 	c.requeueAll()
-	c.env.UnlockRender()
+	c.unlockRender()
 	c.refreshStats()
 	c.kickQueue()
 }
@@ -149,5 +149,5 @@ func (c *Root) loadBytes(name string, data js.Value) {
 func (c *Root) setModel(m modelState) {
 	c.env.Lock()
 	c.model = m
-	c.env.UnlockRender()
+	c.unlockRender()
 }

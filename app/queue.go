@@ -102,7 +102,7 @@ func (c *Root) step() bool {
 			}
 		}
 		c.queued, c.processed = 0, 0
-		c.env.UnlockRender()
+		c.unlockRender()
 		return false
 	}
 	var it *imageItem
@@ -114,12 +114,12 @@ func (c *Root) step() bool {
 	}
 	if it == nil {
 		c.queued, c.processed = 0, 0
-		c.env.UnlockRender()
+		c.unlockRender()
 		return false
 	}
 	it.State = stateEncoding
 	modelID := c.model.Info.ID
-	c.env.UnlockRender()
+	c.unlockRender()
 
 	emb, err := c.embed(it, modelID)
 
@@ -132,7 +132,7 @@ func (c *Root) step() bool {
 	default:
 		it.State, it.emb = stateEncoded, emb
 	}
-	c.env.UnlockRender()
+	c.unlockRender()
 	if err == nil {
 		c.score([]*imageItem{it})
 	}

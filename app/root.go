@@ -15,7 +15,7 @@ import (
 
 // Root is the page (root.vugu): its state, and the handlers the markup calls. Handlers
 // run with the event lock held; the goroutines that talk to the worker take it with
-// env.Lock and release it with env.UnlockRender, which re-renders.
+// env.Lock and release it with unlockRender, which schedules a render.
 type Root struct {
 	env    vugu.EventEnv
 	worker *Worker

@@ -61,7 +61,7 @@ func (c *Root) score(items []*imageItem) {
 				it.State, it.Top = stateEncoded, nil
 			}
 		}
-		c.env.UnlockRender()
+		c.unlockRender()
 		return
 	}
 	c.env.UnlockOnly()
@@ -74,7 +74,7 @@ func (c *Root) score(items []*imageItem) {
 	}
 
 	c.env.Lock()
-	defer c.env.UnlockRender()
+	defer c.unlockRender()
 	if version != c.version {
 		return
 	}
@@ -117,5 +117,5 @@ func (c *Root) refreshStats() {
 	}
 	c.env.Lock()
 	c.stats = s
-	c.env.UnlockRender()
+	c.unlockRender()
 }
