@@ -44,6 +44,7 @@ type modelState struct {
 	Phase string
 	Err   string
 	Bytes int64 // the file's size, known before it is loaded
+	Got   int64 // bytes downloaded so far
 	Info  modelInfo
 }
 
@@ -52,6 +53,9 @@ type modelState struct {
 func (m modelState) statusText() string {
 	switch m.Phase {
 	case phaseLoading:
+		if m.Got > 0 && m.Got < m.Bytes {
+			return fmt.Sprintf("Model %s: downloading, %s of %s…", m.Name, core.Bytes(m.Got), core.Bytes(m.Bytes))
+		}
 		return fmt.Sprintf("Model %s: loading (%s)…", m.Name, core.Bytes(m.Bytes))
 	case phaseReady:
 		i := m.Info
@@ -93,22 +97,51 @@ func (c *Root) loadDefault() {
 		return
 	}
 	c.setModel(modelState{Name: man.Name, Phase: phaseLoading, Bytes: man.Bytes})
-	res, err = await(js.Global().Call("fetch", man.File))
-	if err == nil && !res.Get("ok").Bool() {
-		err = fmt.Errorf("%s: HTTP %d", man.File, res.Get("status").Int())
-	}
-	var data js.Value
-	if err == nil {
-		var buf js.Value
-		if buf, err = await(res.Call("arrayBuffer")); err == nil {
-			data = js.Global().Get("Uint8Array").New(buf)
-		}
-	}
+	data, err := c.download(man.File, man.Bytes)
 	if err != nil {
 		c.setModel(modelState{Name: man.Name, Phase: phaseError, Err: err.Error()})
 		return
 	}
 	c.loadBytes(man.Name, data)
+}
+
+// download fetches url into one Uint8Array, showing the bytes received in the status
+// line. size is the expected size (from the manifest; Content-Length would be the
+// compressed size); a body of another size still works.
+func (c *Root) download(url string, size int64) (js.Value, error) {
+	res, err := await(js.Global().Call("fetch", url))
+	if err != nil {
+		return js.Value{}, err
+	}
+	if !res.Get("ok").Bool() {
+		return js.Value{}, fmt.Errorf("%s: HTTP %d", url, res.Get("status").Int())
+	}
+	u8 := js.Global().Get("Uint8Array")
+	buf := u8.New(max(size, 1<<16))
+	var got int64
+	reader := res.Get("body").Call("getReader")
+	for {
+		r, err := await(reader.Call("read"))
+		if err != nil {
+			return js.Value{}, fmt.Errorf("%s: download failed: %v", url, err)
+		}
+		if r.Get("done").Bool() {
+			break
+		}
+		chunk := r.Get("value")
+		n := int64(chunk.Get("length").Int())
+		if got+n > int64(buf.Get("length").Float()) { // larger than announced: grow
+			bigger := u8.New(2 * (got + n))
+			bigger.Call("set", buf.Call("subarray", 0, got))
+			buf = bigger
+		}
+		buf.Call("set", chunk, got)
+		got += n
+		c.env.Lock()
+		c.model.Got = got
+		c.unlockRender()
+	}
+	return buf.Call("subarray", 0, got), nil
 }
 
 // loadFile loads a model file the user picked.

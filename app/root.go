@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"syscall/js"
 	"time"
@@ -58,6 +59,18 @@ func (c *Root) onFiles(e vugu.DOMEvent) {
 	t.Set("value", "") // so that choosing the same files again is a change
 }
 
+// onFolder takes the images of a chosen folder (and its subfolders), in path order;
+// other files are skipped.
+func (c *Root) onFolder(e vugu.DOMEvent) {
+	t := js.Value(e.JSEventTarget())
+	files := imagesOnly(filesOf(t.Get("files")))
+	sort.SliceStable(files, func(a, b int) bool { return relPath(files[a]) < relPath(files[b]) })
+	c.addFiles(files)
+	t.Set("value", "")
+}
+
+func relPath(f js.Value) string { return f.Get("webkitRelativePath").String() }
+
 func (c *Root) onDragOver(e vugu.DOMEvent) {
 	e.PreventDefault() // without it the browser opens the dropped file instead
 	c.dragging = true
@@ -101,11 +114,12 @@ func (c *Root) onModelFile(e vugu.DOMEvent) {
 	}
 }
 
-// imagesOnly keeps the files whose type says image (a drop may bring anything).
+// imagesOnly keeps the files whose type says image (a drop or a folder may bring
+// anything).
 func imagesOnly(files []js.Value) []js.Value {
 	var out []js.Value
 	for _, f := range files {
-		if t := f.Get("type").String(); t == "" || len(t) > 6 && t[:6] == "image/" {
+		if t := f.Get("type").String(); len(t) > 6 && t[:6] == "image/" {
 			out = append(out, f)
 		}
 	}

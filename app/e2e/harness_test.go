@@ -158,6 +158,11 @@ func (p *tab) waitCards(t *testing.T, n int, labels []string) []card {
 		want[l] = true
 	}
 	var cards []card
+	defer func() {
+		if t.Failed() {
+			t.Logf("cards: %+v", cards)
+		}
+	}()
 	p.waitFor(t, fmt.Sprintf("%d cards scored against %q", n, labels), func() bool {
 		cards = p.cards(t)
 		if len(cards) != n {

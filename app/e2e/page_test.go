@@ -127,6 +127,7 @@ func TestPageModelError(t *testing.T) {
 	}
 	clip7, _ := zeroshot.TemplateSet(zeroshot.DefaultTemplateSet)
 	native{m}.check(t, cards, img, labels, clip7)
+
 	p.checkClean(t)
 }
 
