@@ -78,8 +78,12 @@ func buildSite(t *testing.T) *testSite {
 
 // tab is the page in headless Chromium.
 type tab struct {
-	ctx     context.Context
-	dialogs int
+	ctx    context.Context
+	origin string // the site's http://127.0.0.1:port
+
+	mu       sync.Mutex // guards what the event listener records
+	dialogs  int
+	requests []string
 }
 
 func (p *tab) run(t *testing.T, actions ...chromedp.Action) {
@@ -217,18 +221,31 @@ func (p *tab) checkXSS(t *testing.T) {
 	}
 	p.eval(t, `({injected: document.querySelectorAll('img[src="x"]').length,
 		literal: Array.from(document.querySelectorAll(".plabel")).some((e) => e.textContent === `+jsString(xssLabel)+`)})`, &res)
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if res.Injected != 0 || !res.Literal || p.dialogs != 0 {
 		t.Errorf("XSS label: %d injected elements, shown literally %v, %d dialogs", res.Injected, res.Literal, p.dialogs)
 	}
 }
 
-// checkClean: no CSP violation and no dialog during the test.
+// checkClean: no CSP violation, no dialog, and no request but to the site itself (and
+// the page's own blob: thumbnails) during the test.
 func (p *tab) checkClean(t *testing.T) {
 	t.Helper()
 	var violations []string
 	p.eval(t, `window.__csp || []`, &violations)
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if len(violations) > 0 || p.dialogs > 0 {
 		t.Errorf("CSP violations %q, %d dialogs", violations, p.dialogs)
+	}
+	for _, u := range p.requests {
+		if !strings.HasPrefix(u, p.origin+"/") && !strings.HasPrefix(u, "blob:"+p.origin+"/") {
+			t.Errorf("the page fetched %s", u)
+		}
+	}
+	if len(p.requests) == 0 {
+		t.Error("no requests recorded")
 	}
 }
 

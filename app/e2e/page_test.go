@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"math"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -252,10 +254,18 @@ func (s *testSite) open(t *testing.T, path string) *tab {
 	}
 	t.Cleanup(stop)
 	p := &tab{ctx: bctx}
+	p.origin = s.srv.URL
 	chromedp.ListenTarget(bctx, func(ev any) {
-		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+		switch ev := ev.(type) {
+		case *page.EventJavascriptDialogOpening:
+			p.mu.Lock()
 			p.dialogs++
+			p.mu.Unlock()
 			go chromedp.Run(bctx, page.HandleJavaScriptDialog(true))
+		case *network.EventRequestWillBeSent:
+			p.mu.Lock()
+			p.requests = append(p.requests, ev.Request.URL)
+			p.mu.Unlock()
 		}
 	})
 	p.run(t,
@@ -318,4 +328,84 @@ func TestPageStaysResponsive(t *testing.T) {
 	if st := p.stats(t); st.Images != 20 {
 		t.Errorf("%d images encoded, want 20", st.Images)
 	}
+}
+
+// TestPageInputs: images pasted from the clipboard and dropped on the page join the
+// cards; the user's own template sentences classify like the engine; the controls are
+// reachable with the Tab key in reading order; Cancel drops the queued images.
+func TestPageInputs(t *testing.T) {
+	s := newSite(t)
+	pasted, dropped := quanttest.PNG(t, 33, 33, 7), quanttest.PNG(t, 44, 30, 8)
+	imgs := s.images(t, map[string][]byte{"pasted.png": pasted, "dropped.png": dropped}, "pasted.png", "dropped.png")
+	p := s.open(t, "/")
+	p.waitStatus(t, "ready")
+
+	var order []string
+	p.eval(t, `document.activeElement && document.activeElement.blur(), true`, nil)
+	for range 5 {
+		var id string
+		p.run(t, chromedp.KeyEvent("\t"))
+		p.eval(t, `document.activeElement.id`, &id)
+		order = append(order, id)
+	}
+	if got, want := strings.Join(order, " "), "images folder labels template-set "; !strings.HasPrefix(got, want) {
+		t.Errorf("Tab order %q, want it to start %q", got, want)
+	}
+
+	labels := []string{"sun", "moon", "star"}
+	p.typeLabels(t, strings.Join(labels, "\n"))
+	p.run(t, chromedp.SetValue("#template-set", "custom", chromedp.ByQuery))
+	p.eval(t, `document.querySelector("#template-set").dispatchEvent(new Event("change", {bubbles: true}))`, nil)
+	p.run(t, chromedp.WaitVisible("#templates", chromedp.ByQuery))
+	p.eval(t, `(() => { const el = document.querySelector("#templates"); el.value = "";
+		el.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`, nil)
+	mine := []string{"a drawing of the {}.", "{} in the sky"}
+	p.run(t, chromedp.SendKeys("#templates", strings.Join(mine, "\n"), chromedp.ByQuery))
+
+	// A paste and a drop as the browser delivers them: a DataTransfer holding a File.
+	file := func(name string, b []byte) string {
+		return fmt.Sprintf(`new File([Uint8Array.from(atob(%q), (c) => c.charCodeAt(0))], %q, {type: "image/png"})`,
+			base64.StdEncoding.EncodeToString(b), name)
+	}
+	p.eval(t, `(() => { const dt = new DataTransfer(); dt.items.add(`+file("pasted.png", pasted)+`);
+		document.dispatchEvent(new ClipboardEvent("paste", {clipboardData: dt, bubbles: true})); return true; })()`, nil)
+	p.waitFor(t, "the pasted image's card", func() bool { return len(p.cards(t)) == 1 })
+	p.eval(t, `(() => { const dt = new DataTransfer(); dt.items.add(`+file("dropped.png", dropped)+`);
+		const zone = document.querySelector("[data-testid=dropzone]");
+		zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: dt, bubbles: true, cancelable: true}));
+		zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true})); return true; })()`, nil)
+	cards := p.waitCards(t, 2, labels)
+	s.native(t).check(t, cards, imgs, labels, mine)
+
+	// Cancel while 30 images wait: the queue stops, every card is scored or cancelled,
+	// and the worker encoded only the scored ones.
+	many := map[string][]byte{}
+	var names []string
+	for i := range 30 {
+		names = append(names, fmt.Sprintf("q%02d.png", i))
+		many[names[i]] = quanttest.PNG(t, 64, 64, uint64(100+i))
+	}
+	p.run(t, chromedp.SetUploadFiles("#images", s.images(t, many, names...), chromedp.ByQuery),
+		chromedp.Click("button.cancel", chromedp.ByQuery))
+	var scored, cancelled int
+	p.waitFor(t, "the queue to stop", func() bool {
+		scored, cancelled = 0, 0
+		for _, c := range p.cards(t) {
+			switch c.State {
+			case "scored":
+				scored++
+			case "cancelled":
+				cancelled++
+			}
+		}
+		return scored+cancelled == 32
+	})
+	if cancelled == 0 {
+		t.Error("Cancel cancelled nothing")
+	}
+	if st := p.stats(t); st.Images != scored {
+		t.Errorf("%d images encoded, %d cards scored", st.Images, scored)
+	}
+	t.Logf("cancel: %d scored, %d cancelled", scored, cancelled)
+	p.checkClean(t)
 }
