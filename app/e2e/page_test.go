@@ -5,7 +5,9 @@ package e2e
 import (
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -27,7 +29,8 @@ import (
 const xssLabel = `<img src=x onerror=alert(1)>`
 
 // TestPageClassifiesLikeTheEngine opens the built site with a small quantized model as
-// its default, gives it three images and a corrupt one, types labels, and checks every
+// its default, gives it three images, a corrupt one and one whose header declares
+// 60000×60000 pixels (refused before decoding), types labels, and checks every
 // card's top-5 against the native engine (what `clip classify` runs for a quantized
 // file); then edits the labels and the templates and checks the re-scoring encoded no
 // image again; the XSS label renders as text; screenshots at 1280×800 and 390×844.
@@ -38,7 +41,8 @@ func TestPageClassifiesLikeTheEngine(t *testing.T) {
 		"broken.png": []byte("\x89PNG\r\n\x1a\nthis is not an image"),
 		"b.png":      quanttest.PNG(t, 40, 40, 2),
 		"c.png":      quanttest.PNG(t, 50, 70, 3),
-	}, "a.png", "broken.png", "b.png", "c.png")
+		"huge.png":   hugePNG(60000, 60000),
+	}, "a.png", "broken.png", "b.png", "huge.png", "c.png")
 	p := s.open(t, "/")
 	status := p.waitStatus(t, "ready")
 	for _, want := range []string{s.modelName, "int8", "32-d"} {
@@ -60,9 +64,12 @@ func TestPageClassifiesLikeTheEngine(t *testing.T) {
 	if cards[1].State != "error" || cards[1].Error == "" || len(cards[1].Preds) != 0 {
 		t.Errorf("the corrupt image's card: %+v", cards[1])
 	}
+	if cards[3].State != "error" || !strings.Contains(cards[3].Error, "larger than the limit") {
+		t.Errorf("the huge image's card: %+v", cards[3])
+	}
 	before := p.stats(t)
 	if before.Images != 3 {
-		t.Errorf("%d images encoded, want 3", before.Images)
+		t.Errorf("%d images encoded, want 3 (not the corrupt one, nor the huge one)", before.Images)
 	}
 	p.checkXSS(t)
 	p.screenshot(t, "page-1280x800.png", 1280, 800)
@@ -408,4 +415,15 @@ func TestPageInputs(t *testing.T) {
 	}
 	t.Logf("cancel: %d scored, %d cancelled", scored, cancelled)
 	p.checkClean(t)
+}
+
+// hugePNG is the start of a PNG whose header declares w×h pixels: enough for a decoder to
+// read the size, which is all the engine looks at before refusing it.
+func hugePNG(w, h uint32) []byte {
+	ihdr := binary.BigEndian.AppendUint32([]byte("IHDR"), w)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
+	ihdr = append(ihdr, 8, 2, 0, 0, 0) // 8-bit RGB
+	out := append([]byte("\x89PNG\r\n\x1a\n"), 0, 0, 0, 13)
+	out = append(out, ihdr...)
+	return binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(ihdr))
 }
