@@ -228,6 +228,32 @@ func (p *tab) checkXSS(t *testing.T) {
 	}
 }
 
+// checkSummary: the summary counts the cards per top-1 label.
+func (p *tab) checkSummary(t *testing.T, cards []card) {
+	t.Helper()
+	want := map[string]int{}
+	for _, c := range cards {
+		if len(c.Preds) > 0 {
+			want[c.Preds[0].Label]++
+		}
+	}
+	var rows []string
+	p.eval(t, `Array.from(document.querySelectorAll("[data-testid=summary] li")).map((e) => e.textContent)`, &rows)
+	got := map[string]int{}
+	for _, r := range rows {
+		i := strings.LastIndex(r, ": ")
+		if i < 0 {
+			t.Fatalf("summary row %q", r)
+		}
+		var n int
+		fmt.Sscan(r[i+2:], &n)
+		got[r[:i]] = n
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("summary %q, want counts %v", rows, want)
+	}
+}
+
 // checkClean: no CSP violation, no dialog, and no request but to the site itself (and
 // the page's own blob: thumbnails) during the test.
 func (p *tab) checkClean(t *testing.T) {

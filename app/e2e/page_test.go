@@ -72,6 +72,7 @@ func TestPageClassifiesLikeTheEngine(t *testing.T) {
 		t.Errorf("%d images encoded, want 3 (not the corrupt one, nor the huge one)", before.Images)
 	}
 	p.checkXSS(t)
+	p.checkSummary(t, cards)
 	p.screenshot(t, "page-1280x800.png", 1280, 800)
 
 	// New labels (one new, one dropped, another order): the page re-scores from the
@@ -101,6 +102,11 @@ func TestPageClassifiesLikeTheEngine(t *testing.T) {
 		t.Errorf("after changing templates: %d images encoded, want %d", st.Images, before.Images)
 	}
 	p.screenshot(t, "page-390x844.png", 390, 844)
+	var overflow int
+	p.eval(t, `document.documentElement.scrollWidth - window.innerWidth`, &overflow)
+	if overflow > 0 {
+		t.Errorf("at 390 px the page is %d px wider than the screen", overflow)
+	}
 	p.checkClean(t)
 }
 
