@@ -41,6 +41,17 @@ type prediction struct {
 // topK is the number of prediction rows per card.
 const topK = 5
 
+// cancelQueued drops the images still waiting; the one being encoded finishes. The
+// caller holds the event lock.
+func (c *Root) cancelQueued() {
+	for _, it := range c.items {
+		if it.State == stateQueued {
+			it.State = stateCancelled
+		}
+	}
+	c.queued, c.processed = 0, 0
+}
+
 // addFiles appends images to the list and queues them. The caller holds the event lock.
 func (c *Root) addFiles(files []js.Value) {
 	url := js.Global().Get("URL")
@@ -94,17 +105,6 @@ func (c *Root) step() bool {
 		c.env.UnlockOnly()
 		return false
 	}
-	if c.cancel {
-		c.cancel = false
-		for _, it := range c.items {
-			if it.State == stateQueued {
-				it.State = stateCancelled
-			}
-		}
-		c.queued, c.processed = 0, 0
-		c.unlockRender()
-		return false
-	}
 	var it *imageItem
 	for _, x := range c.items {
 		if x.State == stateQueued {
@@ -124,13 +124,14 @@ func (c *Root) step() bool {
 	emb, err := c.embed(it, modelID)
 
 	c.env.Lock()
-	c.processed++
 	switch {
 	case c.model.Info.ID != modelID: // the model changed meanwhile: requeueAll took care of it
 	case err != nil:
 		it.State, it.Err = stateError, err.Error()
+		c.processed++
 	default:
 		it.State, it.emb = stateEncoded, emb
+		c.processed++
 	}
 	c.unlockRender()
 	if err == nil {
@@ -158,13 +159,26 @@ func (c *Root) embed(it *imageItem, modelID string) (js.Value, error) {
 	if err != nil {
 		return js.Value{}, err
 	}
+	if len(c.embeddings) >= maxEmbeddings {
+		clear(c.embeddings) // the cards keep theirs; only re-added files pay again
+	}
 	c.embeddings[key] = emb
 	return emb, nil
 }
 
-// hashBytes is the SHA-256 of a Uint8Array, in hex. It copies the bytes into Go, which is
-// synchronous and works on any page (SubtleCrypto needs a secure context).
+// maxEmbeddings bounds the image embeddings kept (a few kB each).
+const maxEmbeddings = 8192
+
+// hashBytes is the SHA-256 of a Uint8Array, in hex: by SubtleCrypto, which hashes off
+// the main thread without copying the bytes into Go, or, where it is missing (a page
+// served over plain http from another machine is not a secure context), in Go.
 func hashBytes(u8 js.Value) string {
+	if subtle := js.Global().Get("crypto").Get("subtle"); subtle.Truthy() {
+		if digest, err := await(subtle.Call("digest", "SHA-256", u8)); err == nil {
+			sum := goBytes(js.Global().Get("Uint8Array").New(digest))
+			return hex.EncodeToString(sum)
+		}
+	}
 	sum := sha256.Sum256(goBytes(u8))
 	return hex.EncodeToString(sum[:])
 }

@@ -33,8 +33,7 @@ type Root struct {
 
 	items             []*imageItem
 	nextID            int
-	queued, processed int  // the queue's progress since it was last empty
-	cancel            bool // asked to drop the queued images
+	queued, processed int // the queue's progress since it was last empty
 	kick              chan struct{}
 	embeddings        map[string]js.Value // model id + "/" + SHA-256 → Float32Array
 
@@ -101,7 +100,7 @@ func (c *Root) onCustomTemplates(e vugu.DOMEvent) {
 	c.labelsChanged()
 }
 
-func (c *Root) onCancel(vugu.DOMEvent) { c.cancel = true }
+func (c *Root) onCancel(vugu.DOMEvent) { c.cancelQueued() }
 
 func (c *Root) onClear(vugu.DOMEvent) { c.clearImages() }
 

@@ -101,6 +101,18 @@ func TestPageClassifiesLikeTheEngine(t *testing.T) {
 	if st := p.stats(t); st.Images != before.Images {
 		t.Errorf("after changing templates: %d images encoded, want %d", st.Images, before.Images)
 	}
+
+	// The same bytes under another name: a new card, from the cached embedding.
+	again := s.images(t, map[string][]byte{"a-again.png": quanttest.PNG(t, 64, 48, 1)}, "a-again.png")
+	p.run(t, chromedp.SetUploadFiles("#images", again, chromedp.ByQuery))
+	imgs = append(imgs, again...)
+	p.waitFor(t, "the copy's card", func() bool {
+		cards = p.cards(t)
+		return native.matches(cards, imgs, labels, photo) == nil
+	})
+	if st := p.stats(t); st.Images != before.Images {
+		t.Errorf("after adding a copy of an image: %d images encoded, want %d", st.Images, before.Images)
+	}
 	p.screenshot(t, "page-390x844.png", 390, 844)
 	var overflow int
 	p.eval(t, `document.documentElement.scrollWidth - window.innerWidth`, &overflow)
