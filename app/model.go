@@ -46,6 +46,8 @@ type modelState struct {
 	Bytes int64 // the file's size, known before it is loaded
 	Got   int64 // bytes downloaded so far
 	Info  modelInfo
+	// Failed says why another model did not load while this one stayed in use.
+	Failed string
 }
 
 // statusText is the status line's model part. It names the model, and says "ready" once
@@ -67,9 +69,13 @@ func (m modelState) statusText() string {
 		if i.TextBits != i.Bits {
 			bits += fmt.Sprintf(" (text int%d)", i.TextBits)
 		}
-		return fmt.Sprintf("Model %s: ready · ViT %d px / %d px patches, %d+%d layers of %d/%d, %d-d embeddings · %s · %s · %s",
+		text := fmt.Sprintf("Model %s: ready · ViT %d px / %d px patches, %d+%d layers of %d/%d, %d-d embeddings · %s · %s · %s",
 			m.Name, i.ImageSize, i.PatchSize, i.VisionLayers, i.TextLayers, i.VisionWidth, i.TextWidth, i.EmbeddingDim,
 			core.Bytes(i.FileBytes), bits, kernel)
+		if m.Failed != "" {
+			text += " · error: " + m.Failed + " (still using " + m.Name + ")"
+		}
+		return text
 	case phaseError:
 		return fmt.Sprintf("Model %s: error: %s", m.Name, m.Err)
 	}
@@ -96,10 +102,10 @@ func (c *Root) loadDefault() {
 		c.setModel(modelState{Name: "default", Phase: phaseError, Err: fmt.Sprintf("bad %s: %v", defaultManifest, err)})
 		return
 	}
-	c.setModel(modelState{Name: man.Name, Phase: phaseLoading, Bytes: man.Bytes})
+	c.startLoading(modelState{Name: man.Name, Phase: phaseLoading, Bytes: man.Bytes})
 	data, err := c.download(man.File, man.Bytes)
 	if err != nil {
-		c.setModel(modelState{Name: man.Name, Phase: phaseError, Err: err.Error()})
+		c.failed(man.Name, man.Bytes, err)
 		return
 	}
 	c.loadBytes(man.Name, data)
@@ -146,11 +152,11 @@ func (c *Root) download(url string, size int64) (js.Value, error) {
 
 // loadFile loads a model file the user picked.
 func (c *Root) loadFile(file js.Value) {
-	name := file.Get("name").String()
-	c.setModel(modelState{Name: name, Phase: phaseLoading, Bytes: int64(file.Get("size").Float())})
+	name, size := file.Get("name").String(), int64(file.Get("size").Float())
+	c.startLoading(modelState{Name: name, Phase: phaseLoading, Bytes: size})
 	data, err := fileBytes(file)
 	if err != nil {
-		c.setModel(modelState{Name: name, Phase: phaseError, Err: err.Error()})
+		c.failed(name, size, err)
 		return
 	}
 	c.loadBytes(name, data)
@@ -160,15 +166,14 @@ func (c *Root) loadFile(file js.Value) {
 // loaded, queues every image again for the new model.
 func (c *Root) loadBytes(name string, data js.Value) {
 	size := int64(data.Get("length").Float())
-	c.setModel(modelState{Name: name, Phase: phaseLoading, Bytes: size})
+	c.startLoading(modelState{Name: name, Phase: phaseLoading, Bytes: size})
 	res, err := c.worker.Call("load", []any{data, map[string]any{}}, data.Get("buffer"))
-	if err != nil {
-		c.setModel(modelState{Name: name, Phase: phaseError, Err: err.Error(), Bytes: size})
-		return
-	}
 	var info modelInfo
-	if err := json.Unmarshal([]byte(js.Global().Get("JSON").Call("stringify", res).String()), &info); err != nil {
-		c.setModel(modelState{Name: name, Phase: phaseError, Err: err.Error(), Bytes: size})
+	if err == nil {
+		err = json.Unmarshal([]byte(js.Global().Get("JSON").Call("stringify", res).String()), &info)
+	}
+	if err != nil {
+		c.failed(name, size, err)
 		return
 	}
 	c.env.Lock()
@@ -176,6 +181,33 @@ func (c *Root) loadBytes(name string, data js.Value) {
 	c.requeueAll()
 	c.unlockRender()
 	c.refreshStats()
+	c.kickQueue()
+}
+
+// startLoading shows a model loading, remembering the one in use: the worker keeps it
+// when the new one fails to load (if both fit in memory).
+func (c *Root) startLoading(m modelState) {
+	c.env.Lock()
+	if c.model.Phase == phaseReady {
+		c.previous = c.model
+		c.previous.Failed = ""
+	}
+	c.model = m
+	c.unlockRender()
+}
+
+// failed reports a model that did not load: beside the previous model if the worker
+// still has it (its stats answer), else as the status line's error.
+func (c *Root) failed(name string, size int64, err error) {
+	_, noModel := c.worker.Call("stats", nil)
+	c.env.Lock()
+	if noModel == nil && c.previous.Phase == phaseReady {
+		c.model = c.previous
+		c.model.Failed = fmt.Sprintf("could not load %s: %v", name, err)
+	} else {
+		c.model = modelState{Name: name, Phase: phaseError, Err: err.Error(), Bytes: size}
+	}
+	c.unlockRender()
 	c.kickQueue()
 }
 

@@ -21,8 +21,9 @@ type Root struct {
 	env    vugu.EventEnv
 	worker *Worker
 
-	model modelState
-	stats engineStats
+	model    modelState
+	previous modelState // the model in use while another one loads
+	stats    engineStats
 
 	labelsText, labelsErr        string
 	templateSet, customTemplates string

@@ -123,8 +123,9 @@ func TestPageClassifiesLikeTheEngine(t *testing.T) {
 }
 
 // TestPageModelError: a default model that does not load (a truncated file) says
-// "error" in the status line; the page stays usable, and a model file the user picks
-// (here a 4-bit one) loads and classifies.
+// "error" in the status line; the page stays usable, a model file the user picks (here
+// a 4-bit one) loads and classifies, and a file that is not a model then gets an error
+// while that model stays in use.
 func TestPageModelError(t *testing.T) {
 	s := newSite(t)
 	s.truncateModel = true
@@ -155,6 +156,17 @@ func TestPageModelError(t *testing.T) {
 	clip7, _ := zeroshot.TemplateSet(zeroshot.DefaultTemplateSet)
 	native{m}.check(t, cards, img, labels, clip7)
 
+	// A file that is not a model: an error, and the page keeps the model it had.
+	bad := filepath.Join(t.TempDir(), "bad.safetensors")
+	os.WriteFile(bad, []byte("this is not a model"), 0o644)
+	p.run(t, chromedp.SetUploadFiles("#model-file", []string{bad}, chromedp.ByQuery))
+	status = p.waitStatus(t, "error")
+	if !strings.Contains(status, "bad.safetensors") || !strings.Contains(status, "still using picked-int4.safetensors") {
+		t.Errorf("status %q: want the error and the model still in use", status)
+	}
+	labels = []string{"cat", "dog", "bird"}
+	p.typeLabels(t, "cat, dog, bird")
+	native{m}.check(t, p.waitCards(t, 1, labels), img, labels, clip7)
 	p.checkClean(t)
 }
 

@@ -5,6 +5,7 @@
 // functions meant to run inside a Web Worker (see wasm/web/clip-worker.js):
 //
 //	clipEngine.load(bytes: Uint8Array, {maxMemoryMB?, textCache?, portable?}) → info
+//	                     (on failure the previous model stays loaded if both fit)
 //	clipEngine.embedImage(bytes: Uint8Array) → Float32Array   (an encoded image)
 //	clipEngine.embedTexts(texts: string[], {truncate?}) → Float32Array[]
 //	clipEngine.classify({images: (Uint8Array|Float32Array)[], labels: string[],
@@ -135,15 +136,21 @@ func load(args []js.Value) (any, error) {
 		return nil, fmt.Errorf("model too large: a %.1f MB file needs about %.0f MB once loaded, more than the %d MB this page allows",
 			float64(size)/1e6, float64(need)/1e6, limit)
 	}
-	model, imageCache = nil, map[[32]byte][]float32{}
-	debug.FreeOSMemory()
+	// Keep the current model while the new one loads when both fit, so that a file which
+	// turns out not to load leaves the page with the model it had (stats tells the page
+	// whether one is loaded); else free it first.
+	if model == nil || engine.EstimateMemory(model.FileSize())+engine.EstimateMemory(size) > o.MaxMemory {
+		model, imageCache = nil, map[[32]byte][]float32{}
+		debug.FreeOSMemory()
+	}
 	data := make([]byte, size)
 	js.CopyBytesToGo(data, src)
 	m, err := engine.Load(data, o)
 	if err != nil {
 		return nil, err
 	}
-	model = m
+	model, imageCache = m, map[[32]byte][]float32{}
+	debug.FreeOSMemory()
 	cfg := m.Config()
 	return map[string]any{
 		"id": m.ID(), "bits": m.Bits(), "textBits": m.TextBits(), "block": m.Block(), "kernel": m.Kernel(),
