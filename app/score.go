@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"strings"
 	"syscall/js"
 	"time"
 
@@ -19,7 +20,7 @@ func (c *Root) labelsChanged() {
 	c.version++
 	c.labels, c.labelsErr = nil, ""
 	labels, err := core.ParseLabels(c.labelsText)
-	if err != nil {
+	if err != nil && strings.TrimSpace(c.labelsText) != "" { // an empty box has its placeholder
 		c.labelsErr = err.Error()
 	}
 	templates, terr := core.Templates(c.templateSet, c.customTemplates)

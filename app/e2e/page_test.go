@@ -53,6 +53,11 @@ func TestPageClassifiesLikeTheEngine(t *testing.T) {
 	if s.simd && !strings.Contains(status, "SIMD kernel") {
 		t.Errorf("status %q: want the SIMD kernel", status)
 	}
+	var errs []string
+	p.eval(t, `Array.from(document.querySelectorAll(".field-error")).map((e) => e.textContent)`, &errs)
+	if len(errs) > 0 {
+		t.Errorf("a fresh page shows errors: %q", errs)
+	}
 
 	labels := []string{"a red circle", "a blue square", xssLabel, "a dog, sleeping", "a green triangle"}
 	p.typeLabels(t, strings.Join(labels, "\n"))
