@@ -131,6 +131,14 @@ func (p *tab) typeLabels(t *testing.T, text string) {
 	p.run(t, chromedp.Focus("#labels", chromedp.ByQuery), chromedp.SendKeys("#labels", text, chromedp.ByQuery))
 }
 
+// pasteLabels replaces the labels box's text in one input event, as a paste does: no
+// half-typed label reaches the worker (typing slowly lets the page score "a yel").
+func (p *tab) pasteLabels(t *testing.T, text string) {
+	t.Helper()
+	p.eval(t, `(() => { const el = document.querySelector("#labels"); el.focus(); el.value = `+jsString(text)+`;
+		el.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`, nil)
+}
+
 type card struct {
 	Name  string `json:"name"`
 	State string `json:"state"`

@@ -83,7 +83,7 @@ func TestPageClassifiesLikeTheEngine(t *testing.T) {
 	// New labels (one new, one dropped, another order): the page re-scores from the
 	// embeddings it has; the worker encodes only the new label's prompts.
 	labels = []string{"a green triangle", "a yellow star", "a red circle", xssLabel}
-	p.typeLabels(t, strings.Join(labels, ", "))
+	p.pasteLabels(t, strings.Join(labels, ", "))
 	cards = p.waitCards(t, len(imgs), labels)
 	native.check(t, cards, imgs, labels, clip7)
 	after := p.stats(t)
