@@ -81,9 +81,10 @@ type tab struct {
 	ctx    context.Context
 	origin string // the site's http://127.0.0.1:port
 
-	mu       sync.Mutex // guards what the event listener records
-	dialogs  int
-	requests []string
+	mu          sync.Mutex // guards what the event listener records
+	dialogs     int
+	requests    []string
+	transferred int64 // bytes over the network, as sent (compressed)
 }
 
 func (p *tab) run(t *testing.T, actions ...chromedp.Action) {
@@ -262,8 +263,9 @@ func (p *tab) checkSummary(t *testing.T, cards []card) {
 	}
 }
 
-// checkClean: no CSP violation, no dialog, and no request but to the site itself (and
-// the page's own blob: thumbnails) during the test.
+// checkClean: no CSP violation, no dialog, and no request from the page but to the site
+// itself (and its own blob: thumbnails) during the test. (The worker's requests are not
+// seen here; it fetches only its fixed files.)
 func (p *tab) checkClean(t *testing.T) {
 	t.Helper()
 	var violations []string
