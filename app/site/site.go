@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"go/format"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -166,10 +167,16 @@ func Generate(root string) error {
 
 const buildTag = "//go:build js && wasm\n\n"
 
+// addBuildTag prepends the constraint and gofmts the file (vugugen's output is not), so
+// that `gofmt -l` over a built tree stays quiet.
 func addBuildTag(path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil || bytes.HasPrefix(b, []byte(buildTag)) {
 		return err
 	}
-	return os.WriteFile(path, append([]byte(buildTag), b...), 0o644)
+	b = append([]byte(buildTag), b...)
+	if f, err := format.Source(b); err == nil {
+		b = f
+	}
+	return os.WriteFile(path, b, 0o644)
 }
