@@ -38,13 +38,15 @@ type Root struct {
 	kick              chan struct{}
 	embeddings        map[string]js.Value // model id + "/" + SHA-256 → Float32Array
 
+	sortBy, filter string // how the cards are shown (core.Order)
+
 	dragging bool
 }
 
 func newRoot(env vugu.EventEnv, worker *Worker) *Root {
 	c := &Root{
 		env: env, worker: worker, model: modelState{Phase: phaseLoading, Name: "default"},
-		templateSet: zeroshot.DefaultTemplateSet, customTemplates: "a photo of a {}.",
+		templateSet: zeroshot.DefaultTemplateSet, customTemplates: "a photo of a {}.", sortBy: core.SortGiven,
 		kick: make(chan struct{}, 1), embeddings: map[string]js.Value{},
 	}
 	c.labelsChanged()
@@ -101,6 +103,12 @@ func (c *Root) onCustomTemplates(e vugu.DOMEvent) {
 	c.labelsChanged()
 }
 
+func (c *Root) onSort(e vugu.DOMEvent) { c.sortBy = js.Value(e.JSEventTarget()).Get("value").String() }
+
+func (c *Root) onFilter(e vugu.DOMEvent) {
+	c.filter = js.Value(e.JSEventTarget()).Get("value").String()
+}
+
 func (c *Root) onCancel(vugu.DOMEvent) { c.cancelQueued() }
 
 func (c *Root) onClear(vugu.DOMEvent) { c.clearImages() }
@@ -146,6 +154,27 @@ func (c *Root) dropClass() string {
 		return "dropzone dragging"
 	}
 	return "dropzone"
+}
+
+// visibleItems are the cards to show, filtered and sorted as chosen.
+func (c *Root) visibleItems() []*imageItem {
+	tops := make([]core.Top1, len(c.items))
+	for i, it := range c.items {
+		if it.State == stateScored && len(it.Top) > 0 {
+			tops[i] = core.Top1{Label: it.Top[0].Label, Prob: it.Top[0].Prob, OK: true}
+		}
+	}
+	var out []*imageItem
+	for _, i := range core.Order(tops, c.sortBy, c.filter) {
+		out = append(out, c.items[i])
+	}
+	return out
+}
+
+func (c *Root) hiddenCount() int { return len(c.items) - len(c.visibleItems()) }
+
+func (c *Root) hiddenText() string {
+	return fmt.Sprintf("%d of %d images hidden by the filter.", c.hiddenCount(), len(c.items))
 }
 
 func (c *Root) summary() []core.Count {

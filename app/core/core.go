@@ -111,3 +111,49 @@ func Bytes(n int64) string {
 	}
 	return fmt.Sprintf("%.2f GB", float64(n)/1e9)
 }
+
+// Sort orders of the result cards.
+const (
+	SortGiven      = "given"      // the order the images were given
+	SortConfidence = "confidence" // most confident top-1 first
+	SortLabel      = "label"      // by top-1 label, then most confident first
+)
+
+// Top1 is an image's best label, if it has been scored.
+type Top1 struct {
+	Label string
+	Prob  float64
+	OK    bool
+}
+
+// Order returns the indices of the cards to show: those whose top-1 label contains
+// filter (case-insensitive; an empty filter keeps every card, scored or not), in the
+// sort order by. Unscored cards sort after scored ones, in the order given.
+func Order(tops []Top1, by, filter string) []int {
+	filter = strings.ToLower(strings.TrimSpace(filter))
+	var idx []int
+	for i, t := range tops {
+		if filter == "" || t.OK && strings.Contains(strings.ToLower(t.Label), filter) {
+			idx = append(idx, i)
+		}
+	}
+	less := map[string]func(a, b Top1) bool{
+		SortConfidence: func(a, b Top1) bool { return a.Prob > b.Prob },
+		SortLabel: func(a, b Top1) bool {
+			if a.Label != b.Label {
+				return a.Label < b.Label
+			}
+			return a.Prob > b.Prob
+		},
+	}[by]
+	if less != nil {
+		sort.SliceStable(idx, func(x, y int) bool {
+			a, b := tops[idx[x]], tops[idx[y]]
+			if a.OK != b.OK {
+				return a.OK
+			}
+			return a.OK && less(a, b)
+		})
+	}
+	return idx
+}

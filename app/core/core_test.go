@@ -71,3 +71,22 @@ func TestPercentSummaryBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestOrder(t *testing.T) {
+	tops := []Top1{{"dog", 0.5, true}, {}, {"cat", 0.9, true}, {"Dog", 0.7, true}, {"cat", 0.6, true}}
+	for _, c := range []struct {
+		by, filter string
+		want       []int
+	}{
+		{SortGiven, "", []int{0, 1, 2, 3, 4}},
+		{SortConfidence, "", []int{2, 3, 4, 0, 1}},
+		{SortLabel, "", []int{3, 2, 4, 0, 1}}, // "Dog" < "cat" < "dog" bytewise
+		{SortGiven, " DOG ", []int{0, 3}},
+		{SortConfidence, "o", []int{3, 0}},
+		{SortGiven, "bird", nil},
+	} {
+		if got := Order(tops, c.by, c.filter); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("Order(%s, %q) = %v, want %v", c.by, c.filter, got, c.want)
+		}
+	}
+}
