@@ -17,7 +17,7 @@ MODEL     ?=
 # backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build vocab test demo bench bench-train train train-xla xla-check-build xla-check data synth wasm clean
+.PHONY: all build vocab test demo bench bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
 
 all: build
 
@@ -44,7 +44,7 @@ $(SIMD_WASM): wasm/simd/kernel.wat $(WAT2WASM)
 build: $(VOCAB)
 	$(GO) build -o $(BIN) ./cmd/clip
 
-test: $(VOCAB) $(SIMD_WASM)
+test: $(VOCAB) $(SIMD_WASM) web
 	$(GO) vet ./...
 	CLIP_SIMD_WASM=$(abspath $(SIMD_WASM)) $(GO) test -count=1 ./...
 
@@ -66,6 +66,18 @@ wasm: $(VOCAB) $(SIMD_WASM)
 	mkdir -p bin/web
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o bin/web/clip.wasm ./wasm/cmd/clipwasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/web/clip-worker.js $(SIMD_WASM) bin/web/
+
+# The browser app (app/, Vugu) as one static folder, bin/site: index.html, styles, the
+# app's wasm, the engine's worker, wasm and SIMD kernel, wasm_exec.js and the default
+# model (WEB_MODEL: the built-in one, or a quantized file). make serve serves it on
+# 127.0.0.1 (SITE_ADDR).
+WEB_MODEL ?= builtin
+SITE_ADDR ?= 127.0.0.1:8080
+web: $(VOCAB) $(SIMD_WASM)
+	$(GO) run ./app/cmd/clipsite build -out bin/site -simd $(SIMD_WASM) -model=$(WEB_MODEL)
+
+serve: web
+	$(GO) run ./app/cmd/clipsite serve -addr $(SITE_ADDR) bin/site
 
 # Training throughput and peak memory, Go trainer vs PyTorch on this CPU (needs Debian's
 # python3-torch and libopenblas0-pthread: apt-get install python3-torch libopenblas0-pthread).

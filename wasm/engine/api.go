@@ -57,6 +57,14 @@ func (m *Model) CacheHits() int {
 	return m.cache.hits
 }
 
+// Encoded returns how many images and texts the towers have encoded since the model was
+// loaded (cache hits excluded, bench runs included).
+func (m *Model) Encoded() (images, texts int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.encodedImages, m.encodedTexts
+}
+
 // Tokenize turns texts into padded token rows. A text longer than the context is an
 // error unless truncate is set, in which case it is cut as the original does.
 func (m *Model) Tokenize(texts []string, truncate bool) ([][]int, error) {

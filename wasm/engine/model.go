@@ -66,9 +66,13 @@ type Model struct {
 	text   textTower
 	vision visionTower
 
-	mu    sync.Mutex // guards ws
+	mu    sync.Mutex // guards ws and the counters
 	ws    workspace
 	cache *textCache
+
+	// encodedImages and encodedTexts count the inputs run through each tower, so a page
+	// (or a test) can see that a cache did its job.
+	encodedImages, encodedTexts int
 }
 
 type textTower struct {

@@ -63,6 +63,9 @@ func TestTextCache(t *testing.T) {
 	if m.CacheHits() != 4 {
 		t.Errorf("%d cache hits, want 4 (cat and dog under two templates)", m.CacheHits())
 	}
+	if images, texts := m.Encoded(); images != 0 || texts != 6 {
+		t.Errorf("encoded %d images and %d texts, want 0 and 6 (three labels, two templates)", images, texts)
+	}
 	a, _ := m.EncodeTexts([]string{"a photo of a cat."}, false)
 	b, _ := m.EncodeTokens(mustTokenize(t, m, "a photo of a cat."))
 	for k := range a[0] {

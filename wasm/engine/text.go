@@ -22,6 +22,7 @@ func (m *Model) EncodeTokens(rows [][]int) ([][]float32, error) {
 	out := make([][]float32, 0, len(rows))
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.encodedTexts += len(rows)
 	for start := 0; start < len(rows); start += textBatch {
 		out = append(out, m.textForward(rows[start:min(start+textBatch, len(rows))])...)
 	}

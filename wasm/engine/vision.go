@@ -17,6 +17,7 @@ func (m *Model) EncodePixels(pixels []float32, n int) ([][]float32, error) {
 	out := make([][]float32, 0, n)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.encodedImages += n
 	for start := 0; start < n; start += imageBatch {
 		b := min(imageBatch, n-start)
 		out = append(out, m.vit(pixels[start*per:(start+b)*per], b)...)

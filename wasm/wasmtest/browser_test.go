@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clip-go/clip/wasm/internal/browser"
+	"github.com/clip-go/clip/internal/browser"
 	"github.com/clip-go/clip/wasm/quanttest"
 )
 

@@ -5,7 +5,7 @@
 //
 // The page talks to it with messages {id, op, args}; the reply is {id, result} or
 // {id, error}. ops: load(bytes, opts), embedImage(bytes), embedTexts(texts, opts),
-// classify(request), bench(opts), unload(). Example:
+// classify(request), stats(), bench(opts), unload() (see wasm/cmd/clipwasm). Example:
 //
 //   const worker = new Worker("clip-worker.js");
 //   let next = 0; const pending = new Map();

@@ -5,10 +5,13 @@
 // functions meant to run inside a Web Worker (see wasm/web/clip-worker.js):
 //
 //	clipEngine.load(bytes: Uint8Array, {maxMemoryMB?, textCache?, portable?}) → info
+//	                     (on failure the previous model stays loaded if both fit)
 //	clipEngine.embedImage(bytes: Uint8Array) → Float32Array   (an encoded image)
 //	clipEngine.embedTexts(texts: string[], {truncate?}) → Float32Array[]
 //	clipEngine.classify({images: (Uint8Array|Float32Array)[], labels: string[],
 //	                     templates?: string[], top?: number, truncate?}) → [{label, prob}][]
+//	                     (templates default to the CLI's, zeroshot.DefaultTemplateSet)
+//	clipEngine.stats() → {imagesEncoded, textsEncoded, textCacheHits}   (since load)
 //	clipEngine.unload()
 //	clipEngine.bench({batch?, iters?, tokens?}) → {imageMs, textMs}   (per image / prompt)
 //
@@ -52,6 +55,7 @@ func main() {
 		"embedTexts": embedTexts,
 		"classify":   classify,
 		"bench":      bench,
+		"stats":      stats,
 		"unload": func([]js.Value) (any, error) {
 			model, imageCache = nil, map[[32]byte][]float32{}
 			debug.FreeOSMemory()
@@ -132,19 +136,27 @@ func load(args []js.Value) (any, error) {
 		return nil, fmt.Errorf("model too large: a %.1f MB file needs about %.0f MB once loaded, more than the %d MB this page allows",
 			float64(size)/1e6, float64(need)/1e6, limit)
 	}
-	model, imageCache = nil, map[[32]byte][]float32{}
-	debug.FreeOSMemory()
+	// Keep the current model while the new one loads when both fit, so that a file which
+	// turns out not to load leaves the page with the model it had (stats tells the page
+	// whether one is loaded); else free it first.
+	if model == nil || engine.EstimateMemory(model.FileSize())+engine.EstimateMemory(size) > o.MaxMemory {
+		model, imageCache = nil, map[[32]byte][]float32{}
+		debug.FreeOSMemory()
+	}
 	data := make([]byte, size)
 	js.CopyBytesToGo(data, src)
 	m, err := engine.Load(data, o)
 	if err != nil {
 		return nil, err
 	}
-	model = m
+	model, imageCache = m, map[[32]byte][]float32{}
+	debug.FreeOSMemory()
 	cfg := m.Config()
 	return map[string]any{
-		"id": m.ID(), "bits": m.Bits(), "block": m.Block(), "kernel": m.Kernel(),
-		"imageSize": cfg.Vision.ImageSize, "embeddingDim": cfg.ProjectionDim,
+		"id": m.ID(), "bits": m.Bits(), "textBits": m.TextBits(), "block": m.Block(), "kernel": m.Kernel(),
+		"imageSize": cfg.Vision.ImageSize, "patchSize": cfg.Vision.PatchSize, "embeddingDim": cfg.ProjectionDim,
+		"visionLayers": cfg.Vision.NumHiddenLayers, "visionWidth": cfg.Vision.HiddenSize,
+		"textLayers": cfg.Text.NumHiddenLayers, "textWidth": cfg.Text.HiddenSize,
 		"contextLength": cfg.Text.MaxPositionEmbeddings, "fileBytes": m.FileSize(),
 	}, nil
 }
@@ -265,7 +277,11 @@ func classify(args []js.Value) (any, error) {
 	if labels, err = zeroshot.CleanLabels(labels); err != nil {
 		return nil, err
 	}
-	templates := []string{"a photo of a {}."}
+	// The CLI's default, so that the page and `clip classify` agree out of the box.
+	templates, err := zeroshot.TemplateSet(zeroshot.DefaultTemplateSet)
+	if err != nil {
+		return nil, err
+	}
 	if t := req.Get("templates"); !t.IsUndefined() && !t.IsNull() {
 		if templates, err = stringsOf(t, "classify: templates"); err != nil {
 			return nil, err
@@ -310,6 +326,17 @@ func classify(args []js.Value) (any, error) {
 		out[i] = preds
 	}
 	return out, nil
+}
+
+// stats reports the encoders' counters, so a page can show (and a test check) that
+// changing labels re-encoded no image.
+func stats([]js.Value) (any, error) {
+	m, err := loaded()
+	if err != nil {
+		return nil, err
+	}
+	images, texts := m.Encoded()
+	return map[string]any{"imagesEncoded": images, "textsEncoded": texts, "textCacheHits": m.CacheHits()}, nil
 }
 
 // bench times the encoders on random inputs inside Go (no decoding, no copying between

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/clip-go/clip/wasm/internal/browser"
+	"github.com/clip-go/clip/internal/browser"
 )
 
 // chromiumBench times the engine in headless Chromium (one thread, in the Web Worker,

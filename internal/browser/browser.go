@@ -87,17 +87,38 @@ func maps(m map[string]string) map[string]string {
 
 func goroot() string { return goruntime.GOROOT() }
 
-// Run serves dir on 127.0.0.1, opens index.html in headless Chromium (a fresh profile,
-// no sandbox, no GPU, no background traffic) and evaluates script, an expression whose
-// value (a promise is awaited) is decoded into out as JSON.
+// Run serves dir on 127.0.0.1, opens index.html in headless Chromium (see Start) and
+// evaluates script, an expression whose value (a promise is awaited) is decoded into out
+// as JSON.
 func Run(ctx context.Context, chromium, dir, script string, out any) error {
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	defer srv.Close()
-	profile, err := os.MkdirTemp("", "clip-chromium-")
+	bctx, cancel, err := Start(ctx, chromium)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(profile)
+	defer cancel()
+	var raw json.RawMessage
+	err = chromedp.Run(bctx,
+		chromedp.Navigate(srv.URL+"/index.html"),
+		chromedp.Evaluate(script, &raw, func(p *runtime.EvaluateParams) *runtime.EvaluateParams {
+			return p.WithAwaitPromise(true)
+		}),
+	)
+	if err != nil {
+		return fmt.Errorf("chromium: %w", err)
+	}
+	return json.Unmarshal(raw, out)
+}
+
+// Start launches headless Chromium with a fresh profile, no sandbox, no GPU and no
+// background traffic, and returns a chromedp context for its first tab; cancel closes
+// the browser and removes the profile.
+func Start(ctx context.Context, chromium string) (context.Context, context.CancelFunc, error) {
+	profile, err := os.MkdirTemp("", "clip-chromium-")
+	if err != nil {
+		return nil, nil, err
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
 		chromedp.Headless,
@@ -111,19 +132,11 @@ func Run(ctx context.Context, chromium, dir, script string, out any) error {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 	}
-	actx, cancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	var raw json.RawMessage
-	err = chromedp.Run(bctx,
-		chromedp.Navigate(srv.URL+"/index.html"),
-		chromedp.Evaluate(script, &raw, func(p *runtime.EvaluateParams) *runtime.EvaluateParams {
-			return p.WithAwaitPromise(true)
-		}),
-	)
-	if err != nil {
-		return fmt.Errorf("chromium: %w", err)
-	}
-	return json.Unmarshal(raw, out)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	bctx, cancelTab := chromedp.NewContext(actx)
+	return bctx, func() {
+		cancelTab()
+		cancelAlloc()
+		os.RemoveAll(profile)
+	}, nil
 }

@@ -1,0 +1,223 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"syscall/js"
+
+	"github.com/clip-go/clip/app/core"
+	"github.com/clip-go/clip/model/zeroshot"
+)
+
+// defaultManifest names the model `make web` bundles; a site without one has no default
+// model and the page asks for a file.
+const defaultManifest = "models/default.json"
+
+// modelInfo is what the worker's load returns (wasm/cmd/clipwasm).
+type modelInfo struct {
+	ID           string `json:"id"`
+	Bits         int    `json:"bits"`
+	TextBits     int    `json:"textBits"`
+	Block        int    `json:"block"`
+	Kernel       string `json:"kernel"`
+	ImageSize    int    `json:"imageSize"`
+	PatchSize    int    `json:"patchSize"`
+	EmbeddingDim int    `json:"embeddingDim"`
+	VisionLayers int    `json:"visionLayers"`
+	VisionWidth  int    `json:"visionWidth"`
+	TextLayers   int    `json:"textLayers"`
+	TextWidth    int    `json:"textWidth"`
+	FileBytes    int64  `json:"fileBytes"`
+}
+
+// Model phases, also the status line's class.
+const (
+	phaseNone    = "none"
+	phaseLoading = "loading"
+	phaseReady   = "ready"
+	phaseError   = "error"
+)
+
+type modelState struct {
+	Name  string
+	Phase string
+	Err   string
+	Bytes int64 // the file's size, known before it is loaded
+	Got   int64 // bytes downloaded so far
+	Info  modelInfo
+	// Failed says why another model did not load while this one stayed in use.
+	Failed string
+}
+
+// statusText is the status line's model part. It names the model, and says "ready" once
+// it is loaded and "error" when loading failed (the tests wait for those words).
+func (m modelState) statusText() string {
+	switch m.Phase {
+	case phaseLoading:
+		if m.Got > 0 && m.Got < m.Bytes {
+			return fmt.Sprintf("Model %s: downloading, %s of %s…", m.Name, core.Bytes(m.Got), core.Bytes(m.Bytes))
+		}
+		return fmt.Sprintf("Model %s: loading (%s)…", m.Name, core.Bytes(m.Bytes))
+	case phaseReady:
+		i := m.Info
+		kernel := "portable kernel"
+		if i.Kernel == "wasm-simd128" {
+			kernel = "SIMD kernel"
+		}
+		bits := fmt.Sprintf("int%d", i.Bits)
+		if i.TextBits != i.Bits {
+			bits += fmt.Sprintf(" (text int%d)", i.TextBits)
+		}
+		text := fmt.Sprintf("Model %s: ready · ViT %d px / %d px patches, %d+%d layers of %d/%d, %d-d embeddings · %s · %s · %s",
+			m.Name, i.ImageSize, i.PatchSize, i.VisionLayers, i.TextLayers, i.VisionWidth, i.TextWidth, i.EmbeddingDim,
+			core.Bytes(i.FileBytes), bits, kernel)
+		if m.Failed != "" {
+			text += " · error: " + m.Failed + " (still using " + m.Name + ")"
+		}
+		return text
+	case phaseError:
+		return fmt.Sprintf("Model %s: error: %s", m.Name, m.Err)
+	}
+	return "No model loaded: choose a quantized .safetensors file (from clip quantize) under Model."
+}
+
+// loadDefault loads the bundled model named by the site's manifest, if it has one.
+func (c *Root) loadDefault() {
+	res, err := await(js.Global().Call("fetch", defaultManifest))
+	if err != nil || !res.Get("ok").Bool() {
+		c.setModel(modelState{Phase: phaseNone})
+		return
+	}
+	var man struct {
+		Name        string `json:"name"`
+		File        string `json:"file"`
+		Bytes       int64  `json:"bytes"`
+		TemplateSet string `json:"templateSet"` // the model's own templates, as clip uses them
+	}
+	text, err := await(res.Call("text"))
+	if err == nil {
+		err = json.Unmarshal([]byte(text.String()), &man)
+	}
+	if err != nil || man.File == "" {
+		c.setModel(modelState{Name: "default", Phase: phaseError, Err: fmt.Sprintf("bad %s: %v", defaultManifest, err)})
+		return
+	}
+	if _, err := zeroshot.TemplateSet(man.TemplateSet); err == nil {
+		c.templateSet = man.TemplateSet // the same prompts as clip classify with this model
+	}
+	c.startLoading(modelState{Name: man.Name, Phase: phaseLoading, Bytes: man.Bytes})
+	data, err := c.download(man.File, man.Bytes)
+	if err != nil {
+		c.failed(man.Name, man.Bytes, err)
+		return
+	}
+	c.loadBytes(man.Name, data)
+}
+
+// download fetches url into one Uint8Array, showing the bytes received in the status
+// line. size is the expected size (from the manifest; Content-Length would be the
+// compressed size); a body of another size still works.
+func (c *Root) download(url string, size int64) (js.Value, error) {
+	res, err := await(js.Global().Call("fetch", url))
+	if err != nil {
+		return js.Value{}, err
+	}
+	if !res.Get("ok").Bool() {
+		return js.Value{}, fmt.Errorf("%s: HTTP %d", url, res.Get("status").Int())
+	}
+	u8 := js.Global().Get("Uint8Array")
+	buf := u8.New(max(size, 1<<16))
+	var got int64
+	reader := res.Get("body").Call("getReader")
+	for {
+		r, err := await(reader.Call("read"))
+		if err != nil {
+			return js.Value{}, fmt.Errorf("%s: download failed: %v", url, err)
+		}
+		if r.Get("done").Bool() {
+			break
+		}
+		chunk := r.Get("value")
+		n := int64(chunk.Get("length").Int())
+		if got+n > int64(buf.Get("length").Float()) { // larger than announced: grow
+			bigger := u8.New(2 * (got + n))
+			bigger.Call("set", buf.Call("subarray", 0, got))
+			buf = bigger
+		}
+		buf.Call("set", chunk, got)
+		got += n
+		c.env.Lock()
+		c.model.Got = got
+		c.unlockRender()
+	}
+	return buf.Call("subarray", 0, got), nil
+}
+
+// loadFile loads a model file the user picked.
+func (c *Root) loadFile(file js.Value) {
+	name, size := file.Get("name").String(), int64(file.Get("size").Float())
+	c.startLoading(modelState{Name: name, Phase: phaseLoading, Bytes: size})
+	data, err := fileBytes(file)
+	if err != nil {
+		c.failed(name, size, err)
+		return
+	}
+	c.loadBytes(name, data)
+}
+
+// loadBytes hands the model's bytes to the worker (moved, not copied) and, once it is
+// loaded, queues every image again for the new model.
+func (c *Root) loadBytes(name string, data js.Value) {
+	size := int64(data.Get("length").Float())
+	c.startLoading(modelState{Name: name, Phase: phaseLoading, Bytes: size})
+	res, err := c.worker.Call("load", []any{data, map[string]any{}}, data.Get("buffer"))
+	var info modelInfo
+	if err == nil {
+		err = json.Unmarshal([]byte(js.Global().Get("JSON").Call("stringify", res).String()), &info)
+	}
+	if err != nil {
+		c.failed(name, size, err)
+		return
+	}
+	c.env.Lock()
+	c.model = modelState{Name: name, Phase: phaseReady, Bytes: size, Info: info}
+	c.requeueAll()
+	c.unlockRender()
+	c.refreshStats()
+	c.kickQueue()
+}
+
+// startLoading shows a model loading, remembering the one in use: the worker keeps it
+// when the new one fails to load (if both fit in memory).
+func (c *Root) startLoading(m modelState) {
+	c.env.Lock()
+	if c.model.Phase == phaseReady {
+		c.previous = c.model
+		c.previous.Failed = ""
+	}
+	c.model = m
+	c.unlockRender()
+}
+
+// failed reports a model that did not load: beside the previous model if the worker
+// still has it (its stats answer), else as the status line's error.
+func (c *Root) failed(name string, size int64, err error) {
+	_, noModel := c.worker.Call("stats", nil)
+	c.env.Lock()
+	if noModel == nil && c.previous.Phase == phaseReady {
+		c.model = c.previous
+		c.model.Failed = fmt.Sprintf("could not load %s: %v", name, err)
+	} else {
+		c.model = modelState{Name: name, Phase: phaseError, Err: err.Error(), Bytes: size}
+	}
+	c.unlockRender()
+	c.kickQueue()
+}
+
+func (c *Root) setModel(m modelState) {
+	c.env.Lock()
+	c.model = m
+	c.unlockRender()
+}

@@ -1,0 +1,184 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"syscall/js"
+)
+
+// Image states, also the card's data-state.
+const (
+	stateQueued    = "queued"
+	stateEncoding  = "encoding"
+	stateEncoded   = "encoded" // waiting for valid labels
+	stateScored    = "scored"
+	stateError     = "error"
+	stateCancelled = "cancelled"
+)
+
+// imageItem is one image the user gave, in the order given.
+type imageItem struct {
+	ID    int
+	Name  string
+	Thumb string // an object URL of the file
+	State string
+	Err   string
+	Top   []prediction
+
+	file js.Value
+	hash string   // SHA-256 of the bytes, hex
+	emb  js.Value // Float32Array from the current model, or undefined
+}
+
+type prediction struct {
+	Label string  `json:"label"`
+	Prob  float64 `json:"prob"`
+}
+
+// topK is the number of prediction rows per card.
+const topK = 5
+
+// cancelQueued drops the images still waiting; the one being encoded finishes. The
+// caller holds the event lock.
+func (c *Root) cancelQueued() {
+	for _, it := range c.items {
+		if it.State == stateQueued {
+			it.State = stateCancelled
+		}
+	}
+	c.queued, c.processed = 0, 0
+}
+
+// addFiles appends images to the list and queues them. The caller holds the event lock.
+func (c *Root) addFiles(files []js.Value) {
+	url := js.Global().Get("URL")
+	for _, f := range files {
+		c.nextID++
+		c.items = append(c.items, &imageItem{
+			ID: c.nextID, Name: f.Get("name").String(), Thumb: url.Call("createObjectURL", f).String(),
+			State: stateQueued, file: f, emb: js.Undefined(),
+		})
+		c.queued++
+	}
+	c.kickQueue()
+}
+
+// clearImages drops every image. The caller holds the event lock.
+func (c *Root) clearImages() {
+	for _, it := range c.items {
+		js.Global().Get("URL").Call("revokeObjectURL", it.Thumb)
+	}
+	c.items, c.queued, c.processed = nil, 0, 0
+}
+
+// requeueAll queues every image again (a new model). The caller holds the event lock.
+func (c *Root) requeueAll() {
+	c.queued, c.processed = 0, 0
+	for _, it := range c.items {
+		it.State, it.Err, it.Top, it.emb = stateQueued, "", nil, js.Undefined()
+		c.queued++
+	}
+}
+
+func (c *Root) kickQueue() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// runQueue encodes queued images one at a time, for as long as the page lives.
+func (c *Root) runQueue() {
+	for range c.kick {
+		for c.step() {
+		}
+	}
+}
+
+// step encodes and scores the next queued image; it reports whether there may be more.
+func (c *Root) step() bool {
+	c.env.Lock()
+	if c.model.Phase != phaseReady {
+		c.env.UnlockOnly()
+		return false
+	}
+	var it *imageItem
+	for _, x := range c.items {
+		if x.State == stateQueued {
+			it = x
+			break
+		}
+	}
+	if it == nil {
+		c.queued, c.processed = 0, 0
+		c.unlockRender()
+		return false
+	}
+	it.State = stateEncoding
+	modelID := c.model.Info.ID
+	c.unlockRender()
+
+	emb, err := c.embed(it, modelID)
+
+	c.env.Lock()
+	switch {
+	case c.model.Info.ID != modelID: // the model changed meanwhile: requeueAll took care of it
+	case err != nil:
+		it.State, it.Err = stateError, err.Error()
+		c.processed++
+	default:
+		it.State, it.emb = stateEncoded, emb
+		c.processed++
+	}
+	c.unlockRender()
+	if err == nil {
+		c.score([]*imageItem{it})
+	}
+	c.refreshStats()
+	return true
+}
+
+// embed returns the image's embedding, from the cache when this model has seen these
+// bytes (the key is the model and the SHA-256 of the content, not the file name).
+func (c *Root) embed(it *imageItem, modelID string) (js.Value, error) {
+	data, err := fileBytes(it.file)
+	if err != nil {
+		return js.Value{}, fmt.Errorf("could not read the file: %v", err)
+	}
+	if it.hash == "" {
+		it.hash = hashBytes(data)
+	}
+	key := modelID + "/" + it.hash
+	if e, ok := c.embeddings[key]; ok {
+		return e, nil
+	}
+	emb, err := c.worker.Call("embedImage", []any{data}, data.Get("buffer"))
+	if err != nil {
+		return js.Value{}, err
+	}
+	if len(c.embeddings) >= maxEmbeddings {
+		clear(c.embeddings) // the cards keep theirs; only re-added files pay again
+	}
+	c.embeddings[key] = emb
+	return emb, nil
+}
+
+// maxEmbeddings bounds the image embeddings kept (a few kB each).
+const maxEmbeddings = 8192
+
+// hashBytes is the SHA-256 of a Uint8Array, in hex: by SubtleCrypto, which hashes off
+// the main thread without copying the bytes into Go, or, where it is missing (a page
+// served over plain http from another machine is not a secure context), in Go.
+func hashBytes(u8 js.Value) string {
+	if subtle := js.Global().Get("crypto").Get("subtle"); subtle.Truthy() {
+		if digest, err := await(subtle.Call("digest", "SHA-256", u8)); err == nil {
+			sum := goBytes(js.Global().Get("Uint8Array").New(digest))
+			return hex.EncodeToString(sum)
+		}
+	}
+	sum := sha256.Sum256(goBytes(u8))
+	return hex.EncodeToString(sum[:])
+}

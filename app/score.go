@@ -1,0 +1,122 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"syscall/js"
+	"time"
+
+	"github.com/clip-go/clip/app/core"
+)
+
+// rescoreDelay lets a burst of keystrokes in the labels box end before re-scoring.
+const rescoreDelay = 250 * time.Millisecond
+
+// labelsChanged reads the labels box and the template choice, and schedules a re-score
+// of every encoded image. The caller holds the event lock.
+func (c *Root) labelsChanged() {
+	c.version++
+	c.labels, c.labelsErr = nil, ""
+	labels, err := core.ParseLabels(c.labelsText)
+	if err != nil && strings.TrimSpace(c.labelsText) != "" { // an empty box has its placeholder
+		c.labelsErr = err.Error()
+	}
+	templates, terr := core.Templates(c.templateSet, c.customTemplates)
+	if terr != nil {
+		c.templatesErr = terr.Error()
+	} else {
+		c.templatesErr = ""
+	}
+	if err == nil && terr == nil {
+		c.labels, c.templates = labels, templates
+	}
+	if c.rescoreTimer != nil {
+		c.rescoreTimer.Stop()
+	}
+	c.rescoreTimer = time.AfterFunc(rescoreDelay, func() { c.score(nil) })
+}
+
+// score classifies items (nil: every encoded image) with the current labels and
+// templates in one call to the worker, from the image embeddings it already has: no
+// image is encoded again, and the worker encodes only prompts it has not seen. A result
+// for labels that changed meanwhile is dropped; the change scheduled its own re-score.
+func (c *Root) score(items []*imageItem) {
+	c.env.Lock()
+	if items == nil {
+		items = c.items
+	}
+	var todo []*imageItem
+	var embs []any
+	for _, it := range items {
+		if !it.emb.IsUndefined() && (it.State == stateEncoded || it.State == stateScored) {
+			todo = append(todo, it)
+			embs = append(embs, it.emb)
+		}
+	}
+	version, labels, templates := c.version, c.labels, c.templates
+	if len(todo) == 0 || len(labels) == 0 || c.model.Phase != phaseReady {
+		if len(labels) == 0 {
+			for _, it := range todo {
+				it.State, it.Top = stateEncoded, nil
+			}
+		}
+		c.unlockRender()
+		return
+	}
+	c.env.UnlockOnly()
+
+	req := map[string]any{"images": embs, "labels": anySlice(labels), "templates": anySlice(templates), "top": topK}
+	res, err := c.worker.Call("classify", []any{req})
+	var tops [][]prediction
+	if err == nil {
+		err = json.Unmarshal([]byte(js.Global().Get("JSON").Call("stringify", res).String()), &tops)
+	}
+
+	c.env.Lock()
+	defer c.unlockRender()
+	if version != c.version {
+		return
+	}
+	if err != nil {
+		c.labelsErr = err.Error()
+		return
+	}
+	for i, it := range todo {
+		if i < len(tops) && !it.emb.IsUndefined() {
+			it.State, it.Top = stateScored, tops[i]
+		}
+	}
+	go c.refreshStats()
+}
+
+func anySlice(s []string) []any {
+	out := make([]any, len(s))
+	for i, x := range s {
+		out[i] = x
+	}
+	return out
+}
+
+// engineStats are the worker's counters (see clipEngine.stats).
+type engineStats struct {
+	ImagesEncoded int `json:"imagesEncoded"`
+	TextsEncoded  int `json:"textsEncoded"`
+	TextCacheHits int `json:"textCacheHits"`
+}
+
+// refreshStats fetches the worker's counters for the page's footer.
+func (c *Root) refreshStats() {
+	res, err := c.worker.Call("stats", nil)
+	if err != nil {
+		return
+	}
+	var s engineStats
+	if json.Unmarshal([]byte(js.Global().Get("JSON").Call("stringify", res).String()), &s) != nil {
+		return
+	}
+	c.env.Lock()
+	c.stats = s
+	c.unlockRender()
+}

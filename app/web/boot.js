@@ -1,0 +1,22 @@
+// boot.js starts the app (app.wasm, Go compiled to WebAssembly; see app/main.go).
+"use strict";
+
+// Vugu's renderer installs its helpers with window.eval(script). This page's CSP allows
+// no eval, so the same script is loaded as a file (vugu-render.js, before this one) and
+// eval only acknowledges it; any other use of eval fails as the CSP would make it.
+window.eval = function (source) {
+  if (typeof window.vuguRender === "function") return undefined;
+  throw new EvalError("eval is disabled on this page");
+};
+
+(async () => {
+  const go = new Go();
+  try {
+    const { instance } = await WebAssembly.instantiateStreaming(fetch("app.wasm"), go.importObject);
+    await go.run(instance);
+  } catch (err) {
+    const status = document.querySelector("[data-testid=status]");
+    if (status) status.textContent = "App error: could not start (" + (err && err.message || err) + ")";
+    console.error(err);
+  }
+})();

@@ -1,0 +1,69 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"errors"
+	"sync"
+	"syscall/js"
+)
+
+// Worker is the engine's Web Worker (wasm/web/clip-worker.js) seen from Go: Call sends
+// one {id, op, args} message and blocks until its reply. Calls may come from several
+// goroutines; the worker answers them in order. A pool of workers would hand out calls
+// the same way, which is why nothing here knows which ops exist.
+type Worker struct {
+	w       js.Value
+	mu      sync.Mutex
+	next    int
+	pending map[int]chan reply
+	onMsg   js.Func
+}
+
+type reply struct {
+	result js.Value
+	err    error
+}
+
+// NewWorker starts the worker script at url.
+func NewWorker(url string) *Worker {
+	w := &Worker{w: js.Global().Get("Worker").New(url), pending: map[int]chan reply{}}
+	w.onMsg = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		data := args[0].Get("data")
+		id := data.Get("id").Int()
+		w.mu.Lock()
+		ch := w.pending[id]
+		delete(w.pending, id)
+		w.mu.Unlock()
+		if ch == nil {
+			return nil
+		}
+		if e := data.Get("error"); !e.IsUndefined() {
+			ch <- reply{err: errors.New(e.String())}
+		} else {
+			ch <- reply{result: data.Get("result")}
+		}
+		return nil
+	})
+	w.w.Set("onmessage", w.onMsg)
+	return w
+}
+
+// Call runs op with args in the worker. transfer lists ArrayBuffers to move rather than
+// copy (the model's bytes).
+func (w *Worker) Call(op string, args []any, transfer ...js.Value) (js.Value, error) {
+	ch := make(chan reply, 1)
+	w.mu.Lock()
+	id := w.next
+	w.next++
+	w.pending[id] = ch
+	w.mu.Unlock()
+	msg := map[string]any{"id": id, "op": op, "args": args}
+	list := make([]any, len(transfer))
+	for i, t := range transfer {
+		list[i] = t
+	}
+	w.w.Call("postMessage", msg, list)
+	r := <-ch
+	return r.result, r.err
+}
