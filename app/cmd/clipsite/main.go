@@ -7,6 +7,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -59,7 +60,7 @@ func run(args []string) error {
 		if o.Model == "" {
 			fmt.Printf("built %s (no default model: the page asks for one)\n", o.Out)
 		} else {
-			fmt.Printf("built %s with the default model %s\n", o.Out, o.Model)
+			fmt.Printf("built %s with the default model %s\n", o.Out, cmp.Or(o.ModelName, o.Model))
 		}
 		return nil
 	case "serve":

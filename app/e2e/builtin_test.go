@@ -1,0 +1,83 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/clip-go/clip/model/zeroshot"
+	"github.com/clip-go/clip/weights/defaultmodel"
+)
+
+// TestBuiltinModelInThePage: the site as `make web` builds it, with the built-in model and
+// its template set, classifies the demo's sample pictures as the engine does with the same
+// labels and templates (the pictures make demo and clip classify use); it logs the time
+// from opening the page to the first top-5 and the bytes the page transferred, and takes
+// the screenshots the README shows.
+func TestBuiltinModelInThePage(t *testing.T) {
+	base := newSite(t) // the test site's build: the same page and engine
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(base.dir)); err != nil {
+		t.Fatal(err)
+	}
+	model := defaultmodel.Bytes()
+	models := filepath.Join(dir, "models")
+	os.RemoveAll(models)
+	if err := os.MkdirAll(models, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := *base
+	s.dir, s.modelName = dir, "model-int8.safetensors"
+	s.modelPath = filepath.Join(models, s.modelName)
+	if err := os.WriteFile(s.modelPath, model, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	man, _ := json.Marshal(map[string]any{"name": defaultmodel.Name, "file": "models/" + s.modelName,
+		"bytes": len(model), "templateSet": defaultmodel.TemplateSet})
+	if err := os.WriteFile(filepath.Join(models, "default.json"), man, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.srv = httptest.NewServer(siteHandler(dir))
+	t.Cleanup(s.srv.Close)
+
+	samples, err := filepath.Abs(filepath.Join("..", "..", "testdata", "samples")) // the browser needs absolute paths
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs, _ := filepath.Glob(filepath.Join(samples, "*.png"))
+	data, err := os.ReadFile(filepath.Join(samples, "labels.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := strings.Split(strings.TrimSpace(string(data)), "\n") // one per line
+
+	opened := time.Now()
+	p := s.open(t, "/")
+	status := p.waitStatus(t, "ready")
+	ready := time.Since(opened)
+	if !strings.Contains(status, defaultmodel.Name) {
+		t.Errorf("status %q does not name the built-in model", status)
+	}
+	p.pasteLabels(t, strings.Join(labels, "\n"))
+	p.run(t, chromedp.SetUploadFiles("#images", imgs, chromedp.ByQuery))
+	cards := p.waitCards(t, len(imgs), labels)
+	p.mu.Lock()
+	t.Logf("built-in model: page opened to model ready in %.2fs, to all %d cards scored in %.2fs; %.1f MB transferred by the page (gzip)",
+		ready.Seconds(), len(imgs), time.Since(opened).Seconds(), float64(p.transferred)/1e6)
+	p.mu.Unlock()
+	templates, _ := zeroshot.TemplateSet(defaultmodel.TemplateSet)
+	s.native(t).check(t, cards, imgs, labels, templates)
+	for i, c := range cards {
+		want := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(imgs[i]), ".png"), "_", " ")
+		if len(c.Preds) == 0 || c.Preds[0].Label != want {
+			t.Errorf("card %s: top-1 %v, want %q", c.Name, c.Preds, want)
+		}
+	}
+	p.screenshot(t, "builtin-1280x800.png", 1280, 800)
+	p.screenshot(t, "builtin-390x844.png", 390, 844)
+}
