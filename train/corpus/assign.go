@@ -63,7 +63,7 @@ func (b *builder) assign() error {
 	}
 	for _, s := range b.samples {
 		switch s.style.Kind {
-		case "emoji":
+		case "emoji", "flag":
 			hc, hs := sp.Concepts[s.concept.Hex], sp.Styles[s.style.Name]
 			switch {
 			case !hc && !hs:
@@ -111,6 +111,7 @@ func (b *builder) assign() error {
 		}
 	}
 	b.sampleUnseenStyles()
+	b.capIcons()
 	b.capGroups("train", "clip art series beyond the first few", clipartSeriesMax, func(s *sample) string {
 		if s.clip == nil {
 			return ""
@@ -183,7 +184,7 @@ func (b *builder) writeCaptions() {
 			continue
 		}
 		switch s.style.Kind {
-		case "emoji":
+		case "emoji", "flag":
 			s.captions = emojiCaptions(s.concept, s.style, b.db.Groups["en"][s.concept.Group], b.split.Banned)
 		case "icon":
 			s.captions = iconCaptions(*s.icon, s.style)
@@ -198,7 +199,7 @@ func (b *builder) writeCaptions() {
 		}
 		switch {
 		case len(kept) == len(s.captions):
-		case s.style.Kind == "emoji" && len(kept) > 0:
+		case (s.style.Kind == "emoji" || s.style.Kind == "flag") && len(kept) > 0:
 			s.captions = kept
 		default:
 			b.drop(s, "names a held-out concept")
