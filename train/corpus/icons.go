@@ -51,7 +51,7 @@ func iconifySpecs() []iconSetSpec {
 }
 
 // isBrandIcon reports logos and brand marks, by category ("Brands", "Logos", "Social")
-// or name prefix ("brand-github", "logo-twitter"): trademarks say nothing about a
+// or name ("brand-github", "logo-twitter", "apple-logo"): trademarks say nothing about a
 // concept and are not ours to train on.
 func isBrandIcon(name, category string) bool {
 	c := strings.ToLower(category)
@@ -63,7 +63,8 @@ func isBrandIcon(name, category string) bool {
 			return true
 		}
 	}
-	return false
+	// Phosphor and others mark brand marks with a suffix: "twitter-logo".
+	return strings.HasSuffix(name, "-logo") || strings.HasSuffix(name, "-brand")
 }
 
 // iconJobs lists the icons of one named-icon set, in name order.
@@ -116,6 +117,9 @@ var styleWords = map[string]string{
 	"duotone": "two-tone", "twotone": "two-tone", "duo": "two-tone", "rounded": "rounded", "round": "rounded", "sharp": "sharp",
 	"regular": "", "baseline": "", "alt": "", "broken": "", "bulk": "", "sm": "", "lg": "", "small": "", "mini": "", "micro": "",
 	"10": "", "12": "", "16": "", "20": "", "24": "", "28": "", "32": "", "48": "",
+	"16px": "", "24px": "", "32px": "", "48px": "", "remix": "",
+	// Zero-padded numbers count a set's drawings of one thing ("share-01", "share-02").
+	"01": "", "02": "", "03": "", "04": "", "05": "", "06": "", "07": "", "08": "", "09": "",
 }
 
 // affixes are the name parts of one set removed as variants: its suffixes and prefixes.

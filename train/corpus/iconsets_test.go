@@ -115,6 +115,18 @@ func TestDetectVariants(t *testing.T) {
 	if w, v := detectVariants(ic).split("outline-thingb", ""); w != "thingb" || v != "outline" {
 		t.Errorf("ic: %q, %q", w, v)
 	}
+	// Health Icons: "-24px" sizes and "-outline" before them; Hugeicons numbers drawings.
+	var hi []string
+	for i := 0; i < 20; i++ {
+		n := fmt.Sprintf("organ%c", 'a'+i)
+		hi = append(hi, n+"-24px", n+"-outline-24px", n+"-01", n+"-02")
+	}
+	if w, v := detectVariants(hi).split("organc-outline-24px", ""); w != "organc" || v != "outline" {
+		t.Errorf("healthicons: %q, %q", w, v)
+	}
+	if w, _ := detectVariants(hi).split("organd-02", ""); w != "organd" {
+		t.Errorf("hugeicons: %q", w)
+	}
 	// In a set where a style word is part of a few names, it stays: "traffic light".
 	plain := []string{"traffic-light", "ceiling-light", "chart-line", "format-bold"}
 	for i := 0; i < 200; i++ {
@@ -137,7 +149,8 @@ func TestIsBrandIcon(t *testing.T) {
 		want      bool
 	}{
 		{"github", "Logos", true}, {"twitter", "Brands", true}, {"logo-github", "", true},
-		{"brand-x", "", true}, {"home", "Buildings", false}, {"logout", "", false},
+		{"brand-x", "", true}, {"twitter-logo", "", true}, {"home", "Buildings", false}, {"logout", "", false},
+		{"logo-off", "Brand Logos", true}, {"logo", "", false},
 	} {
 		if got := isBrandIcon(c.name, c.cat); got != c.want {
 			t.Errorf("isBrandIcon(%q, %q) = %v", c.name, c.cat, got)
@@ -233,5 +246,52 @@ func TestCapIcons(t *testing.T) {
 	home, other, _ = kept(b)
 	if home != 1 || other != 3 {
 		t.Errorf("with a budget of 4: %d pictures of home and %d others, want 1 and 3", home, other)
+	}
+}
+
+// The splits of the new sources: a flag is trained on with its concept; Noto v1's
+// picture of a held-out concept is never trained on and does not change the
+// unseen-classes benchmark, while Twemoji's still goes there; an icon named after a
+// held-out concept is left out, whatever its set.
+func TestAssignNewSources(t *testing.T) {
+	db, err := loadEmojibase(fakeEmojibase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := &Concept{Hex: "1F1EB-1F1F7", Emoji: "🇫🇷", Group: "flags", Subgroup: "country-flag", Order: 9,
+		Names: map[string]string{"en": "flag: France"}, Tags: map[string][]string{}}
+	db.byHex[fr.Hex] = fr
+	db.Concepts = append(db.Concepts, fr)
+	b := &builder{o: Options{Seed: 1}, db: db, drops: map[string]map[string]int{},
+		split: newSplit(db, []string{"animal-reptile"}, HeldOutStyles)}
+	turtle, grin := db.byHex["1F422"], db.byHex["1F600"]
+	emoji := func(style string, c *Concept) *sample {
+		return &sample{style: styleByName(style), sourceID: style + c.Hex, concept: c, name: c.Names["en"]}
+	}
+	icon := func(style, words string) *sample {
+		return &sample{style: styleByName(style), sourceID: words, name: words, icon: &iconJob{style: style, id: words, words: words}}
+	}
+	notoTurtle, twTurtle, notoGrin, flag := emoji("noto-v1", turtle), emoji("twemoji", turtle), emoji("noto-v1", grin), emoji("flag-icons", fr)
+	phTurtle, phHome, lucideSnake := icon("ph", "sea turtle"), icon("ph", "home"), icon("lucide", "snake")
+	b.samples = []*sample{notoTurtle, twTurtle, notoGrin, flag, phTurtle, phHome, lucideSnake}
+	for i := range 10 { // other pictures, so the icon budget is not what leaves icons out
+		b.samples = append(b.samples, emoji("noto", &Concept{Hex: fmt.Sprintf("F%04d", i), Names: map[string]string{"en": fmt.Sprint("thing ", i)}}))
+	}
+	if err := b.assign(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		s     *sample
+		split string
+	}{
+		{notoTurtle, ""}, {twTurtle, SetUnseenClasses}, {notoGrin, "train"}, {flag, "train"},
+		{phTurtle, ""}, {phHome, "train"}, {lucideSnake, ""},
+	} {
+		if c.s.split != c.split {
+			t.Errorf("%s %s: split %q (%s), want %q", c.s.style.Name, c.s.sourceID, c.s.split, c.s.dropped, c.split)
+		}
+	}
+	if len(flag.captions) == 0 || flag.captions[0].Text != "a picture of the flag of France" {
+		t.Errorf("flag captions %+v", flag.captions)
 	}
 }
