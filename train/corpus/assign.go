@@ -118,7 +118,6 @@ func (b *builder) assign() error {
 		}
 	}
 	b.sampleUnseenStyles()
-	b.capIcons()
 	b.capGroups("train", "clip art series beyond the first few", clipartSeriesMax, func(s *sample) string {
 		if s.clip == nil {
 			return ""
@@ -128,6 +127,8 @@ func (b *builder) assign() error {
 	for _, set := range []string{SetClipartSeen, SetClipartUnseen} {
 		b.capGroups(set, "clip art class already full", clipartPerClass, func(s *sample) string { return s.concept.Hex })
 	}
+	// Last, as its budget counts the other training pictures that the caps above keep.
+	b.capIcons()
 	b.writeCaptions()
 	n := 0
 	for _, s := range b.samples {

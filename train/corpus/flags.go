@@ -76,11 +76,7 @@ func flagJobs(style, suffix string) func(string, func(*Concept) bool, *emojiDB) 
 	}
 }
 
-// flagTemplates are a flag picture's captions in the other locales ({} is the CLDR name,
-// "Flagge: Frankreich"): the emoji templates say "emoji", which these are not.
-var flagTemplates = map[string][]string{
-	"ko": {"{} 아이콘", "{}"},
-	"de": {"Symbol: {}", "{}"},
-	"fr": {"icône : {}", "{}"},
-	"es": {"icono de {}", "{}"},
-}
+// flagTemplates are a flag picture's captions in the other locales: the CLDR name alone
+// ("Flagge: Frankreich", "깃발: 프랑스"), which already says what it is; the emoji
+// templates say "emoji", which these are not.
+var flagTemplates = map[string][]string{"ko": {"{}"}, "de": {"{}"}, "fr": {"{}"}, "es": {"{}"}}
