@@ -67,6 +67,9 @@ func (b *builder) assign() error {
 		}
 	}
 	for _, s := range b.samples {
+		if s.skip != "" { // known unrenderable before rendering: in no split
+			continue
+		}
 		switch s.style.Kind {
 		case "emoji", "flag":
 			hc, hs := sp.Concepts[s.concept.Hex], sp.Styles[s.style.Name]

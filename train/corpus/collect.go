@@ -115,6 +115,9 @@ func (b *builder) collectIcons() error {
 		for k := range jobs {
 			j := &jobs[k]
 			s := &sample{style: st, sourceID: j.id, name: j.words, icon: j}
+			// Found before the splits, so that the icon caps and budget are spent on icons
+			// the renderer can draw (many sets clip or mask some of theirs).
+			s.skip = unsupportedSVG(j.svg)
 			s.render = func() (*image.RGBA, error) {
 				img, err := renderSVG(j.svg, size)
 				if err != nil {

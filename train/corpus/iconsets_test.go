@@ -273,7 +273,9 @@ func TestAssignNewSources(t *testing.T) {
 	}
 	notoTurtle, twTurtle, notoGrin, flag := emoji("noto-v1", turtle), emoji("twemoji", turtle), emoji("noto-v1", grin), emoji("flag-icons", fr)
 	phTurtle, phHome, lucideSnake := icon("ph", "sea turtle"), icon("ph", "home"), icon("lucide", "snake")
-	b.samples = []*sample{notoTurtle, twTurtle, notoGrin, flag, phTurtle, phHome, lucideSnake}
+	masked := icon("icon-park-solid", "home")
+	masked.skip = unsupportedSVG([]byte(`<svg xmlns="http://www.w3.org/2000/svg"><mask id="m"/><path mask="url(#m)" d="M0 0h1v1z"/></svg>`))
+	b.samples = []*sample{notoTurtle, twTurtle, notoGrin, flag, phTurtle, phHome, lucideSnake, masked}
 	for i := range 10 { // other pictures, so the icon budget is not what leaves icons out
 		b.samples = append(b.samples, emoji("noto", &Concept{Hex: fmt.Sprintf("F%04d", i), Names: map[string]string{"en": fmt.Sprint("thing ", i)}}))
 	}
@@ -286,10 +288,14 @@ func TestAssignNewSources(t *testing.T) {
 	}{
 		{notoTurtle, ""}, {twTurtle, SetUnseenClasses}, {notoGrin, "train"}, {flag, "train"},
 		{phTurtle, ""}, {phHome, "train"}, {lucideSnake, ""},
+		{masked, ""}, // known unrenderable: no split, and it takes no place under the caps
 	} {
 		if c.s.split != c.split {
 			t.Errorf("%s %s: split %q (%s), want %q", c.s.style.Name, c.s.sourceID, c.s.split, c.s.dropped, c.split)
 		}
+	}
+	if masked.skip == "" || masked.dropped != "" {
+		t.Errorf("masked icon: skip %q, dropped %q", masked.skip, masked.dropped)
 	}
 	if len(flag.captions) == 0 || flag.captions[0].Text != "a picture of the flag of France" {
 		t.Errorf("flag captions %+v", flag.captions)
