@@ -1,6 +1,7 @@
 // Package corpus builds the project's image–text corpus from packaged, freely licensed
-// sources: emoji in nine visual styles joined by code point to their CLDR names and
-// keywords in several languages, named icons, clip art, and (for evaluation only)
+// sources: emoji in ten visual styles and flags from three flag sets, joined by code
+// point (flags by region code) to their CLDR names and keywords in several languages,
+// named icons from every permissively licensed Iconify set, clip art, and (for evaluation only)
 // MNIST and Fashion-MNIST. It writes WebDataset shards for training, held-out
 // zero-shot benchmarks (unseen classes, unseen styles, both, out of domain) as shards
 // and as labelled image folders, a manifest with the checksum of every file, a

@@ -379,3 +379,54 @@ func TestSmallBuildReadable(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallBuildNewSources checks the sources added for issue 12 in a small build: flags
+// share their concept id and five-language names with the flag emoji, and an Iconify
+// set read with detected variants (lucide) gives plain lower-case names.
+func TestSmallBuildNewSources(t *testing.T) {
+	out := smallBuild(t)
+	shards, _ := filepath.Glob(filepath.Join(out, "shards", "*.tar"))
+	emojiConcepts := map[string]bool{}
+	var flags, lucide []sampleMeta
+	for _, sh := range shards {
+		for _, s := range readShard(t, sh) {
+			switch m := s.meta; {
+			case m.Style == "cif":
+				flags = append(flags, m)
+			case m.Style == "lucide":
+				lucide = append(lucide, m)
+			case m.Kind == "emoji":
+				emojiConcepts[m.Concept] = true
+			}
+		}
+	}
+	if len(flags) < 3 || len(lucide) < 3 {
+		t.Fatalf("%d cif and %d lucide training samples, want some of each", len(flags), len(lucide))
+	}
+	shared := 0
+	for _, m := range flags {
+		if m.Kind != "flag" || m.Group != "flags" || !strings.HasPrefix(m.Concept, "1F1") && !strings.HasPrefix(m.Concept, "1F3F4") {
+			t.Errorf("%s: kind %s, group %s, concept %s", m.Key, m.Kind, m.Group, m.Concept)
+		}
+		if emojiConcepts[m.Concept] {
+			shared++
+		}
+		langs := map[string]bool{}
+		for _, c := range m.Captions {
+			langs[c.Lang] = true
+		}
+		for _, l := range Locales {
+			if !langs[l] {
+				t.Errorf("%s: no caption in %s: %+v", m.Key, l, m.Captions)
+			}
+		}
+	}
+	if shared == 0 {
+		t.Error("no flag picture shares its concept with a flag emoji")
+	}
+	for _, m := range lucide {
+		if m.Name != strings.ToLower(m.Name) || strings.Contains(m.Name, "-") || m.Concept != "" {
+			t.Errorf("%s: name %q, concept %q: want lower-case words and no concept", m.Key, m.Name, m.Concept)
+		}
+	}
+}

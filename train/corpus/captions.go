@@ -129,13 +129,17 @@ func emojiCaptions(c *Concept, st *Style, groupName string, banned map[string]*p
 	if groupName != "" {
 		out = append(out, Caption{k[0] + " of " + np + ", from the " + groupName + " category", "en"})
 	}
+	templates := localTemplates
+	if st.Kind == "flag" {
+		templates = flagTemplates
+	}
 	for _, loc := range Locales[1:] {
 		local := c.Names[loc]
 		if local == "" || banned[loc].contains(local) {
 			continue
 		}
 		tags := keepTags(c.Tags[loc], local, banned[loc], 4)
-		for _, t := range localTemplates[loc] {
+		for _, t := range templates[loc] {
 			if strings.Contains(t, "{tags}") {
 				if len(tags) == 0 {
 					continue

@@ -137,3 +137,45 @@ func (s *iconSet) categoryOf() map[string]string {
 	}
 	return out
 }
+
+// iconifySet is one pinned Iconify icon set read as named icons (iconify_sets.go).
+type iconifySet struct {
+	Prefix, Version, Integrity string
+	Title                      string // the set's name: "Phosphor"
+	Author                     string
+	SPDX, LicenceTitle, URL    string // from the package's info.json
+	Colour                     bool   // Iconify's "palette": drawn in colours of its own
+}
+
+// style is the set's style name: its Iconify prefix, except where that is already an
+// emoji style's name (Streamline's emoji are "streamline").
+func (s iconifySet) style() string {
+	if styleNameTaken[s.Prefix] {
+		return s.Prefix + "-icons"
+	}
+	return s.Prefix
+}
+
+// styleNameTaken are the style names of the hand-made table that an Iconify prefix
+// may repeat.
+var styleNameTaken = map[string]bool{"streamline": true, "noto": true, "twemoji": true, "openmoji": true, "clipart": true}
+
+func (s iconifySet) pkg() NPM { return NPM{"@iconify-json/" + s.Prefix, s.Version, s.Integrity} }
+
+// styleInfo describes the set's pictures for captions, the card and the metadata.
+func (s iconifySet) styleInfo() Style {
+	second := "a black icon"
+	if s.Colour {
+		second = "a colour icon"
+	}
+	lic := s.LicenceTitle
+	if lic == "" {
+		lic = s.SPDX
+	}
+	return Style{
+		Name: s.style(), Kind: "icon", Package: s.pkg().id(),
+		Licence: Licence{s.SPDX, s.Title + " by " + s.Author + ", " + lic + ", via Iconify", s.URL},
+		Kinds:   []string{"an icon", second, withArticle(s.Title + " icon")},
+		Noun:    "icon", Colour: s.Colour,
+	}
+}

