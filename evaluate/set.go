@@ -39,6 +39,8 @@ var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif
 func Load(spec string) (*Set, error) {
 	fi, err := os.Stat(spec)
 	switch {
+	case err != nil && !strings.ContainsAny(spec, "*?[{"): // not a pattern: a typo
+		return nil, fmt.Errorf("eval set %s: no such folder, CSV or shard", spec)
 	case err == nil && fi.IsDir():
 		return loadFolder(spec)
 	case strings.EqualFold(filepath.Ext(spec), ".csv"):
