@@ -66,6 +66,9 @@ func kShotChart(path, title string, shots []ShotResult, zeroShot, probeAll float
 	p.Y.Label.Text = "test top-1 (%)"
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = kTicks(shots)
+	// a margin either side of the ks on the log axis; it also keeps one k from being a
+	// zero-width range, which gonum/plot widens to one that reaches 0 (no log there)
+	p.X.Min, p.X.Max = float64(shots[0].K)/1.5, float64(shots[len(shots)-1].K)*1.5
 	pts := make(plotter.XYs, len(shots))
 	errs := make(plotter.YErrors, len(shots))
 	for i, s := range shots {
@@ -153,12 +156,15 @@ func robustnessScatter(path string, r *RobustnessReport) error {
 		if err != nil {
 			return err
 		}
-		for k := range labels.TextStyle {
-			labels.TextStyle[k].Font.Size = vg.Points(7)
-			labels.TextStyle[k].Color = plotutil.Color(i)
+		p.Add(sc)
+		if i == 0 { // the sets are the same for every model: name them once, left of the points
+			for k := range labels.TextStyle {
+				labels.TextStyle[k].Font.Size = vg.Points(8)
+				labels.TextStyle[k].XAlign = draw.XRight
+			}
+			labels.Offset = vg.Point{X: vg.Points(-6), Y: vg.Points(-3)}
+			p.Add(labels)
 		}
-		labels.Offset = vg.Point{X: vg.Points(5), Y: vg.Points(-3)}
-		p.Add(sc, labels)
 		p.Legend.Add(row.Model, sc)
 	}
 	p.Legend.Top, p.Legend.Left = true, true

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -39,11 +40,17 @@ func fileName(s string) string {
 }
 
 // writeReport writes report.md into dir (creating it) after draw has drawn its charts
-// there.
-func writeReport(dir, markdown string, draw func() error) error {
+// there. gonum/plot panics on some degenerate data (a log axis reaching 0): that is an
+// error of the report, not a crash of the command.
+func writeReport(dir, markdown string, draw func() error) (err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("report: drawing a chart: %v", r)
+		}
+	}()
 	if err := draw(); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -69,6 +76,7 @@ func WriteZeroShotReport(dir, model string, rows []ZeroShotRow) error {
 			pct(r.Result.Top1), pct(r.Result.Top5), pct(r.Result.MeanPerClass)})
 	}
 	md.WriteString(table([]string{"set", "templates", "classes", "images", "top-1", "top-5", "mean per class"}, cells))
+	md.WriteString(templatePivot(rows))
 	var charts []func() error
 	seen := map[string]bool{}
 	for _, r := range rows {
@@ -98,6 +106,39 @@ func WriteZeroShotReport(dir, model string, rows []ZeroShotRow) error {
 		}
 		return nil
 	})
+}
+
+// templatePivot is the template comparison at a glance: top-1 per set (rows) and
+// template variant (columns); "" when each set was measured with one variant.
+func templatePivot(rows []ZeroShotRow) string {
+	var sets, variants []string
+	top1 := map[[2]string]float64{}
+	for _, r := range rows {
+		if !slices.Contains(sets, r.Set) {
+			sets = append(sets, r.Set)
+		}
+		if !slices.Contains(variants, r.Templates) {
+			variants = append(variants, r.Templates)
+		}
+		top1[[2]string{r.Set, r.Templates}] = r.Result.Top1
+	}
+	if len(variants) < 2 {
+		return ""
+	}
+	var cells [][]string
+	for _, s := range sets {
+		row := []string{s}
+		for _, v := range variants {
+			acc, ok := top1[[2]string{s, v}]
+			cell := ""
+			if ok {
+				cell = pct(acc)
+			}
+			row = append(row, cell)
+		}
+		cells = append(cells, row)
+	}
+	return "\nTop-1 by templates:\n\n" + table(append([]string{"set"}, variants...), cells)
 }
 
 // ProbeReport is a probe run: zero-shot, the probe on all training images and the

@@ -142,3 +142,11 @@ func (s *Set) Subset(name string, idx []int) *Set {
 	}
 	return out
 }
+
+// Bytes returns the encoded image.
+func (it Item) Bytes() ([]byte, error) {
+	if it.path == "" {
+		return it.data, nil
+	}
+	return os.ReadFile(it.path)
+}
