@@ -1,5 +1,5 @@
 // Command subset writes the images of a set whose classes are another set's as a new
-// set (PNG files and a file,label CSV), for references and probes across sets: say, the
+// set (PNG files and a file,label CSV named after the folder), for references and probes across sets: say, the
 // training shards' pictures of the classes of a held-out set.
 //
 //	go run ./evaluate/internal/subset -from 'data-out/shards/train-*.tar' \
@@ -21,7 +21,7 @@ func main() {
 	from := flag.String("from", "", "the set to take images from (a folder, CSV or shard spec)")
 	like := flag.String("like", "", "the set whose classes to keep")
 	prefix := flag.String("key-prefix", "", "keep only images whose name (shard key or path) has a part starting with this, comma-separated alternatives (e.g. noto-,twemoji-)")
-	out := flag.String("out", "", "folder to write the images and set.csv into")
+	out := flag.String("out", "", "folder to write the images and the CSV into (named after the folder: /tmp/seen/seen.csv)")
 	flag.Parse()
 	if err := run(*from, *like, *prefix, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "subset:", err)
@@ -51,7 +51,7 @@ func run(from, like, prefix, out string) error {
 	var rows strings.Builder
 	w := csv.NewWriter(&rows)
 	w.Write([]string{"file", "label"})
-	n := 0
+	n, found := 0, map[string]bool{}
 	for i, it := range src.Items {
 		class := src.Classes[it.Label]
 		if !keep[class] || !hasPrefix(it.Name, prefix) {
@@ -67,10 +67,12 @@ func run(from, like, prefix, out string) error {
 		}
 		w.Write([]string{name, strings.ReplaceAll(class, " ", "_")})
 		n++
+		found[class] = true
 	}
-	fmt.Printf("%d images of %d classes of %s\n", n, len(keep), like)
+	fmt.Printf("%d images of %d of the %d classes of %s\n", n, len(found), len(keep), like)
 	w.Flush()
-	return os.WriteFile(filepath.Join(out, "set.csv"), []byte(rows.String()), 0o644)
+	csvName := filepath.Base(filepath.Clean(out)) + ".csv" // the set's name in tables
+	return os.WriteFile(filepath.Join(out, csvName), []byte(rows.String()), 0o644)
 }
 
 func hasPrefix(name, prefixes string) bool {
