@@ -41,6 +41,7 @@ type ShotResult struct {
 	Top1  []float64 `json:"top1"`     // per seed
 	C     []float64 `json:"c"`        // per seed, the chosen C
 	Short int       `json:"short_classes,omitempty"`
+	Train int       `json:"train_images"` // k per class, fewer for the short classes
 }
 
 // KShot runs LinearProbe on k images per class for each k and seed (seeds 0…seeds-1,
@@ -55,7 +56,7 @@ func KShot(train, test Data, classes []string, shots []int, seeds int) ([]ShotRe
 		for seed := range seeds {
 			rng := rand.New(rand.NewPCG(uint64(seed), uint64(k)))
 			shot, short := train.Shots(k, len(classes), rng)
-			r.Short = short
+			r.Short, r.Train = short, len(shot.Vecs)
 			p, err := LinearProbe(shot, test, classes, uint64(seed))
 			if err != nil {
 				return nil, fmt.Errorf("%d-shot, seed %d: %w", k, seed, err)

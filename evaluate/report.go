@@ -171,7 +171,7 @@ func (r *ProbeReport) Write(dir string) error {
 		{"linear probe, all training images", fmt.Sprint(r.Probe.Train), pct(r.Probe.Top1), "", pct(r.Probe.MeanPerClass), fmt.Sprintf("%.3g", r.Probe.C)},
 	}
 	for _, s := range r.Shots {
-		rows = append(rows, []string{fmt.Sprintf("%d-shot probe (%d seeds)", s.K, len(s.Top1)), "", pct(s.Mean), pct(s.Std), "", ""})
+		rows = append(rows, []string{fmt.Sprintf("%d-shot probe (%d seeds)", s.K, len(s.Top1)), fmt.Sprint(s.Train), pct(s.Mean), pct(s.Std), "", ""})
 	}
 	md.WriteString(table([]string{"classifier", "training images", "top-1", "± sd", "mean per class", "C"}, rows))
 	if len(r.Shots) == 0 {

@@ -26,9 +26,9 @@ func TestReports(t *testing.T) {
 		}, []string{"per-class-s.png"}, []string{"| s | bare label | 2 | 4 | 50.0 |", "Top-1 by templates", "| b | a | 2 |"}},
 		{"probe with one k", func(dir string) error {
 			r := &ProbeReport{Model: "m", ZeroShot: Accuracy{Top1: 0.2}, Probe: &ProbeResult{Accuracy: Accuracy{Top1: 0.7}, C: 1},
-				Shots: []ShotResult{{K: 1, Mean: 0.3, Std: 0.05, Top1: []float64{0.25, 0.35}}}}
+				Shots: []ShotResult{{K: 1, Mean: 0.3, Std: 0.05, Top1: []float64{0.25, 0.35}, Train: 10}}}
 			return r.Write(dir)
-		}, []string{"kshot.png"}, []string{"overtakes zero-shot at k = 1", "| 1-shot probe (2 seeds) |  | 30.0 | 5.0 |"}},
+		}, []string{"kshot.png"}, []string{"overtakes zero-shot at k = 1", "| 1-shot probe (2 seeds) | 10 | 30.0 | 5.0 |"}},
 		{"robustness of one model", func(dir string) error {
 			r := &RobustnessReport{Reference: "ref", Shifted: []string{"x", "y"}, Rows: []RobustnessRow{{"m", "t", []float64{0.8, 0.3, 0}}}}
 			return r.Write(dir)

@@ -104,7 +104,7 @@ func cmdEvalProbe(args []string, stdout, stderr io.Writer) error {
 		}
 		for _, r := range rep.Shots {
 			if err := writeJSON(stdout, map[string]any{"kind": "kshot", "k": r.K, "seeds": len(r.Top1),
-				"top1_mean": r.Mean, "top1_std": r.Std, "top1": r.Top1, "c": r.C, "short_classes": r.Short}); err != nil {
+				"top1_mean": r.Mean, "top1_std": r.Std, "top1": r.Top1, "c": r.C, "train_images": r.Train, "short_classes": r.Short}); err != nil {
 				return err
 			}
 		}
