@@ -78,6 +78,9 @@ func cmdEvalZeroShot(args []string, stdout, stderr io.Writer) error {
 	if len(specs) == 0 {
 		return fmt.Errorf("%w: give one or more sets (image folders, shards or CSVs)", errUsage)
 	}
+	if *compare && (*predictions != "" || *agreeFile != "") {
+		return fmt.Errorf("%w: --predictions and --agree are for one set of templates, not --compare-templates", errUsage)
+	}
 	var other map[string]prediction
 	if *agreeFile != "" {
 		if other, err = readPredictions(*agreeFile); err != nil {
@@ -126,12 +129,6 @@ func cmdEvalZeroShot(args []string, stdout, stderr io.Writer) error {
 			}
 			if res.Skipped > 0 {
 				line["skipped"] = res.Skipped
-			}
-			if *compare {
-				if err := writeJSON(stdout, line); err != nil {
-					return err
-				}
-				continue
 			}
 			for i, p := range res.Predicted {
 				if p != "" {

@@ -40,6 +40,7 @@ func TestEvalSubcommands(t *testing.T) {
 		{"bad --shots", []string{"eval", "probe", "--model", model, "--train", set, "--shots", "1,0"}, 2, nil, nil, `"0" is not a positive`},
 		{"no such set", []string{"eval", "--model", model, filepath.Join(set, "nothing")}, 1, nil, nil, "no such folder, CSV or shard"},
 		{"class names that do not match", []string{"eval", "--model", model, "--classnames", writeTemp(t, "one\ntwo\n"), set}, 1, nil, nil, "does not match the set"},
+		{"--predictions with --compare-templates", []string{"eval", "--model", model, "--compare-templates", "--predictions", "p.jsonl", set}, 2, nil, nil, "not --compare-templates"},
 		{"robustness without a reference", []string{"eval", "robustness", set}, 2, nil, nil, "give --reference"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
