@@ -23,6 +23,11 @@ type modelFlags struct {
 
 func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.dir, "model", "", "a model folder in the hub layout (config.json + model.safetensors) or a quantized .safetensors file from clip quantize; without it, the built-in default model")
+	m.registerRunFlags(fs)
+}
+
+// registerRunFlags registers how models run, for commands that take several models.
+func (m *modelFlags) registerRunFlags(fs *flag.FlagSet) {
 	fs.StringVar(&m.backend, "backend", "", "compute backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else go)")
 	fs.BoolVar(&m.truncate, "truncate", false, "cut texts longer than the context instead of failing")
 }

@@ -6,32 +6,80 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 
-	"github.com/clip-go/clip/train"
+	"github.com/clip-go/clip/evaluate"
+	"github.com/clip-go/clip/model/zeroshot"
+	"github.com/clip-go/clip/weights/defaultmodel"
 )
 
-// cmdEval measures zero-shot accuracy on labelled image folders (class_name/xxx.png), such
-// as the held-out sets of `clip data build`: one line per set.
+// evalSubcommands are `clip eval`'s: `clip eval SET...` without one is `clip eval
+// zeroshot SET...` (a set folder named like a subcommand is reached as ./probe).
+var evalSubcommands = map[string]func(args []string, stdout, stderr io.Writer) error{
+	"zeroshot":   cmdEvalZeroShot,
+	"probe":      cmdEvalProbe,
+	"robustness": cmdEvalRobustness,
+}
+
+// cmdEval measures models on labelled image sets (docs/evaluation.md): zero-shot, linear
+// and k-shot probes, robustness to distribution shift.
 func cmdEval(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	var mf modelFlags
-	mf.register(fs)
-	var tf templateFlags
-	tf.register(fs)
+	if len(args) > 0 {
+		if sub, ok := evalSubcommands[args[0]]; ok {
+			return sub(args[1:], stdout, stderr)
+		}
+	}
+	return cmdEvalZeroShot(args, stdout, stderr)
+}
+
+// evalFlags are the flags every eval subcommand shares.
+type evalFlags struct {
+	features featureFlags
+	sets     setFlags
+	report   string
+}
+
+// evalCommon are the flags of the one-model subcommands: the model, its templates,
+// and evalFlags.
+type evalCommon struct {
+	mf modelFlags
+	tf templateFlags
+	evalFlags
+}
+
+func (c *evalCommon) register(fs *flag.FlagSet) {
+	c.mf.register(fs)
+	c.tf.register(fs)
+	c.evalFlags.register(fs)
+}
+
+func (ef *evalFlags) register(fs *flag.FlagSet) {
+	ef.features.register(fs)
+	ef.sets.register(fs)
+	fs.StringVar(&ef.report, "report", "", "also write report.md (tables) and PNG charts into this folder")
+}
+
+// cmdEvalZeroShot measures zero-shot accuracy on labelled sets: one line per set (and
+// per template variant with --compare-templates).
+func cmdEvalZeroShot(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("eval zeroshot", flag.ContinueOnError)
+	var c evalCommon
+	c.register(fs)
+	mf, tf, ef := &c.mf, &c.tf, &c.evalFlags
+	compare := fs.Bool("compare-templates", false, "measure the bare label, one template and each built-in template set side by side")
 	predictions := fs.String("predictions", "", "write each image's top-1 label and its margin over the runner-up (in logits) to this file (JSON lines)")
 	agreeFile := fs.String("agree", "", "a --predictions file of another model (say, the float model of a quantized one): report the share of images with the same top-1, and the largest margin of that model's among the images whose top-1 differs")
-	lang := fs.String("lang", "", "class names in this language, from each set's classes.json (as clip data build writes; e.g. ko); default: the folder names")
-	sets, err := parse(fs, args)
+	specs, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(sets) == 0 {
-		return fmt.Errorf("%w: give one or more eval folders", errUsage)
+	if len(specs) == 0 {
+		return fmt.Errorf("%w: give one or more sets (image folders, shards or CSVs)", errUsage)
 	}
-	templates, err := tf.templates(mf.dir == "")
-	if err != nil {
-		return err
+	if *compare && (*predictions != "" || *agreeFile != "") {
+		return fmt.Errorf("%w: --predictions and --agree are for one set of templates, not --compare-templates", errUsage)
 	}
 	var other map[string]prediction
 	if *agreeFile != "" {
@@ -39,9 +87,13 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	m, err := mf.load(stderr)
+	m, err := loadEvalModel(*mf, tf, stderr)
 	if err != nil {
 		return err
+	}
+	variants := []evaluate.TemplateVariant{{Name: m.tplName, Templates: m.templates}}
+	if *compare {
+		variants = evaluate.TemplateVariants(m.templates, zeroshot.TemplateSetNames(), zeroshot.TemplateSet)
 	}
 	var pred io.Writer = io.Discard
 	if *predictions != "" {
@@ -52,45 +104,74 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		defer f.Close()
 		pred = f
 	}
-	for _, dir := range sets {
-		es, err := train.LoadEvalSet(dir)
+	var rows []evaluate.ZeroShotRow
+	for _, spec := range specs {
+		s, err := ef.sets.load(spec, stderr)
 		if err != nil {
 			return err
 		}
-		if *lang != "" {
-			if err := es.Relabel(dir, *lang); err != nil {
+		feats, err := ef.features.features(m, s, stderr)
+		if err != nil {
+			return err
+		}
+		for _, v := range variants {
+			res, err := evaluate.ZeroShot(m, s, feats, v.Templates, mf.truncate)
+			if err != nil {
+				return err
+			}
+			row := evaluate.ZeroShotRow{Set: s.Name, Classes: len(s.Classes), Templates: v.Name, Result: res}
+			rows = append(rows, row)
+			line := map[string]any{"set": s.Name, "classes": len(s.Classes), "images": res.Images,
+				"top1": res.Top1, "top5": res.Top5, "mean_per_class": res.MeanPerClass,
+				"confusions": res.Confusions[:min(5, len(res.Confusions))]}
+			if *compare {
+				line["templates"] = v.Name
+			}
+			if res.Skipped > 0 {
+				line["skipped"] = res.Skipped
+			}
+			for i, p := range res.Predicted {
+				if p != "" {
+					writeJSON(pred, prediction{Image: s.Items[i].Name, Label: s.Classes[s.Items[i].Label], Predicted: p, Margin: res.Margin[i]})
+				}
+			}
+			if other != nil {
+				if err := agreement(line, res, s, other, *agreeFile); err != nil {
+					return err
+				}
+			}
+			if err := writeJSON(stdout, line); err != nil {
 				return err
 			}
 		}
-		res, err := train.ZeroShot(m, es, templates)
-		if err != nil {
-			return fmt.Errorf("%s: %w", dir, err)
+	}
+	if ef.report != "" {
+		return evaluate.WriteZeroShotReport(ef.report, m.name, rows)
+	}
+	return nil
+}
+
+// agreement adds to line the share of images whose top-1 is the other model's, and the
+// largest margin the other model had among those it disagrees on.
+func agreement(line map[string]any, res *evaluate.ZeroShotResult, s *evaluate.Set, other map[string]prediction, file string) error {
+	same, n, maxMargin := 0, 0, 0.0
+	for i, p := range res.Predicted {
+		if p == "" {
+			continue
 		}
-		for i, p := range res.Predicted {
-			writeJSON(pred, prediction{Image: es.Paths[i], Label: es.Classes[es.Labels[i]], Predicted: p, Margin: res.Margin[i]})
+		q, ok := other[s.Items[i].Name]
+		if !ok {
+			return fmt.Errorf("%s has no prediction for %s", file, s.Items[i].Name)
 		}
-		line := map[string]any{"set": filepath.Base(dir), "classes": len(es.Classes), "images": len(es.Paths),
-			"top1": res.Top1, "top5": res.Top5}
-		if other != nil {
-			same, maxMargin := 0, 0.0
-			for i, p := range res.Predicted {
-				q, ok := other[es.Paths[i]]
-				if !ok {
-					return fmt.Errorf("%s has no prediction for %s", *agreeFile, es.Paths[i])
-				}
-				if p == q.Predicted {
-					same++
-				} else {
-					maxMargin = max(maxMargin, q.Margin)
-				}
-			}
-			line["agree"] = float64(same) / float64(len(res.Predicted))
-			line["changed_max_margin"] = maxMargin
-		}
-		if err := writeJSON(stdout, line); err != nil {
-			return err
+		n++
+		if p == q.Predicted {
+			same++
+		} else {
+			maxMargin = max(maxMargin, q.Margin)
 		}
 	}
+	line["agree"] = float64(same) / float64(max(n, 1))
+	line["changed_max_margin"] = maxMargin
 	return nil
 }
 
@@ -121,4 +202,35 @@ func readPredictions(path string) (map[string]prediction, error) {
 		out[p.Image] = p
 	}
 	return out, nil
+}
+
+// parseShots reads --shots: "1,2,4,8,16".
+func parseShots(s string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		k, err := strconv.Atoi(f)
+		if err != nil || k < 1 {
+			return nil, fmt.Errorf("%w: --shots: %q is not a positive whole number", errUsage, f)
+		}
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// name says which templates tf gives, for tables: the set's name, or "custom" for
+// --template.
+func (tf *templateFlags) name(builtin bool) string {
+	switch {
+	case len(tf.list) > 0:
+		return "custom"
+	case tf.set != "":
+		return tf.set
+	case builtin:
+		return defaultmodel.TemplateSet
+	}
+	return zeroshot.DefaultTemplateSet
 }

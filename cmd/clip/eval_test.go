@@ -72,3 +72,16 @@ func TestEvalAndClassifyShareDefaultTemplates(t *testing.T) {
 		t.Error("--template-set photo gives the margins of the default set: the test cannot see a change of default")
 	}
 }
+
+// TestMain keeps the tests' feature caches (clip eval's default --cache is under the
+// user cache folder) out of the user's cache.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "clip-test-cache-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CACHE_HOME", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}

@@ -33,7 +33,7 @@ var commands = []command{
 	{"export", "export --checkpoint DIR --out DIR", "write a training checkpoint as a model folder", cmdExport},
 	{"synth", "synth --out DIR [flags]", "write generated shards of coloured shapes, to try training", cmdSynth},
 	{"data", strings.TrimPrefix(dataSynopsis, "clip "), "build the image-text corpus and its benchmarks from pinned packages", cmdData},
-	{"eval", "eval [flags] FOLDER...", "measure zero-shot top-1/top-5 accuracy on labelled image folders", cmdEval},
+	{"eval", "eval [zeroshot] [flags] SET... | eval probe --train SET [flags] | eval robustness --reference SET [flags] SET...", "measure models on labelled image sets: zero-shot accuracy, linear and k-shot probes, robustness to distribution shift (docs/evaluation.md)", cmdEval},
 }
 
 // usage is what `clip --help` prints: every command with what it does.

@@ -250,6 +250,8 @@ func TestErrors(t *testing.T) {
 		stdoutOK int    // lines of good output expected despite the error
 	}{
 		{"missing folder", []string{"embed", "--model", filepath.Join(tmp, "nope"), "--text", "x"}, 1, "nope", 0},
+		// without --model, the built-in model (since it landed, this is no error)
+		{"no model flag", []string{"embed", "--text", "x"}, 0, "", 1},
 		{"truncated weights", []string{"embed", "--model", truncated, "--text", "x"}, 1, "truncated", 0},
 		{"corrupt weights", []string{"embed", "--model", corrupt, "--text", "x"}, 1, "model.safetensors", 0},
 		{"shape mismatch", []string{"embed", "--model", mismatch, "--text", "x"}, 1, "config calls for", 0},
@@ -373,7 +375,7 @@ func TestHelp(t *testing.T) {
 	for _, tc := range []struct{ cmd, usage string }{
 		{"classify", "usage: clip classify [flags] IMAGE...\n"},
 		{"tokenize", "usage: clip tokenize [flags] TEXT...\n"},
-		{"eval", "usage: clip eval [flags] FOLDER...\n"},
+		{"eval", "usage: clip eval [zeroshot] [flags] SET... | eval probe --train SET [flags] | eval robustness --reference SET [flags] SET...\n"},
 		{"embed", "usage: clip embed [flags]"},
 	} {
 		out, _, _ := clip(t, tc.cmd, "-h")
