@@ -44,9 +44,11 @@ $(SIMD_WASM): wasm/simd/kernel.wat $(WAT2WASM)
 build: $(VOCAB)
 	$(GO) build -o $(BIN) ./cmd/clip
 
+# -timeout 30m: cmd/clip's tests (training, resume, the hub's tools, evaluation) take
+# 3-7 minutes on 2 busy cores, near go test's 10-minute default per package.
 test: $(VOCAB) $(SIMD_WASM) web
 	$(GO) vet ./...
-	CLIP_SIMD_WASM=$(abspath $(SIMD_WASM)) $(GO) test -count=1 ./...
+	CLIP_SIMD_WASM=$(abspath $(SIMD_WASM)) $(GO) test -count=1 -timeout 30m ./...
 
 # demo classifies the sample pictures (testdata/samples, held-out emoji and clip art)
 # against a label list with the built-in model, or with MODEL (a hub folder or a quantized
