@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/clip-go/clip/evaluate"
 	"github.com/clip-go/clip/model"
 	"github.com/clip-go/clip/model/arch"
 	"github.com/clip-go/clip/model/imageproc"
@@ -128,9 +129,9 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		return Result{}, err
 	}
 	defer loader.Close()
-	var evalSet *EvalSet
+	var evalSet *evaluate.Set
 	if opt.Eval != "" {
-		if evalSet, err = LoadEvalSet(opt.Eval); err != nil {
+		if evalSet, err = evaluate.Load(opt.Eval); err != nil {
 			return Result{}, err
 		}
 	}
@@ -179,7 +180,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 			"data": loader.Stats(), "time": time.Now().UTC().Format(time.RFC3339),
 		}
 		if evalSet != nil && opt.EvalEvery > 0 && (tr.Step%opt.EvalEvery == 0 || tr.Step == h.Steps) {
-			ev, err := ZeroShot(m, evalSet, evalTemplates)
+			ev, err := zeroShot(m, evalSet)
 			if err != nil {
 				return res, fmt.Errorf("eval: %w", err)
 			}
@@ -209,6 +210,15 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 
 // evalTemplates phrase class names for the periodic zero-shot evaluation.
 var evalTemplates = []string{"a photo of a {}.", "a {}."}
+
+// zeroShot is the periodic evaluation: the model as it is now, so no feature cache.
+func zeroShot(m *model.Model, s *evaluate.Set) (*evaluate.ZeroShotResult, error) {
+	feats, err := evaluate.Encode(m, s, evaluate.FeatureOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return evaluate.ZeroShot(m, s, feats, evalTemplates, true)
+}
 
 // configFrom reads a preset name or a config.json path.
 func configFrom(spec string) (model.Config, error) {

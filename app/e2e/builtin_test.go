@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/clip-go/clip/app/site"
+	"github.com/clip-go/clip/internal/samples"
 	"github.com/clip-go/clip/model/zeroshot"
 	"github.com/clip-go/clip/weights/defaultmodel"
 )
@@ -25,36 +26,24 @@ func TestBuiltinModelInThePage(t *testing.T) {
 	if err := os.CopyFS(dir, os.DirFS(base.dir)); err != nil {
 		t.Fatal(err)
 	}
-	model := defaultmodel.Bytes()
-	models := filepath.Join(dir, "models")
-	os.RemoveAll(models)
-	if err := os.MkdirAll(models, 0o755); err != nil {
+	o := site.Options{Out: dir} // the models/ that make web writes, over the test site's
+	if err := site.UseBuiltinModel(&o, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	if err := site.WriteModel(o); err != nil {
 		t.Fatal(err)
 	}
 	s := *base
-	s.dir, s.modelName = dir, "model-int8.safetensors"
-	s.modelPath = filepath.Join(models, s.modelName)
-	if err := os.WriteFile(s.modelPath, model, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	man, _ := json.Marshal(map[string]any{"name": defaultmodel.Name, "file": "models/" + s.modelName,
-		"bytes": len(model), "templateSet": defaultmodel.TemplateSet})
-	if err := os.WriteFile(filepath.Join(models, "default.json"), man, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	s.dir, s.modelName = dir, filepath.Base(o.Model)
+	s.modelPath = filepath.Join(dir, "models", s.modelName)
 	s.srv = httptest.NewServer(siteHandler(dir))
 	t.Cleanup(s.srv.Close)
 
-	samples, err := filepath.Abs(filepath.Join("..", "..", "testdata", "samples")) // the browser needs absolute paths
+	sm, err := samples.Load(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
-	imgs, _ := filepath.Glob(filepath.Join(samples, "*.png"))
-	data, err := os.ReadFile(filepath.Join(samples, "labels.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	labels := strings.Split(strings.TrimSpace(string(data)), "\n") // one per line
+	imgs, labels := sm.Pictures, sm.Labels
 
 	opened := time.Now()
 	p := s.open(t, "/")
@@ -73,9 +62,8 @@ func TestBuiltinModelInThePage(t *testing.T) {
 	templates, _ := zeroshot.TemplateSet(defaultmodel.TemplateSet)
 	s.native(t).check(t, cards, imgs, labels, templates)
 	for i, c := range cards {
-		want := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(imgs[i]), ".png"), "_", " ")
-		if len(c.Preds) == 0 || c.Preds[0].Label != want {
-			t.Errorf("card %s: top-1 %v, want %q", c.Name, c.Preds, want)
+		if len(c.Preds) == 0 || c.Preds[0].Label != sm.Want[i] {
+			t.Errorf("card %s: top-1 %v, want %q", c.Name, c.Preds, sm.Want[i])
 		}
 	}
 	p.screenshot(t, "builtin-1280x800.png", 1280, 800)

@@ -13,6 +13,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/clip-go/clip/weights/defaultmodel"
 )
 
 // Options says what goes into the site.
@@ -78,12 +80,21 @@ func Build(o Options) error {
 	if err := os.WriteFile(filepath.Join(o.Out, "vugu-render.js"), []byte(helper), 0o644); err != nil {
 		return err
 	}
-	return writeModel(o)
+	return WriteModel(o)
 }
 
-// writeModel copies the default model under models/ with the manifest the page reads
-// (models/default.json); without a model it removes both, and the page asks for a file.
-func writeModel(o Options) error {
+// UseBuiltinModel makes the built-in model (weights/defaultmodel) o's default model,
+// with its name and template set, as clip uses it; its file is written into tmp.
+func UseBuiltinModel(o *Options, tmp string) error {
+	o.Model = filepath.Join(tmp, "model-int8.safetensors")
+	o.ModelName, o.TemplateSet = defaultmodel.Name, defaultmodel.TemplateSet
+	return os.WriteFile(o.Model, defaultmodel.Bytes(), 0o644)
+}
+
+// WriteModel copies the default model under o.Out's models/ with the manifest the page
+// reads (models/default.json); without a model it removes both, and the page asks for a
+// file.
+func WriteModel(o Options) error {
 	out, model := o.Out, o.Model
 	dir := filepath.Join(out, "models")
 	if err := os.RemoveAll(dir); err != nil {

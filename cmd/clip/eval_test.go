@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clip-go/clip/train"
+	"github.com/clip-go/clip/evaluate"
 	"github.com/clip-go/clip/train/data/synth"
 )
 
@@ -21,9 +21,13 @@ func TestEvalAndClassifyShareDefaultTemplates(t *testing.T) {
 	if _, err := synth.WriteEvalFolder(evalDir, 1, 32, 3); err != nil {
 		t.Fatal(err)
 	}
-	es, err := train.LoadEvalSet(evalDir)
+	es, err := evaluate.Load(evalDir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var paths []string
+	for _, it := range es.Items {
+		paths = append(paths, it.Name)
 	}
 	evalPredictions := func(extra ...string) map[string]prediction {
 		t.Helper()
@@ -44,7 +48,7 @@ func TestEvalAndClassifyShareDefaultTemplates(t *testing.T) {
 	if err := os.WriteFile(labels, []byte(strings.Join(es.Classes, "\n")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, stderr, code := clip(t, append([]string{"classify", "--model", dir, "--labels-file", labels, "--top", "2"}, es.Paths...)...)
+	out, stderr, code := clip(t, append([]string{"classify", "--model", dir, "--labels-file", labels, "--top", "2"}, paths...)...)
 	if code != 0 {
 		t.Fatalf("classify: exit %d: %s", code, stderr)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/clip-go/clip/internal/fixtures"
+	"github.com/clip-go/clip/internal/samples"
 	"github.com/clip-go/clip/model"
 	"github.com/clip-go/clip/weights"
 )
@@ -416,27 +417,26 @@ func TestDefaultModel(t *testing.T) {
 // TestDemo runs make demo's command (Makefile: classify the samples against their label
 // list with the built-in model): a top-5 line per picture, the right label first.
 func TestDemo(t *testing.T) {
-	samples := filepath.Join("..", "..", "testdata", "samples")
-	pictures, _ := filepath.Glob(filepath.Join(samples, "*.png"))
-	if len(pictures) == 0 {
-		t.Fatal("no sample pictures")
+	root := filepath.Join("..", "..")
+	sm, err := samples.Load(root)
+	if err != nil {
+		t.Fatal(err)
 	}
-	out, stderr, code := clip(t, append([]string{"classify", "--labels-file", filepath.Join(samples, "labels.txt")}, pictures...)...)
+	out, stderr, code := clip(t, append([]string{"classify", "--labels-file", samples.LabelsFile(root)}, sm.Pictures...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	got := lines(out)
-	if len(got) != len(pictures) {
-		t.Fatalf("%d lines for %d pictures:\n%s", len(got), len(pictures), out)
+	if len(got) != len(sm.Pictures) {
+		t.Fatalf("%d lines for %d pictures:\n%s", len(got), len(sm.Pictures), out)
 	}
 	for i, line := range got {
 		var r classifyRecord
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			t.Fatal(err)
 		}
-		want := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(pictures[i]), ".png"), "_", " ")
-		if r.Image != pictures[i] || len(r.Top) != 5 || r.Top[0].Label != want {
-			t.Errorf("line %q: want %s first of five", line, want)
+		if r.Image != sm.Pictures[i] || len(r.Top) != 5 || r.Top[0].Label != sm.Want[i] {
+			t.Errorf("line %q: want %s first of five", line, sm.Want[i])
 		}
 	}
 }

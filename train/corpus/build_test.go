@@ -14,8 +14,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/clip-go/clip/evaluate"
 	"github.com/clip-go/clip/model/imageproc"
-	"github.com/clip-go/clip/train"
 	"github.com/clip-go/clip/train/data"
 )
 
@@ -370,12 +370,12 @@ func TestSmallBuildReadable(t *testing.T) {
 		t.Errorf("caption languages %v: want English and Korean", langs)
 	}
 	for _, e := range smallRes.Eval {
-		es, err := train.LoadEvalSet(e.Folder)
+		es, err := evaluate.Load(e.Folder)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(es.Classes) != e.Classes || len(es.Paths) != e.Images {
-			t.Errorf("%s: LoadEvalSet finds %d classes, %d images; built %d, %d", e.Name, len(es.Classes), len(es.Paths), e.Classes, e.Images)
+		if len(es.Classes) != e.Classes || len(es.Items) != e.Images {
+			t.Errorf("%s: evaluate.Load finds %d classes, %d images; built %d, %d", e.Name, len(es.Classes), len(es.Items), e.Classes, e.Images)
 		}
 	}
 }

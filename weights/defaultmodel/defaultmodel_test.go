@@ -1,11 +1,10 @@
 package defaultmodel
 
 import (
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/clip-go/clip/internal/samples"
 	"github.com/clip-go/clip/model/zeroshot"
 	"github.com/clip-go/clip/wasm/engine"
 	"github.com/clip-go/clip/weights"
@@ -30,17 +29,11 @@ func TestShippedModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	samples := filepath.Join("..", "..", "testdata", "samples")
-	data, err := os.ReadFile(filepath.Join(samples, "labels.txt"))
+	sm, err := samples.Load(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var labels []string // one per line, as --labels-file reads them
-	for _, l := range strings.Split(string(data), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			labels = append(labels, l)
-		}
-	}
+	labels, pictures := sm.Labels, sm.Pictures
 	templates, err := zeroshot.TemplateSet(TemplateSet)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +42,6 @@ func TestShippedModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pictures, _ := filepath.Glob(filepath.Join(samples, "*.png"))
 	if len(pictures) < 6 {
 		t.Fatalf("%d sample pictures, want at least 6", len(pictures))
 	}
@@ -62,7 +54,7 @@ func TestShippedModel(t *testing.T) {
 			t.Errorf("%s: %v", p, errs[i])
 			continue
 		}
-		want := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(p), ".png"), "_", " ")
+		want := sm.Want[i]
 		top := clf.Top(feats[i], 2)
 		if top[0].Label != want || top[0].Prob < 0.9 {
 			t.Errorf("%s: top-1 %q at %.3f (then %q), want %q above 0.9", filepath.Base(p), top[0].Label, top[0].Prob, top[1].Label, want)

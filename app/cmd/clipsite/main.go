@@ -14,10 +14,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 
 	"github.com/clip-go/clip/app/site"
-	"github.com/clip-go/clip/weights/defaultmodel"
 )
 
 func main() {
@@ -42,17 +40,14 @@ func run(args []string) error {
 			return err
 		}
 		if o.Model == "builtin" {
-			// The built-in model, with its name and its own template set, as clip uses it.
 			tmp, err := os.MkdirTemp("", "clipsite-")
 			if err != nil {
 				return err
 			}
 			defer os.RemoveAll(tmp)
-			o.Model = filepath.Join(tmp, "model-int8.safetensors")
-			if err := os.WriteFile(o.Model, defaultmodel.Bytes(), 0o644); err != nil {
+			if err := site.UseBuiltinModel(&o, tmp); err != nil {
 				return err
 			}
-			o.ModelName, o.TemplateSet = defaultmodel.Name, defaultmodel.TemplateSet
 		}
 		if err := site.Build(o); err != nil {
 			return err
