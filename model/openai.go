@@ -23,43 +23,48 @@ func isOriginalNames(f *weights.File) bool {
 	return a || b
 }
 
+// originalToHub renames the tensors that are not in a transformer block; the two
+// projections (transposed) and the fused q/k/v are handled in code.
+var originalToHub = map[string]string{
+	"token_embedding.weight":      "text_model.embeddings.token_embedding.weight",
+	"positional_embedding":        "text_model.embeddings.position_embedding.weight",
+	"ln_final.weight":             "text_model.final_layer_norm.weight",
+	"ln_final.bias":               "text_model.final_layer_norm.bias",
+	"logit_scale":                 "logit_scale",
+	"visual.class_embedding":      "vision_model.embeddings.class_embedding",
+	"visual.conv1.weight":         "vision_model.embeddings.patch_embedding.weight",
+	"visual.positional_embedding": "vision_model.embeddings.position_embedding.weight",
+	"visual.ln_pre.weight":        "vision_model.pre_layrnorm.weight",
+	"visual.ln_pre.bias":          "vision_model.pre_layrnorm.bias",
+	"visual.ln_post.weight":       "vision_model.post_layernorm.weight",
+	"visual.ln_post.bias":         "vision_model.post_layernorm.bias",
+}
+
+// originalBlockToHub renames a block's tensors after their resblocks.N. prefix.
+var originalBlockToHub = map[string]string{
+	"attn.out_proj.weight": "self_attn.out_proj.weight",
+	"attn.out_proj.bias":   "self_attn.out_proj.bias",
+	"ln_1.weight":          "layer_norm1.weight",
+	"ln_1.bias":            "layer_norm1.bias",
+	"ln_2.weight":          "layer_norm2.weight",
+	"ln_2.bias":            "layer_norm2.bias",
+	"mlp.c_fc.weight":      "mlp.fc1.weight",
+	"mlp.c_fc.bias":        "mlp.fc1.bias",
+	"mlp.c_proj.weight":    "mlp.fc2.weight",
+	"mlp.c_proj.bias":      "mlp.fc2.bias",
+}
+
 var resblockRE = regexp.MustCompile(`^(visual\.)?transformer\.resblocks\.(\d+)\.(.+)$`)
 
 // fromOriginalNames converts original-name tensors to hub names (float32).
 func fromOriginalNames(f *weights.File) (map[string]*weights.Tensor, error) {
 	out := map[string]*weights.Tensor{}
-	renames := map[string]string{
-		"token_embedding.weight":      "text_model.embeddings.token_embedding.weight",
-		"positional_embedding":        "text_model.embeddings.position_embedding.weight",
-		"ln_final.weight":             "text_model.final_layer_norm.weight",
-		"ln_final.bias":               "text_model.final_layer_norm.bias",
-		"logit_scale":                 "logit_scale",
-		"visual.class_embedding":      "vision_model.embeddings.class_embedding",
-		"visual.conv1.weight":         "vision_model.embeddings.patch_embedding.weight",
-		"visual.positional_embedding": "vision_model.embeddings.position_embedding.weight",
-		"visual.ln_pre.weight":        "vision_model.pre_layrnorm.weight",
-		"visual.ln_pre.bias":          "vision_model.pre_layrnorm.bias",
-		"visual.ln_post.weight":       "vision_model.post_layernorm.weight",
-		"visual.ln_post.bias":         "vision_model.post_layernorm.bias",
-	}
-	blockRenames := map[string]string{
-		"attn.out_proj.weight": "self_attn.out_proj.weight",
-		"attn.out_proj.bias":   "self_attn.out_proj.bias",
-		"ln_1.weight":          "layer_norm1.weight",
-		"ln_1.bias":            "layer_norm1.bias",
-		"ln_2.weight":          "layer_norm2.weight",
-		"ln_2.bias":            "layer_norm2.bias",
-		"mlp.c_fc.weight":      "mlp.fc1.weight",
-		"mlp.c_fc.bias":        "mlp.fc1.bias",
-		"mlp.c_proj.weight":    "mlp.fc2.weight",
-		"mlp.c_proj.bias":      "mlp.fc2.bias",
-	}
 	for name, t := range f.Tensors {
 		t, err := toF32(name, t)
 		if err != nil {
 			return nil, err
 		}
-		if hub, ok := renames[name]; ok {
+		if hub, ok := originalToHub[name]; ok {
 			out[hub] = t
 			continue
 		}
@@ -95,7 +100,7 @@ func fromOriginalNames(f *weights.File) (map[string]*weights.Tensor, error) {
 				out[layer+"self_attn."+[]string{"q_proj", "k_proj", "v_proj"}[i]+suffix] = part
 			}
 		default:
-			if hub, ok := blockRenames[m[3]]; ok {
+			if hub, ok := originalBlockToHub[m[3]]; ok {
 				out[layer+hub] = t
 			}
 		}

@@ -224,65 +224,6 @@ func randomParams(cfg Config, seed uint64) map[string]*weights.Tensor {
 	return out
 }
 
-// toOriginalNames is the inverse of fromOriginalNames, to test loading of original-name
-// checkpoints of any shape.
-func toOriginalNames(cfg Config, p map[string]*weights.Tensor) *weights.File {
-	f := weights.NewFile()
-	rev := map[string]string{}
-	for _, kv := range [][2]string{
-		{"text_model.embeddings.token_embedding.weight", "token_embedding.weight"},
-		{"text_model.embeddings.position_embedding.weight", "positional_embedding"},
-		{"text_model.final_layer_norm.weight", "ln_final.weight"}, {"text_model.final_layer_norm.bias", "ln_final.bias"},
-		{"logit_scale", "logit_scale"},
-		{"vision_model.embeddings.class_embedding", "visual.class_embedding"},
-		{"vision_model.embeddings.patch_embedding.weight", "visual.conv1.weight"},
-		{"vision_model.embeddings.position_embedding.weight", "visual.positional_embedding"},
-		{"vision_model.pre_layrnorm.weight", "visual.ln_pre.weight"}, {"vision_model.pre_layrnorm.bias", "visual.ln_pre.bias"},
-		{"vision_model.post_layernorm.weight", "visual.ln_post.weight"}, {"vision_model.post_layernorm.bias", "visual.ln_post.bias"},
-	} {
-		rev[kv[0]] = kv[1]
-	}
-	for name, t := range p {
-		switch {
-		case rev[name] != "":
-			f.Tensors[rev[name]] = t
-		case name == "text_projection.weight":
-			f.Tensors["text_projection"] = transpose2D(t)
-		case name == "visual_projection.weight":
-			f.Tensors["visual.proj"] = transpose2D(t)
-		case strings.Contains(name, ".k_proj."), strings.Contains(name, ".v_proj."):
-			// folded into in_proj with q_proj below
-		default:
-			m := strings.SplitN(name, ".encoder.layers.", 2)
-			prefix := "transformer.resblocks."
-			if m[0] == "vision_model" {
-				prefix = "visual." + prefix
-			}
-			rest := m[1]
-			for _, kv := range [][2]string{{"self_attn.out_proj", "attn.out_proj"}, {"layer_norm1", "ln_1"}, {"layer_norm2", "ln_2"}, {"mlp.fc1", "mlp.c_fc"}, {"mlp.fc2", "mlp.c_proj"}} {
-				rest = strings.Replace(rest, kv[0], kv[1], 1)
-			}
-			if strings.Contains(rest, "self_attn.q_proj.") {
-				suffix := "weight"
-				if strings.HasSuffix(rest, "bias") {
-					suffix = "bias"
-				}
-				base := strings.TrimSuffix(name, "q_proj."+suffix)
-				var data []byte
-				for _, part := range []string{"q_proj.", "k_proj.", "v_proj."} {
-					data = append(data, p[base+part+suffix].Data...)
-				}
-				shape := append([]int{3 * t.Shape[0]}, t.Shape[1:]...)
-				layer := strings.SplitN(rest, ".", 2)[0]
-				f.Tensors[prefix+layer+".attn.in_proj_"+suffix] = &weights.Tensor{DType: weights.F32, Shape: shape, Data: data}
-				continue
-			}
-			f.Tensors[prefix+rest] = t
-		}
-	}
-	return f
-}
-
 func TestOtherShapesMatchNaiveReference(t *testing.T) {
 	tiny, _ := arch.Preset("tiny")
 	gelu := tiny
@@ -326,7 +267,13 @@ func TestOtherShapesMatchNaiveReference(t *testing.T) {
 			if tc.origConfig {
 				os.WriteFile(filepath.Join(origDir, "config.json"), js, 0o644) // heads are not in the shapes
 			}
-			if err := weights.WriteFile(filepath.Join(origDir, "model.safetensors"), toOriginalNames(cfg, params)); err != nil {
+			orig, err := ToOriginalNames(cfg, params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			origFile := weights.NewFile()
+			origFile.Tensors = orig
+			if err := weights.WriteFile(filepath.Join(origDir, "model.safetensors"), origFile); err != nil {
 				t.Fatal(err)
 			}
 			eos := cfg.Text.VocabSize - 1

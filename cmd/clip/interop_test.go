@@ -50,21 +50,7 @@ print(json.dumps({"missing": info["missing_keys"], "unexpected": info["unexpecte
 // unexpected or mismatched weights, and its text and image features equal clip embed's.
 func TestHubTransformersLoadsExport(t *testing.T) {
 	py := hubPython(t)
-	dir := t.TempDir()
-	if _, stderr, code := clip(t, "synth", "--out", dir, "--shards", "1", "--per-shard", "32", "--size", "32"); code != 0 {
-		t.Fatalf("synth: %s", stderr)
-	}
-	run, exported := filepath.Join(dir, "run"), filepath.Join(dir, "exported")
-	if _, stderr, code := clip(t, "train", "--data", filepath.Join(dir, "shards", "*.tar"), "--out", run,
-		"--model-config", "tiny", "--steps", "2", "--batch", "16", "--warmup", "1", "--quiet"); code != 0 {
-		t.Fatalf("train: %s", stderr)
-	}
-	if _, stderr, code := clip(t, "export", "--checkpoint", run, "--out", exported); code != 0 {
-		t.Fatalf("export: %s", stderr)
-	}
-	texts := []string{"a photo of a red circle.", "a blue square", "an emoji of a 생일 케이크"}
-	images, _ := filepath.Glob(filepath.Join(dir, "eval", "*", "*.png"))
-	images = images[:3]
+	exported, texts, images := trainedExport(t)
 	ours := embedAll(t, exported, texts, images)
 	tj, _ := json.Marshal(texts)
 	ij, _ := json.Marshal(images)
@@ -92,6 +78,102 @@ func TestHubTransformersLoadsExport(t *testing.T) {
 	if len(theirs) != len(ours) {
 		t.Fatalf("%d hub features, %d of ours", len(theirs), len(ours))
 	}
+	t.Logf("%d features, worst relative difference to transformers %.2e", len(ours), worstRelDiff(t, ours, theirs))
+}
+
+// trainedExport trains the tiny model two steps on generated shards and exports it with
+// --names openai (the hub layout and open_clip's file), returning the folder, texts and
+// three images to embed.
+func trainedExport(t *testing.T) (exported string, texts, images []string) {
+	t.Helper()
+	dir := t.TempDir()
+	if _, stderr, code := clip(t, "synth", "--out", dir, "--shards", "1", "--per-shard", "32", "--size", "32"); code != 0 {
+		t.Fatalf("synth: %s", stderr)
+	}
+	run, exported := filepath.Join(dir, "run"), filepath.Join(dir, "exported")
+	if _, stderr, code := clip(t, "train", "--data", filepath.Join(dir, "shards", "*.tar"), "--out", run,
+		"--model-config", "tiny", "--steps", "2", "--batch", "16", "--warmup", "1", "--quiet"); code != 0 {
+		t.Fatalf("train: %s", stderr)
+	}
+	if _, stderr, code := clip(t, "export", "--checkpoint", run, "--out", exported, "--names", "openai"); code != 0 {
+		t.Fatalf("export: %s", stderr)
+	}
+	texts = []string{"a photo of a red circle.", "a blue square", "an emoji of a 생일 케이크"}
+	images, _ = filepath.Glob(filepath.Join(dir, "eval", "*", "*.png"))
+	return exported, texts, images[:3]
+}
+
+// openCLIPScript loads the open_clip file of an export the way open_clip loads a
+// checkpoint (its CLIP class built from open_clip_config.json's model_cfg, then
+// load_checkpoint, which converts and checks the state dict), preprocesses and tokenizes
+// with open_clip's own transform and tokenizer, and prints the load report and features.
+const openCLIPScript = `import json, sys
+import torch
+from PIL import Image
+import open_clip
+from open_clip.model import CLIP
+from open_clip.tokenizer import SimpleTokenizer
+from open_clip.transform import PreprocessCfg, image_transform_v2
+folder, texts, images = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+cfg = json.load(open(folder + "/open_clip_config.json"))
+model = CLIP(**cfg["model_cfg"]).eval()
+keys = open_clip.load_checkpoint(model, folder + "/open_clip_model.safetensors", strict=False)
+preprocess = image_transform_v2(PreprocessCfg(**cfg["preprocess_cfg"]), is_train=False)
+tok = SimpleTokenizer(context_length=cfg["model_cfg"]["text_cfg"]["context_length"])
+with torch.no_grad():
+    t = model.encode_text(tok(texts))
+    i = model.encode_image(torch.stack([preprocess(Image.open(p)) for p in images]))
+act = type(model.transformer.resblocks[0].mlp.gelu).__name__
+print(json.dumps({"missing": keys.missing_keys, "unexpected": keys.unexpected_keys, "act": act,
+    "text": t.tolist(), "image": i.tolist()}))`
+
+// TestOpenCLIPLoadsExport: the --names openai file of a model trained two steps loads
+// strictly in open_clip's CLIP (quick_gelu, the shape from open_clip_config.json) and its
+// text and image features equal clip embed's.
+func TestOpenCLIPLoadsExport(t *testing.T) {
+	py := hubPython(t)
+	if err := exec.Command(py, "-c", "import open_clip").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI: CLIP_PYTHON=%q lacks open_clip (see .ci/run)", py)
+		}
+		t.Skip("CLIP_PYTHON lacks open_clip (pip install open_clip_torch, the version .ci/run pins) to check --names openai exports")
+	}
+	exported, texts, images := trainedExport(t)
+	ours := embedAll(t, exported, texts, images)
+	tj, _ := json.Marshal(texts)
+	ij, _ := json.Marshal(images)
+	cmd := exec.Command(py, "-c", openCLIPScript, exported, string(tj), string(ij))
+	var errBuf strings.Builder
+	cmd.Stderr = &errBuf
+	res, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("open_clip: %v\n%s", err, errBuf.String())
+	}
+	var oc struct {
+		Missing, Unexpected []string
+		Act                 string
+		Text, Image         [][]float64
+	}
+	if err := json.Unmarshal(res, &oc); err != nil {
+		t.Fatalf("open_clip printed %q: %v", res, err)
+	}
+	if len(oc.Missing)+len(oc.Unexpected) > 0 {
+		t.Errorf("open_clip: weights missing %v, unexpected %v", oc.Missing, oc.Unexpected)
+	}
+	if oc.Act != "QuickGELU" {
+		t.Errorf("open_clip built its MLPs with %s, want QuickGELU", oc.Act)
+	}
+	theirs := append(oc.Text, oc.Image...)
+	if len(theirs) != len(ours) {
+		t.Fatalf("%d open_clip features, %d of ours", len(theirs), len(ours))
+	}
+	t.Logf("%d features, worst relative difference to open_clip %.2e", len(ours), worstRelDiff(t, ours, theirs))
+}
+
+// worstRelDiff fails the test for each feature further than 1e-4 relative from the
+// reference's and returns the largest difference.
+func worstRelDiff(t *testing.T, ours [][]float32, theirs [][]float64) float64 {
+	t.Helper()
 	worst := 0.0
 	for i := range ours {
 		e := relDiff(ours[i], theirs[i])
@@ -100,7 +182,7 @@ func TestHubTransformersLoadsExport(t *testing.T) {
 		}
 		worst = max(worst, e)
 	}
-	t.Logf("%d features, worst relative difference to transformers %.2e", len(ours), worst)
+	return worst
 }
 
 // hubSaveScript makes a randomly initialised CLIP of a shape of our choosing with

@@ -30,7 +30,7 @@ var commands = []command{
 	{"tokenize", "tokenize [flags] TEXT...", "print the CLIP token ids of texts", cmdTokenize},
 	{"classify", "classify [flags] IMAGE...", "classify images zero-shot against labels, printing the top labels of each", cmdClassify},
 	{"train", "train --data SPEC --out DIR [flags]", "train a model contrastively on image-text pairs", cmdTrain},
-	{"export", "export --checkpoint DIR --out DIR", "write a training checkpoint as a model folder", cmdExport},
+	{"export", "export --checkpoint DIR --out DIR [--names openai]", "write a training checkpoint as a model folder (the hub's layout; with --names openai also open_clip's file under the original names)", cmdExport},
 	{"synth", "synth --out DIR [flags]", "write generated shards of coloured shapes, to try training", cmdSynth},
 	{"data", strings.TrimPrefix(dataSynopsis, "clip "), "build the image-text corpus and its benchmarks from pinned packages", cmdData},
 	{"eval", "eval [zeroshot] [flags] SET... | eval probe --train SET [flags] | eval robustness --reference SET [flags] SET...", "measure models on labelled image sets: zero-shot accuracy, linear and k-shot probes, robustness to distribution shift (docs/evaluation.md)", cmdEval},

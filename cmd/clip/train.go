@@ -12,6 +12,7 @@ import (
 
 	"github.com/clip-go/clip/model"
 	"github.com/clip-go/clip/model/arch"
+	"github.com/clip-go/clip/model/imageproc"
 	"github.com/clip-go/clip/train"
 )
 
@@ -88,6 +89,8 @@ func cmdExport(args []string, stdout, _ io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	ckpt := fs.String("checkpoint", "", "a checkpoint folder, or a run folder (its newest checkpoint)")
 	out := fs.String("out", "", "model folder to write")
+	names := fs.String("names", "hub", "hub: the hub's CLIPModel layout only; openai: also "+model.OpenCLIPWeightsFile+
+		" under the original OpenAI names (visual.conv1.weight, …) with "+model.OpenCLIPConfigFile+", as open_clip keeps models on the hub")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -97,6 +100,9 @@ func cmdExport(args []string, stdout, _ io.Writer) error {
 	}
 	if *ckpt == "" || *out == "" {
 		return fmt.Errorf("%w: --checkpoint and --out are required", errUsage)
+	}
+	if *names != "hub" && *names != "openai" {
+		return fmt.Errorf("%w: --names %q: want hub or openai", errUsage, *names)
 	}
 	dir := *ckpt
 	if latest, err := train.LatestCheckpoint(dir); err == nil && latest != "" {
@@ -113,6 +119,11 @@ func cmdExport(args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *names == "openai" { // a shape open_clip cannot build fails before anything is written
+		if _, err := model.OpenCLIPConfig(cfg, imageproc.DefaultConfig(cfg.Vision.ImageSize)); err != nil {
+			return err
+		}
+	}
 	m, err := model.New(b, cfg, params)
 	if err != nil {
 		return err
@@ -123,7 +134,14 @@ func cmdExport(args []string, stdout, _ io.Writer) error {
 	if err := train.WriteModelCard(*out, dir, cfg); err != nil {
 		return err
 	}
-	return writeJSON(stdout, map[string]string{"checkpoint": dir, "model": *out})
+	res := map[string]string{"checkpoint": dir, "model": *out}
+	if *names == "openai" {
+		if err := m.SaveOpenCLIP(*out, nil); err != nil {
+			return err
+		}
+		res["open_clip"] = filepath.Join(*out, model.OpenCLIPWeightsFile)
+	}
+	return writeJSON(stdout, res)
 }
 
 func joinPresets() string { return joinStrings(arch.Presets()) }
