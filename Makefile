@@ -17,7 +17,7 @@ MODEL     ?=
 # backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build vocab test demo bench bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
+.PHONY: all build vocab test demo bench bench-peers bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
 
 all: build
 
@@ -61,6 +61,22 @@ demo: build
 bench: $(VOCAB) $(SIMD_WASM)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	CLIP_SIMD_WASM=$(abspath $(SIMD_WASM)) $(GO) run ./wasm/internal/benchquant
+
+# Our engine against ONNX Runtime on the same random-weight ViT-B/32 (docs/engine.md),
+# never part of make test: natively with onnxruntime-node (2 threads, batch 1 and 8) and
+# in headless Chromium with onnxruntime-web's wasm build (1 thread), the engines
+# interleaved. The peers are pinned and install here, for benchmarks only: npm packages
+# with --ignore-scripts (onnxruntime-node's script fetches GPU binaries from outside the
+# registry), and a venv over Debian's python3-torch with ONNX Runtime (for
+# quantize_dynamic), onnx and transformers. BENCH_ROUNDS: interleaved rounds (median).
+PEERS_DIR    := wasm/internal/benchquant/peers
+PEERS_PY     := $(CACHE)/peers-py
+BENCH_ROUNDS ?= 5
+bench-peers: $(VOCAB) $(SIMD_WASM)
+	@test -x $(PEERS_PY)/bin/python || (/usr/bin/python3 -m venv --system-site-packages $(PEERS_PY) && \
+		$(PEERS_PY)/bin/pip install -q onnxruntime==1.30.0 onnx==1.17.0 ml_dtypes==0.4.1 'numpy<2' transformers==4.46.3 tokenizers==0.20.3)
+	@test -d $(PEERS_DIR)/node_modules/onnxruntime-node || (cd $(PEERS_DIR) && npm ci --ignore-scripts --no-audit --no-fund)
+	CLIP_SIMD_WASM=$(abspath $(SIMD_WASM)) $(GO) run ./wasm/internal/benchquant -peers -threads 2 -iters $(BENCH_ROUNDS) -python $(PEERS_PY)/bin/python
 
 # The engine for the browser: bin/web/clip.wasm, its SIMD kernel clip-simd.wasm, Go's
 # wasm_exec.js and the worker shim.

@@ -20,7 +20,10 @@
 //
 //   - the peak resident memory of `clip bench` with the int8 file loaded.
 //
-//     go run ./wasm/internal/benchquant [-threads N] [-iters 3] [-python /usr/bin/python3]
+// With -peers it measures our engine against ONNX Runtime instead (peers.go, make
+// bench-peers).
+//
+//	go run ./wasm/internal/benchquant [-threads N] [-iters 3] [-python /usr/bin/python3]
 package main
 
 import (
@@ -51,7 +54,15 @@ func main() {
 	nodeBin := flag.String("node", "node", "Node.js binary")
 	chromium := flag.String("chromium", "chromium", "Chromium binary for the browser measurement (skipped if absent)")
 	skipGoMLX := flag.Bool("skip-gomlx", false, "skip the GoMLX baseline")
+	peers := flag.Bool("peers", false, "instead: our engine against ONNX Runtime native and Web (make bench-peers; -python then needs onnxruntime and transformers)")
 	flag.Parse()
+	if *peers {
+		if err := runPeers(*threads, *iters, *python, *nodeBin, *chromium); err != nil {
+			fmt.Fprintln(os.Stderr, "benchquant:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*threads, *iters, *python, *nodeBin, *chromium, *skipGoMLX); err != nil {
 		fmt.Fprintln(os.Stderr, "benchquant:", err)
 		os.Exit(1)
@@ -77,13 +88,7 @@ func run(threads, iters int, python, nodeBin, chromium string, skipGoMLX bool) e
 		st, _ := os.Stat(files[bits])
 		sizes[bits] = st.Size()
 	}
-	pixels := map[int][]float32{}
-	for _, b := range []int{1, 8} {
-		pixels[b] = make([]float32, b*3*224*224)
-		for i := range pixels[b] {
-			pixels[b][i] = float32(i%251)/64 - 2
-		}
-	}
+	pixels := map[int][]float32{1: benchPixels(1), 8: benchPixels(8)}
 	timeIt := func(b int, run func() error) (float64, error) {
 		if err := run(); err != nil {
 			return 0, err

@@ -1,0 +1,349 @@
+//go:build !js
+
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/model/arch"
+	"github.com/clip-go/clip/model/tokenizer"
+	"github.com/clip-go/clip/wasm/engine"
+	"github.com/clip-go/clip/weights"
+)
+
+// peersDir holds the peers' npm packages (package.json pins them; make bench-peers runs
+// npm ci --ignore-scripts there) and their runners.
+const peersDir = "wasm/internal/benchquant/peers"
+
+// runPeers measures our engine against ONNX Runtime on the same random-weight ViT-B/32
+// (make bench-peers): peers_onnx.py exports it to ONNX float32 and quantize_dynamic's
+// int8 and checks them against PyTorch; then, in rounds that interleave every engine so
+// that a machine whose load changes slows them alike, our int8 and int4 engine natively
+// against onnxruntime-node (threads threads, batch 1 and 8), and our engine's Web Worker
+// against onnxruntime-web's wasm build in one headless Chromium page (one thread, batch 1).
+func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
+	cfg, _ := arch.Preset("ViT-B/32")
+	dir, err := os.MkdirTemp("", "benchpeers-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	load0 := loadAvg()
+	fmt.Fprintln(os.Stderr, "writing the random ViT-B/32 as a hub folder and our quantized files…")
+	params := model.InitParams(cfg, 1)
+	hub := filepath.Join(dir, "hub")
+	if err := writeHub(cfg, params, hub); err != nil {
+		return err
+	}
+	files := map[int]string{}
+	for _, bits := range []int{8, 4} {
+		files[bits] = filepath.Join(dir, fmt.Sprintf("vitb32-int%d.safetensors", bits))
+		if err := writeQuantized(cfg, params, bits, files[bits]); err != nil {
+			return err
+		}
+	}
+	params = nil
+
+	fmt.Fprintln(os.Stderr, "exporting to ONNX (PyTorch), quantizing (ONNX Runtime) and checking…")
+	tok, err := tokenizer.Default()
+	if err != nil {
+		return err
+	}
+	var ids [][]int
+	for _, s := range []string{"a photo of a cat.", "a diagram of the inside of a wasp's nest"} {
+		e, err := tok.Encode(s)
+		if err != nil {
+			return err
+		}
+		p, _ := tok.Pad(e, cfg.Text.MaxPositionEmbeddings)
+		ids = append(ids, p)
+	}
+	idsJSON, _ := json.Marshal(ids)
+	onnxDir := filepath.Join(dir, "onnx")
+	cmd := exec.Command(python, "wasm/internal/benchquant/peers_onnx.py", hub, onnxDir, string(idsJSON))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("peers_onnx.py: %w", err)
+	}
+	type tower struct {
+		F32RelDiff   float64            `json:"f32_rel_diff"`
+		Int8Cosine   []float64          `json:"int8_cosine"`
+		Torch        [][]float64        `json:"torch_features"`
+		MB           map[string]float64 `json:"mb"`
+		Int8Ops      map[string]int     `json:"int8_ops"`
+		Int8Features [][]float64        `json:"int8_features"`
+	}
+	var peers struct {
+		Torch       string `json:"torch"`
+		OnnxRuntime string `json:"onnxruntime"`
+		Image, Text tower
+	}
+	if err := json.Unmarshal(out, &peers); err != nil {
+		return fmt.Errorf("peers_onnx.py printed %q: %w", out, err)
+	}
+	onnxFile := func(kind string) string { return filepath.Join(onnxDir, "image-"+kind+".onnx") }
+
+	// Accuracy: each engine's image features of the same two inputs against PyTorch float32.
+	cosines := map[string]float64{"ort-int8": slices.Min(peers.Image.Int8Cosine)}
+	ours := map[string]*engine.Model{}
+	for _, c := range []struct {
+		name string
+		bits int
+	}{{"int8", 8}, {"int4", 4}} {
+		m, err := engine.LoadFile(files[c.bits], engine.Options{Workers: threads})
+		if err != nil {
+			return err
+		}
+		ours[c.name] = m
+		feats, err := m.EncodePixels(benchPixels(2), 2)
+		if err != nil {
+			return err
+		}
+		cosines[c.name] = 1
+		for i, f := range feats {
+			cosines[c.name] = min(cosines[c.name], cosine(f, peers.Image.Torch[i]))
+		}
+	}
+
+	// Native, interleaved: one round runs every engine once at each batch size.
+	node := exec.Command(nodeBin, filepath.Join(peersDir, "ort-node.mjs"), fmt.Sprint(threads))
+	stdin, err := node.StdinPipe()
+	if err != nil {
+		return err
+	}
+	stdoutPipe, err := node.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	node.Stderr = os.Stderr
+	if err := node.Start(); err != nil {
+		return fmt.Errorf("onnxruntime-node: %w", err)
+	}
+	defer func() { stdin.Close(); node.Wait() }()
+	answers := bufio.NewScanner(stdoutPipe)
+	answers.Buffer(nil, 1<<20)
+	ortRun := func(kind string, batch int) (float64, error) {
+		req, _ := json.Marshal(map[string]any{"model": onnxFile(kind), "batch": batch})
+		if _, err := fmt.Fprintf(stdin, "%s\n", req); err != nil {
+			return 0, err
+		}
+		if !answers.Scan() {
+			return 0, fmt.Errorf("onnxruntime-node stopped: %v", answers.Err())
+		}
+		var r struct {
+			MS    float64 `json:"ms"`
+			Error string  `json:"error"`
+		}
+		if err := json.Unmarshal(answers.Bytes(), &r); err != nil || r.Error != "" {
+			return 0, fmt.Errorf("onnxruntime-node: %v %s", err, r.Error)
+		}
+		return r.MS, nil
+	}
+	engines := []struct {
+		key string
+		run func(batch int) (float64, error)
+	}{
+		{"int8", func(b int) (float64, error) { return timeOurs(ours["int8"], b) }},
+		{"ort-int8", func(b int) (float64, error) { return ortRun("int8", b) }},
+		{"int4", func(b int) (float64, error) { return timeOurs(ours["int4"], b) }},
+		{"ort-f32", func(b int) (float64, error) { return ortRun("f32", b) }},
+	}
+	native := map[string]map[int][]float64{}
+	for round := 0; round <= rounds; round++ { // round 0 warms up (and makes the sessions)
+		for _, b := range []int{1, 8} {
+			for _, e := range engines {
+				ms, err := e.run(b)
+				if err != nil {
+					return fmt.Errorf("%s: %w", e.key, err)
+				}
+				if round == 0 {
+					continue
+				}
+				if native[e.key] == nil {
+					native[e.key] = map[int][]float64{}
+				}
+				native[e.key][b] = append(native[e.key][b], ms/float64(b))
+			}
+		}
+		if round > 0 {
+			fmt.Fprintf(os.Stderr, "native round %d/%d: int8 %.1f, ONNX Runtime int8 %.1f ms/image at batch 1\n", round, rounds,
+				native["int8"][1][round-1], native["ort-int8"][1][round-1])
+		}
+	}
+	stdin.Close()
+	ours = nil
+
+	// The browser, interleaved in one page: our Web Worker (SIMD kernel) and ONNX Runtime
+	// Web's wasm build on the page, one thread each.
+	web, err := peersChromium(chromium, dir, files[8], onnxFile, rounds)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chromium:", err)
+	}
+	load1 := loadAvg()
+
+	// The table.
+	med := func(v []float64) float64 {
+		if len(v) == 0 {
+			return 0
+		}
+		s := slices.Clone(v)
+		slices.Sort(s)
+		return s[len(s)/2]
+	}
+	f1 := func(v float64) string {
+		if v == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.1f", v)
+	}
+	ratio := func(a, b float64) string {
+		if a == 0 || b == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.2f×", a/b)
+	}
+	ortV := "ONNX Runtime " + peers.OnnxRuntime
+	fmt.Printf("ViT-B/32 image tower, random weights (the same in every engine), ms per image, median of %d rounds that interleave the engines; "+
+		"%s; load average %s at the start, %s at the end (a shared machine: taken under load)\n\n", rounds, cpuName(), load0, load1)
+	fmt.Println("| engine | batch 1 | batch 8 | cosine to PyTorch float32 (min of 2 images) |")
+	fmt.Println("|---|---|---|---|")
+	row := func(name, key, cos string) {
+		fmt.Printf("| %s | %s | %s | %s |\n", name, f1(med(native[key][1])), f1(med(native[key][8])), cos)
+	}
+	row(fmt.Sprintf("ours int8, native, %d threads", threads), "int8", fmt.Sprintf("%.5f", cosines["int8"]))
+	row(fmt.Sprintf("ours int4 (text 8-bit), native, %d threads", threads), "int4", fmt.Sprintf("%.5f", cosines["int4"]))
+	row(fmt.Sprintf("%s int8 (quantize_dynamic, per-channel; %.0f MB), onnxruntime-node, %d threads", ortV, peers.Image.MB["int8"], threads), "ort-int8",
+		fmt.Sprintf("%.5f", cosines["ort-int8"]))
+	row(fmt.Sprintf("%s float32 (%.0f MB), onnxruntime-node, %d threads", ortV, peers.Image.MB["f32"], threads), "ort-f32",
+		fmt.Sprintf("rel. diff %.1e", peers.Image.F32RelDiff))
+	if web != nil {
+		webCos := "–"
+		if len(web.Int8Features) == len(peers.Image.Torch[0]) {
+			webCos = fmt.Sprintf("%.5f (first image)", cosine(web.Int8Features, peers.Image.Torch[0]))
+		}
+		fmt.Printf("| ours int8, WebAssembly in Chromium (%s), Web Worker, 1 thread | %s | – | native's (its kernels are tested bit-identical) |\n", web.Kernel, f1(med(web.MS["ours"])))
+		fmt.Printf("| ONNX Runtime Web %s int8, wasm, Chromium, 1 thread | %s | – | %s |\n", web.Version, f1(med(web.MS["int8"])), webCos)
+		fmt.Printf("| ONNX Runtime Web %s float32, wasm, Chromium, 1 thread | %s | – | – |\n", web.Version, f1(med(web.MS["f32"])))
+	}
+	fmt.Println()
+	// Each ratio two ways: of the medians, and the median of the rounds' own ratios (each
+	// round's two runs a few seconds apart, so it follows the machine's load better).
+	ratios := func(peer, ours []float64) string {
+		if len(peer) == 0 || len(peer) != len(ours) {
+			return "–"
+		}
+		var per []float64
+		for i := range peer {
+			per = append(per, peer[i]/ours[i])
+		}
+		return fmt.Sprintf("%s (per round %.2f×)", ratio(med(peer), med(ours)), med(per))
+	}
+	fmt.Println("| ratio (above 1: ours is faster) | batch 1 | batch 8 |")
+	fmt.Println("|---|---|---|")
+	for _, r := range []struct{ name, peer, ours string }{
+		{"ONNX Runtime int8 / ours int8, native", "ort-int8", "int8"},
+		{"ONNX Runtime int8 / ours int4, native", "ort-int8", "int4"},
+		{"ONNX Runtime float32 / ours int8, native", "ort-f32", "int8"},
+	} {
+		fmt.Printf("| %s | %s | %s |\n", r.name, ratios(native[r.peer][1], native[r.ours][1]), ratios(native[r.peer][8], native[r.ours][8]))
+	}
+	if web != nil {
+		fmt.Printf("| ONNX Runtime Web int8 / ours int8, Chromium, 1 thread | %s | – |\n", ratios(web.MS["int8"], web.MS["ours"]))
+		fmt.Printf("| ONNX Runtime Web float32 / ours int8, Chromium, 1 thread | %s | – |\n", ratios(web.MS["f32"], web.MS["ours"]))
+	}
+	fmt.Printf("\nChecks (peers_onnx.py): ONNX Runtime float32 vs PyTorch, relative difference: image %.1e, text %.1e; "+
+		"int8 (%d MatMulInteger, %d DynamicQuantizeLinear in the image tower) cosine to PyTorch: image %.5f, text %.5f. PyTorch %s.\n",
+		peers.Image.F32RelDiff, peers.Text.F32RelDiff, peers.Image.Int8Ops["MatMulInteger"], peers.Image.Int8Ops["DynamicQuantizeLinear"],
+		slices.Min(peers.Image.Int8Cosine), slices.Min(peers.Text.Int8Cosine), peers.Torch)
+	if web != nil {
+		fmt.Printf("Browser: %s.\n", web.Agent)
+	}
+	return nil
+}
+
+// writeHub writes params as a hub folder (config.json, model.safetensors) for
+// transformers to load.
+func writeHub(cfg model.Config, params map[string]*weights.Tensor, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f := weights.NewFile()
+	f.Tensors = params
+	f.Metadata["format"] = "pt"
+	if err := weights.WriteFile(filepath.Join(dir, "model.safetensors"), f); err != nil {
+		return err
+	}
+	cfg.TorchDType = "float32"
+	js, err := cfg.Marshal()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "config.json"), js, 0o644)
+}
+
+// benchPixels is benchquant's input pattern for batch images of 224×224, the one
+// peers_onnx.py and the ONNX runners use too.
+func benchPixels(batch int) []float32 {
+	px := make([]float32, batch*3*224*224)
+	for i := range px {
+		px[i] = float32(i%251)/64 - 2
+	}
+	return px
+}
+
+// timeOurs runs our engine once on batch images and returns the milliseconds.
+func timeOurs(m *engine.Model, batch int) (float64, error) {
+	px := benchPixels(batch)
+	start := time.Now()
+	_, err := m.EncodePixels(px, batch)
+	return float64(time.Since(start).Microseconds()) / 1000, err
+}
+
+func cosine(a []float32, b []float64) float64 {
+	var ab, aa, bb float64
+	for i, v := range b {
+		ab += float64(a[i]) * v
+		aa += float64(a[i]) * float64(a[i])
+		bb += v * v
+	}
+	return ab / math.Sqrt(aa*bb)
+}
+
+// cpuName is the processor's model name and the number of CPUs Linux shows.
+func cpuName() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	name, n := "", 0
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch strings.TrimSpace(k) {
+		case "model name":
+			name = strings.TrimSpace(v)
+		case "processor":
+			n++
+		}
+	}
+	return fmt.Sprintf("%d × %s", n, name)
+}
+
+// loadAvg is the machine's 1-, 5- and 15-minute load average.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}

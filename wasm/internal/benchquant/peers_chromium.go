@@ -1,0 +1,88 @@
+//go:build !js
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/clip-go/clip/internal/browser"
+)
+
+// webTimes is what the Chromium page returns: ms per image of each engine, per round.
+type webTimes struct {
+	Kernel       string               `json:"kernel"`
+	Version      string               `json:"version"`
+	Agent        string               `json:"agent"`
+	MS           map[string][]float64 `json:"ms"`
+	Int8Features []float32            `json:"int8Features"` // ONNX Runtime Web int8, the first image
+}
+
+// peersChromium serves our worker and onnxruntime-web's wasm-only build from one folder
+// and times, in rounds, our engine's bench (batch 1, in the worker) and one run of each
+// ONNX model on the page.
+func peersChromium(name, dir, modelPath string, onnxFile func(string) string, rounds int) (*webTimes, error) {
+	chromium, err := browser.Find(name)
+	if err != nil {
+		return nil, err
+	}
+	simd := os.Getenv("CLIP_SIMD_WASM")
+	if simd == "" {
+		return nil, fmt.Errorf("CLIP_SIMD_WASM unset (make bench-peers sets it)")
+	}
+	wasm, err := buildWasm(dir)
+	if err != nil {
+		return nil, err
+	}
+	site := filepath.Join(dir, "site")
+	if err := os.MkdirAll(site, 0o755); err != nil {
+		return nil, err
+	}
+	dist := filepath.Join(peersDir, "node_modules", "onnxruntime-web", "dist")
+	files := map[string]string{"model.bin": modelPath, "clip-simd.wasm": simd,
+		"image-int8.onnx": onnxFile("int8"), "image-f32.onnx": onnxFile("f32")}
+	for _, f := range []string{"ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"} {
+		files[f] = filepath.Join(dist, f)
+	}
+	if err := browser.Prepare(site, "wasm/web/clip-worker.js", wasm, files); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	script := fmt.Sprintf(`(async () => {
+		const ort = await import("./ort.wasm.min.mjs");
+		ort.env.wasm.numThreads = 1;
+		const info = await call("load", await bytes("model.bin"));
+		const px = new Float32Array(3 * 224 * 224);
+		for (let i = 0; i < px.length; i++) px[i] = (i %% 251) / 64 - 2;
+		const feeds = () => ({pixel_values: new ort.Tensor("float32", px, [1, 3, 224, 224])});
+		const s = {};
+		for (const k of ["int8", "f32"]) {
+			s[k] = await ort.InferenceSession.create("image-" + k + ".onnx", {executionProviders: ["wasm"], graphOptimizationLevel: "all"});
+			await s[k].run(feeds());
+		}
+		const first = await s.int8.run(feeds());
+		const ms = {ours: [], int8: [], f32: []};
+		for (let r = 0; r < %d; r++) {
+			ms.ours.push((await call("bench", {batch: 1, iters: 1})).imageMs);
+			for (const k of ["int8", "f32"]) {
+				const t = performance.now();
+				await s[k].run(feeds());
+				ms[k].push(performance.now() - t);
+			}
+		}
+		return {kernel: info.kernel, version: ort.env.versions.web, ms, agent: navigator.userAgent,
+			int8Features: Array.from(first.embeds.data)};
+	})()`, rounds)
+	var res webTimes
+	if err := browser.Run(ctx, chromium, site, script, &res); err != nil {
+		return nil, err
+	}
+	if res.Kernel != "wasm-simd128" {
+		return nil, fmt.Errorf("the worker ran the %q kernel, not the SIMD one", res.Kernel)
+	}
+	return &res, nil
+}
