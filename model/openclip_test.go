@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -131,5 +132,34 @@ func TestOpenCLIPConfig(t *testing.T) {
 	legacy.Text.EosTokenID = 2 // argmax pooling, as open_clip does
 	if _, err := OpenCLIPConfig(legacy, imageproc.DefaultConfig(32)); err != nil {
 		t.Errorf("legacy eos: %v", err)
+	}
+}
+
+// TestSaveOpenCLIPLoadsBack: the open_clip file written beside a saved folder loads here
+// too (by its path: original names, the shape from the config.json beside it) and gives
+// the reference's features.
+func TestSaveOpenCLIPLoadsBack(t *testing.T) {
+	ref := loadReference(t)
+	m := loadTiny(t, "openai.safetensors")
+	dir := t.TempDir()
+	if err := m.SaveFolder(dir, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SaveOpenCLIP(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(filepath.Join(dir, OpenCLIPWeightsFile), m.Backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	txt, err := back.EncodeTokens(ref.ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := relErr(txt, ref.textFeats); e > 1e-6 {
+		t.Errorf("text features from %s: relative error %.2e", OpenCLIPWeightsFile, e)
+	}
+	if !exists(filepath.Join(dir, OpenCLIPConfigFile)) {
+		t.Errorf("no %s", OpenCLIPConfigFile)
 	}
 }
