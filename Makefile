@@ -68,7 +68,8 @@ bench: $(VOCAB) $(SIMD_WASM)
 # interleaved. The peers are pinned and install here, for benchmarks only: npm packages
 # with --ignore-scripts (onnxruntime-node's script fetches GPU binaries from outside the
 # registry), and a venv over Debian's python3-torch with ONNX Runtime (for
-# quantize_dynamic), onnx and transformers. BENCH_ROUNDS: interleaved rounds (median).
+# quantize_dynamic), onnx and transformers (apt-get install python3-torch python3-venv
+# nodejs chromium). BENCH_ROUNDS: interleaved rounds (median and fastest reported).
 PEERS_DIR    := wasm/internal/benchquant/peers
 PEERS_PY     := $(CACHE)/peers-py
 BENCH_ROUNDS ?= 5
