@@ -91,7 +91,24 @@ func goroot() string { return goruntime.GOROOT() }
 // evaluates script, an expression whose value (a promise is awaited) is decoded into out
 // as JSON.
 func Run(ctx context.Context, chromium, dir, script string, out any) error {
-	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	return RunHandler(ctx, chromium, http.FileServer(http.Dir(dir)), script, out)
+}
+
+// CrossOriginIsolated serves h with the headers that make its pages cross-origin
+// isolated (COOP same-origin, COEP require-corp): what SharedArrayBuffer, and so
+// WebAssembly threads, need.
+func CrossOriginIsolated(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
+		w.Header().Set("Cross-Origin-Embedder-Policy", "require-corp")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// RunHandler is Run with the folder's server given as a handler (for example
+// CrossOriginIsolated(http.FileServer(...))).
+func RunHandler(ctx context.Context, chromium string, h http.Handler, script string, out any) error {
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	bctx, cancel, err := Start(ctx, chromium)
 	if err != nil {

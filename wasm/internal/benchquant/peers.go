@@ -30,7 +30,8 @@ const peersDir = "wasm/internal/benchquant/peers"
 // int8 and checks them against PyTorch; then, in rounds that interleave every engine so
 // that a machine whose load changes slows them alike, our int8 and int4 engine natively
 // against onnxruntime-node (threads threads, batch 1 and 8), and our engine's Web Worker
-// against onnxruntime-web's wasm build in one headless Chromium page (one thread, batch 1).
+// against onnxruntime-web's wasm build in one headless Chromium page (batch 1; ours one
+// worker, onnxruntime-web on one thread, then on two in a cross-origin isolated page).
 func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 	cfg, _ := arch.Preset("ViT-B/32")
 	dir, err := os.MkdirTemp("", "benchpeers-")
@@ -184,8 +185,8 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 	stdin.Close()
 	ours = nil
 
-	// The browser, interleaved in one page: our Web Worker (SIMD kernel) and ONNX Runtime
-	// Web's wasm build on the page, one thread each.
+	// The browser, interleaved in a page: our Web Worker (SIMD kernel) and ONNX Runtime
+	// Web's wasm build on the page, on one thread, then (a second page) on two.
 	web, err := peersChromium(chromium, dir, files[8], onnxFile, rounds)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chromium:", err)
@@ -235,14 +236,18 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 		fmt.Sprintf("%.5f", cosines["ort-int8"]))
 	row(fmt.Sprintf("%s float32 (%.0f MB), onnxruntime-node, %d threads", ortV, peers.Image.MB["f32"], threads), "ort-f32",
 		fmt.Sprintf("rel. diff %.1e", peers.Image.F32RelDiff))
-	if web != nil {
-		webCos := "–"
-		if len(web.Int8Features) == len(peers.Image.Torch[0]) {
-			webCos = fmt.Sprintf("%.5f (first image)", cosine(web.Int8Features, peers.Image.Torch[0]))
+	for _, th := range []int{1, 2} {
+		w := web[th]
+		if w == nil {
+			continue
 		}
-		fmt.Printf("| ours int8, WebAssembly in Chromium (%s), Web Worker, 1 thread | %s | – | native's (its kernels are tested bit-identical) |\n", web.Kernel, mf(web.MS["ours"]))
-		fmt.Printf("| ONNX Runtime Web %s int8, wasm, Chromium, 1 thread | %s | – | %s |\n", web.Version, mf(web.MS["int8"]), webCos)
-		fmt.Printf("| ONNX Runtime Web %s float32, wasm, Chromium, 1 thread | %s | – | – |\n", web.Version, mf(web.MS["f32"]))
+		webCos := "–"
+		if len(w.Int8Features) == len(peers.Image.Torch[0]) {
+			webCos = fmt.Sprintf("%.5f (first image)", cosine(w.Int8Features, peers.Image.Torch[0]))
+		}
+		fmt.Printf("| ours int8, WebAssembly in Chromium (%s), one Web Worker (page %d) | %s | – | native's (its kernels are tested bit-identical) |\n", w.Kernel, th, mf(w.MS["ours"]))
+		fmt.Printf("| ONNX Runtime Web %s int8, wasm, Chromium, %d thread(s) | %s | – | %s |\n", w.Version, th, mf(w.MS["int8"]), webCos)
+		fmt.Printf("| ONNX Runtime Web %s float32, wasm, Chromium, %d thread(s) | %s | – | – |\n", w.Version, th, mf(w.MS["f32"]))
 	}
 	fmt.Println()
 	// Each ratio three ways: of the medians, the median of the rounds' own ratios (a round's
@@ -266,16 +271,18 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 	} {
 		fmt.Printf("| %s | %s | %s |\n", r.name, ratios(native[r.peer][1], native[r.ours][1]), ratios(native[r.peer][8], native[r.ours][8]))
 	}
-	if web != nil {
-		fmt.Printf("| ONNX Runtime Web int8 / ours int8, Chromium, 1 thread | %s | – |\n", ratios(web.MS["int8"], web.MS["ours"]))
-		fmt.Printf("| ONNX Runtime Web float32 / ours int8, Chromium, 1 thread | %s | – |\n", ratios(web.MS["f32"], web.MS["ours"]))
+	for _, th := range []int{1, 2} {
+		if w := web[th]; w != nil {
+			fmt.Printf("| ONNX Runtime Web int8 on %d thread(s) / ours int8, one worker, Chromium | %s | – |\n", th, ratios(w.MS["int8"], w.MS["ours"]))
+			fmt.Printf("| ONNX Runtime Web float32 on %d thread(s) / ours int8, one worker, Chromium | %s | – |\n", th, ratios(w.MS["f32"], w.MS["ours"]))
+		}
 	}
 	fmt.Printf("\nChecks (peers_onnx.py): ONNX Runtime float32 vs PyTorch, relative difference: image %.1e, text %.1e; "+
 		"int8 (%d MatMulInteger, %d DynamicQuantizeLinear in the image tower) cosine to PyTorch: image %.5f, text %.5f. PyTorch %s.\n",
 		peers.Image.F32RelDiff, peers.Text.F32RelDiff, peers.Image.Int8Ops["MatMulInteger"], peers.Image.Int8Ops["DynamicQuantizeLinear"],
 		slices.Min(peers.Image.Int8Cosine), slices.Min(peers.Text.Int8Cosine), peers.Torch)
-	if web != nil {
-		fmt.Printf("Browser: %s.\n", web.Agent)
+	if w := web[1]; w != nil {
+		fmt.Printf("Browser: %s.\n", w.Agent)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -23,8 +24,9 @@ type webTimes struct {
 
 // peersChromium serves our worker and onnxruntime-web's wasm-only build from one folder
 // and times, in rounds, our engine's bench (batch 1, in the worker) and one run of each
-// ONNX model on the page.
-func peersChromium(name, dir, modelPath string, onnxFile func(string) string, rounds int) (*webTimes, error) {
+// ONNX model on the page: once with onnxruntime-web on one thread, once on two (the page
+// then cross-origin isolated, which its threads need; our engine stays one worker).
+func peersChromium(name, dir, modelPath string, onnxFile func(string) string, rounds int) (map[int]*webTimes, error) {
 	chromium, err := browser.Find(name)
 	if err != nil {
 		return nil, err
@@ -50,11 +52,29 @@ func peersChromium(name, dir, modelPath string, onnxFile func(string) string, ro
 	if err := browser.Prepare(site, "wasm/web/clip-worker.js", wasm, files); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
+	out := map[int]*webTimes{}
+	for _, threads := range []int{1, 2} {
+		h := http.FileServer(http.Dir(site))
+		if threads > 1 {
+			h = browser.CrossOriginIsolated(h)
+		}
+		res, err := webRounds(ctx, chromium, h, rounds, threads)
+		if err != nil {
+			return out, fmt.Errorf("onnxruntime-web on %d threads: %w", threads, err)
+		}
+		out[threads] = res
+	}
+	return out, nil
+}
+
+// webRounds runs the page's interleaved rounds with onnxruntime-web on threads threads.
+func webRounds(ctx context.Context, chromium string, h http.Handler, rounds, threads int) (*webTimes, error) {
 	script := fmt.Sprintf(`(async () => {
 		const ort = await import("./ort.wasm.min.mjs");
-		ort.env.wasm.numThreads = 1;
+		ort.env.wasm.numThreads = %d;
+		if (%d > 1 && !crossOriginIsolated) throw new Error("the page is not cross-origin isolated");
 		const info = await call("load", await bytes("model.bin"));
 		const px = new Float32Array(3 * 224 * 224);
 		for (let i = 0; i < px.length; i++) px[i] = (i %% 251) / 64 - 2;
@@ -76,9 +96,9 @@ func peersChromium(name, dir, modelPath string, onnxFile func(string) string, ro
 		}
 		return {kernel: info.kernel, version: ort.env.versions.web, ms, agent: navigator.userAgent,
 			int8Features: Array.from(first.embeds.data)};
-	})()`, rounds)
+	})()`, threads, threads, rounds)
 	var res webTimes
-	if err := browser.Run(ctx, chromium, site, script, &res); err != nil {
+	if err := browser.RunHandler(ctx, chromium, h, script, &res); err != nil {
 		return nil, err
 	}
 	if res.Kernel != "wasm-simd128" {
