@@ -63,11 +63,11 @@ bench: $(VOCAB) $(SIMD_WASM)
 	CLIP_SIMD_WASM=$(abspath $(SIMD_WASM)) $(GO) run ./wasm/internal/benchquant
 
 # The engine for the browser: bin/web/clip.wasm, its SIMD kernel clip-simd.wasm, Go's
-# wasm_exec.js and the worker shim.
+# wasm_exec.js and the worker shim (clip-worker.js, with clip-models.js).
 wasm: $(VOCAB) $(SIMD_WASM)
 	mkdir -p bin/web
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o bin/web/clip.wasm ./wasm/cmd/clipwasm
-	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/web/clip-worker.js $(SIMD_WASM) bin/web/
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/web/clip-worker.js wasm/web/clip-models.js $(SIMD_WASM) bin/web/
 
 # The browser app (app/, Vugu) as one static folder, bin/site: index.html, styles, the
 # app's wasm, the engine's worker, wasm and SIMD kernel, wasm_exec.js and the default

@@ -48,9 +48,9 @@ var checksumPlaceholder = "sha256:" + strings.Repeat("0", 64)
 
 // NewQuantWriter lays out the file for qf's metadata (Bits, Block, Config,
 // Preprocessor, Vocab, Merges; its tensor maps are filled here) and the tensors in specs.
-// A file larger than limit bytes (when limit > 0) is a *TooLargeError, before anything
-// is allocated.
-func NewQuantWriter(qf *QuantFile, specs []QuantSpec, limit int64) (*QuantWriter, error) {
+// admit, when not nil, is asked about the file's size before anything is allocated (a
+// limit returns a *TooLargeError).
+func NewQuantWriter(qf *QuantFile, specs []QuantSpec, admit func(size int64) error) (*QuantWriter, error) {
 	if err := CheckQuantParams(qf.Bits, qf.Block); err != nil {
 		return nil, err
 	}
@@ -97,8 +97,10 @@ func NewQuantWriter(qf *QuantFile, specs []QuantSpec, limit int64) (*QuantWriter
 		t := f.Tensors[name]
 		size += int64(t.NumElements() * t.DType.Size())
 	}
-	if limit > 0 && size > limit {
-		return nil, &TooLargeError{Size: size, Limit: limit}
+	if admit != nil {
+		if err := admit(size); err != nil {
+			return nil, err
+		}
 	}
 	w.f, w.buf, w.hdrLen = f, make([]byte, size), len(hdr)
 	off := len(hdr)

@@ -83,7 +83,7 @@ func TestQuantWriterMatchesWrite(t *testing.T) {
 		}
 		for _, maxPiece := range []int{0, 1, 5, 64} { // 0: whole tensors
 			qf := newCaseFile()
-			w, err := NewQuantWriter(qf, specs, 0)
+			w, err := NewQuantWriter(qf, specs, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +127,7 @@ func TestQuantWriterErrors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	specs, src := writerCase(rng, F32)
 	newWriter := func() *QuantWriter {
-		w, err := NewQuantWriter(newCaseFile(), specs, 0)
+		w, err := NewQuantWriter(newCaseFile(), specs, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +166,12 @@ func TestQuantWriterErrors(t *testing.T) {
 		t.Errorf("NaN: %v", err)
 	}
 	var tooLarge *TooLargeError
-	if _, err := NewQuantWriter(newCaseFile(), specs, 100); !errors.As(err, &tooLarge) || tooLarge.Limit != 100 {
-		t.Errorf("a 100-byte limit: %v", err)
+	var asked int64
+	_, err := NewQuantWriter(newCaseFile(), specs, func(size int64) error {
+		asked = size
+		return &TooLargeError{Size: size, Limit: 100}
+	})
+	if !errors.As(err, &tooLarge) || tooLarge.Limit != 100 || asked < 500 {
+		t.Errorf("a 100-byte limit: %v (asked about %d bytes)", err, asked)
 	}
 }

@@ -31,7 +31,7 @@ func Quantize(configJSON []byte, params map[string]*weights.Tensor, vocab, merge
 	if err != nil {
 		return nil, err
 	}
-	w, err := weights.NewQuantWriter(qf, specs, 0)
+	w, err := weights.NewQuantWriter(qf, specs, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,11 @@ import (
 // byte-for-byte the file `clip quantize` writes for the same folder and settings). It
 // never holds the float file: its memory is the quantized file plus a row.
 type StreamQuantizer struct {
+	// Admit, when set, is called with the quantized file's size once the header shows it,
+	// before the file is allocated; an error stops the stream (the page frees its current
+	// model here when both would not fit).
+	Admit func(size int64) error
+
 	in     weights.Stream
 	qf     *weights.QuantFile
 	cfg    Config
@@ -79,11 +84,15 @@ func (s *StreamQuantizer) onHeader(h *weights.Header) error {
 			return fmt.Errorf("%w: parameter %q is %s, not a float type", ErrNotCLIP, t.Name, t.DType)
 		}
 	}
-	var limit int64
-	if s.limit > 0 {
-		limit = s.limit
-	}
-	s.w, err = weights.NewQuantWriter(s.qf, specs, limit)
+	s.w, err = weights.NewQuantWriter(s.qf, specs, func(size int64) error {
+		if s.limit > 0 && size > s.limit {
+			return &weights.TooLargeError{Size: size, Limit: s.limit}
+		}
+		if s.Admit != nil {
+			return s.Admit(size)
+		}
+		return nil
+	})
 	return err
 }
 
@@ -123,3 +132,6 @@ func (s *StreamQuantizer) Finish() ([]byte, error) {
 	}
 	return s.w.Finish()
 }
+
+// Checksum is the quantized file's checksum (its ID once loaded), after Finish.
+func (s *StreamQuantizer) Checksum() string { return s.qf.Checksum }
