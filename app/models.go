@@ -50,8 +50,12 @@ type quantResult struct {
 	StoreError string    `json:"storeError"`
 }
 
+// onPickerToggle opens and closes the model picker. The page owns its state (the
+// summary's default action is cancelled): a render between the browser opening the
+// <details> and its toggle event would otherwise close it again.
 func (c *Root) onPickerToggle(e vugu.DOMEvent) {
-	c.models.open = js.Value(e.JSEventTarget()).Get("open").Bool()
+	e.PreventDefault()
+	c.models.open = !c.models.open
 }
 
 func (c *Root) onModelURL(e vugu.DOMEvent) {
@@ -99,7 +103,8 @@ func (c *Root) onModelFolder(e vugu.DOMEvent) {
 // config.json) are quantized; a single file is a quantized model. It reports whether
 // the files were a model's.
 func (c *Root) takeModelFiles(files []js.Value) bool {
-	var folder []js.Value
+	var folder []any // js.ValueOf takes []any, not []js.Value
+	var named []js.Value
 	hasConfig, hasWeights := false, false
 	for _, f := range files {
 		switch f.Get("name").String() {
@@ -111,12 +116,12 @@ func (c *Root) takeModelFiles(files []js.Value) bool {
 		default:
 			continue
 		}
-		folder = append(folder, f)
+		folder, named = append(folder, f), append(named, f)
 	}
 	switch {
 	case hasConfig && hasWeights:
 		persistStorage()
-		go c.quantize("quantizeFiles", folder, folderName(folder), "files")
+		go c.quantize("quantizeFiles", folder, folderName(named), "files")
 		return true
 	case len(files) == 1 && strings.HasSuffix(files[0].Get("name").String(), ".safetensors"):
 		go c.loadFile(files[0])
@@ -291,4 +296,3 @@ func bitsSelected(v string, want string) bool {
 	}
 	return v == want
 }
-

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
 
 	"github.com/clip-go/clip/app/core"
@@ -33,7 +35,7 @@ type hubServer struct {
 
 // newHubServer serves folders (repository path → folder) at /REPO/resolve/main/FILE;
 // override replaces a file's bytes.
-func newHubServer(t *testing.T, folders map[string]string, override map[string][]byte) *hubServer {
+func newHubServer(t testing.TB, folders map[string]string, override map[string][]byte) *hubServer {
 	h := &hubServer{}
 	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.requests.Add(1)
@@ -58,7 +60,7 @@ func newHubServer(t *testing.T, folders map[string]string, override map[string][
 }
 
 // clipQuantize runs the real `clip quantize` on a folder and returns the file it wrote.
-func clipQuantize(t *testing.T, dir string, args ...string) []byte {
+func clipQuantize(t testing.TB, dir string, args ...string) []byte {
 	t.Helper()
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "clip")
@@ -80,7 +82,7 @@ func clipQuantize(t *testing.T, dir string, args ...string) []byte {
 }
 
 // storedFile reads a kept model's bytes back from the page's origin private file system.
-func (p *tab) storedFile(t *testing.T, name string) []byte {
+func (p *tab) storedFile(t testing.TB, name string) []byte {
 	t.Helper()
 	var b64 string
 	p.eval(t, `(async () => {
@@ -100,14 +102,14 @@ func (p *tab) storedFile(t *testing.T, name string) []byte {
 }
 
 // loadURL types a URL into the model box and clicks the load button.
-func (p *tab) loadURL(t *testing.T, url string) {
+func (p *tab) loadURL(t testing.TB, url string) {
 	t.Helper()
 	p.eval(t, `(() => { const el = document.querySelector("[data-testid=model-url]"); el.value = `+jsString(url)+`;
 		el.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`, nil)
 	p.run(t, chromedp.Click("[data-testid=load-url]", chromedp.ByQuery))
 }
 
-func (p *tab) storedNames(t *testing.T) []string {
+func (p *tab) storedNames(t testing.TB) []string {
 	var names []string
 	p.eval(t, `Array.from(document.querySelectorAll("[data-testid=stored-model] .stored-name")).map((e) => e.textContent)`, &names)
 	return names
@@ -208,4 +210,41 @@ func TestPageQuantizesFromURL(t *testing.T) {
 		chromedp.Click("[data-testid=remove-stored]", chromedp.ByQuery))
 	p.waitFor(t, "the list to empty", func() bool { return len(p.storedNames(t)) == 0 })
 	p.checkClean(t)
+}
+
+// TestPageQuantizesPickedFolderWithFullStorage: a float folder's files picked under
+// Model are quantized like a download; with the site's storage quota at 1 MB the model
+// is not kept, the status line says so, and the model is used for the session.
+func TestPageQuantizesPickedFolderWithFullStorage(t *testing.T) {
+	s := newSite(t)
+	dir := t.TempDir()
+	quanttest.HubFolder(t, dir, quanttest.TinyConfig, 22, weights.F16)
+	p := s.open(t, "/")
+	p.waitStatus(t, "ready")
+	p.run(t, chromedp.ActionFunc(func(ctx context.Context) error {
+		return storage.OverrideQuotaForOrigin(s.srv.URL).WithQuotaSize(1 << 20).Do(ctx)
+	}))
+	var files []string
+	for _, name := range []string{"config.json", "model.safetensors", "vocab.json", "merges.txt", "preprocessor_config.json"} {
+		files = append(files, filepath.Join(dir, name))
+	}
+	p.run(t, chromedp.Click("details.model-picker summary", chromedp.ByQuery),
+		chromedp.SetUploadFiles("#model-file", files, chromedp.ByQuery))
+	status := p.waitStatus(t, "local model: ready")
+	if !strings.Contains(status, "storage is full") || !strings.Contains(status, "this session") {
+		t.Errorf("status %q: want the full storage said", status)
+	}
+	m, err := engine.Load(clipQuantize(t, dir), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := s.images(t, map[string][]byte{"f.png": quanttest.PNG(t, 36, 30, 6)}, "f.png")
+	labels := []string{"red", "green", "blue"}
+	p.pasteLabels(t, strings.Join(labels, "\n"))
+	p.run(t, chromedp.SetUploadFiles("#images", img, chromedp.ByQuery))
+	clip7, _ := zeroshot.TemplateSet(zeroshot.DefaultTemplateSet)
+	native{m}.check(t, p.waitCards(t, 1, labels), img, labels, clip7)
+	if names := p.storedNames(t); len(names) != 0 {
+		t.Errorf("kept models %q with a full storage", names)
+	}
 }

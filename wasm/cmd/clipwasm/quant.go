@@ -19,7 +19,8 @@ import (
 //	                       bits?: 8|4, maxMemoryMB?}) → {}
 //	clipEngine.quantFeed(chunk: Uint8Array) → {received, total, outputBytes}
 //	clipEngine.quantFinish() → {bytes, checksum}     (the file waits as "pending")
-//	clipEngine.pendingRead(offset, length) → Uint8Array   (a piece, to store it)
+//	clipEngine.pendingRead(offset, dst: Uint8Array) → bytes copied into dst (to store
+//	                     the file piece by piece through one buffer)
 //	clipEngine.quantLoad({maxMemoryMB?, textCache?, portable?}) → info   (as load)
 //	clipEngine.quantAbort()
 //
@@ -72,7 +73,26 @@ func quantBegin(args []js.Value) (any, error) {
 		return nil
 	}
 	quantizer, pending = s, nil
+	// The file is allocated once and the rest is small garbage: collect it early, so
+	// that memory stays near the file's size rather than twice the live heap.
+	if oldGC < 0 {
+		oldGC = debug.SetGCPercent(quantGCPercent)
+	}
 	return map[string]any{}, nil
+}
+
+// quantGCPercent is the collector's setting while a model is quantized (see quantBegin);
+// oldGC keeps the setting to restore (-1 when none is saved).
+const quantGCPercent = 10
+
+var oldGC = -1
+
+// restoreGC puts the collector's setting back once quantization is over.
+func restoreGC() {
+	if oldGC >= 0 {
+		debug.SetGCPercent(oldGC)
+		oldGC = -1
+	}
 }
 
 func quantFeed(args []js.Value) (any, error) {
@@ -113,6 +133,7 @@ func quantFinish([]js.Value) (any, error) {
 	s := quantizer
 	data, err := s.Finish()
 	quantizer, chunkBuf = nil, nil
+	restoreGC()
 	if err != nil {
 		debug.FreeOSMemory()
 		return nil, describe(err)
@@ -126,15 +147,13 @@ func pendingRead(args []js.Value) (any, error) {
 	if pending == nil {
 		return nil, fmt.Errorf("pendingRead: no quantized file")
 	}
-	off, n := arg(args, 0), arg(args, 1)
-	if off.Type() != js.TypeNumber || n.Type() != js.TypeNumber {
-		return nil, fmt.Errorf("pendingRead: offset and length must be numbers")
+	off, dst := arg(args, 0), arg(args, 1)
+	if off.Type() != js.TypeNumber || dst.Type() != js.TypeObject || !dst.InstanceOf(js.Global().Get("Uint8Array")) {
+		return nil, fmt.Errorf("pendingRead: expected an offset and a Uint8Array")
 	}
 	lo := min(max(off.Int(), 0), len(pending))
-	hi := min(lo+max(n.Int(), 0), len(pending))
-	out := js.Global().Get("Uint8Array").New(hi - lo)
-	js.CopyBytesToJS(out, pending[lo:hi])
-	return out, nil
+	hi := min(lo+dst.Get("length").Int(), len(pending))
+	return js.CopyBytesToJS(dst, pending[lo:hi]), nil
 }
 
 func quantLoad(args []js.Value) (any, error) {
@@ -154,6 +173,7 @@ func quantLoad(args []js.Value) (any, error) {
 
 func quantAbort([]js.Value) (any, error) {
 	quantizer, pending, chunkBuf = nil, nil, nil
+	restoreGC()
 	debug.FreeOSMemory()
 	return nil, nil
 }
