@@ -81,7 +81,7 @@ func quantBegin(args []js.Value) (any, error) {
 	return map[string]any{}, nil
 }
 
-// quantGCPercent is the collector's setting while a model is quantized (see quantBegin);
+// quantGCPercent is the collector's setting from quantBegin to quantLoad (or an error);
 // oldGC keeps the setting to restore (-1 when none is saved).
 const quantGCPercent = 10
 
@@ -133,8 +133,8 @@ func quantFinish([]js.Value) (any, error) {
 	s := quantizer
 	data, err := s.Finish()
 	quantizer, chunkBuf = nil, nil
-	restoreGC()
 	if err != nil {
+		restoreGC()
 		debug.FreeOSMemory()
 		return nil, describe(err)
 	}
@@ -162,6 +162,7 @@ func quantLoad(args []js.Value) (any, error) {
 	}
 	data := pending
 	pending = nil
+	defer restoreGC() // loading allocates too: keep collecting early until it is done
 	m, err := engine.Load(data, engineOptions(arg(args, 0)))
 	if err != nil {
 		return nil, err
