@@ -80,32 +80,40 @@ func wholeFile(t *testing.T, hub engine.HubFiles, data []byte, bits int) []byte 
 // engine loads it.
 func TestStreamQuantizerMatchesWholeFile(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, dtype := range []weights.DType{weights.F32, weights.F16, weights.BF16} {
-		dir := t.TempDir()
-		quanttest.HubFolder(t, dir, quanttest.TinyConfig, 3, dtype)
+	folders := map[weights.DType]string{}
+	for _, c := range []struct {
+		dtype  weights.DType
+		bits   int
+		pieces []int // the largest piece of each run
+	}{
+		{weights.F32, 8, []int{1000, 1 << 20}},
+		{weights.F32, 4, []int{1 << 16}},
+		{weights.F16, 8, []int{4096}},
+		{weights.BF16, 8, []int{7}}, // many odd-sized pieces, splitting values
+	} {
+		dir, ok := folders[c.dtype]
+		if !ok {
+			dir = t.TempDir()
+			quanttest.HubFolder(t, dir, quanttest.TinyConfig, 3, c.dtype)
+			folders[c.dtype] = dir
+		}
 		hub := hubFiles(t, dir)
 		data, err := os.ReadFile(filepath.Join(dir, "model.safetensors"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, bits := range []int{8, 4} {
-			want := wholeFile(t, hub, data, bits)
-			pieces := []int{1000, 1 << 20}
-			if dtype == weights.BF16 && bits == 8 {
-				pieces = append(pieces, 7) // many odd-sized pieces (slow): one case
+		want := wholeFile(t, hub, data, c.bits)
+		for _, maxPiece := range c.pieces {
+			got, err := streamQuantize(t, hub, data, c.bits, 0, rng, maxPiece)
+			if err != nil {
+				t.Fatalf("%s, %d bits, pieces up to %d: %v", c.dtype, c.bits, maxPiece, err)
 			}
-			for _, maxPiece := range pieces {
-				got, err := streamQuantize(t, hub, data, bits, 0, rng, maxPiece)
-				if err != nil {
-					t.Fatalf("%s, %d bits, pieces up to %d: %v", dtype, bits, maxPiece, err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Fatalf("%s, %d bits, pieces up to %d: %d bytes differ from the whole-file %d", dtype, bits, maxPiece, len(got), len(want))
-				}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s, %d bits, pieces up to %d: %d bytes differ from the whole-file %d", c.dtype, c.bits, maxPiece, len(got), len(want))
 			}
-			if _, err := engine.Load(want, engine.Options{}); err != nil {
-				t.Fatalf("%s, %d bits: %v", dtype, bits, err)
-			}
+		}
+		if _, err := engine.Load(want, engine.Options{}); err != nil {
+			t.Fatalf("%s, %d bits: %v", c.dtype, c.bits, err)
 		}
 	}
 }
