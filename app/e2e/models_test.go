@@ -212,10 +212,11 @@ func TestPageQuantizesFromURL(t *testing.T) {
 	p.checkClean(t)
 }
 
-// TestPageQuantizesPickedFolderWithFullStorage: a float folder's files picked under
-// Model are quantized like a download; with the site's storage quota at 1 MB the model
-// is not kept, the status line says so, and the model is used for the session.
-func TestPageQuantizesPickedFolderWithFullStorage(t *testing.T) {
+// TestPageQuantizesDroppedFolderWithFullStorage: a float folder's files dropped on the
+// page are quantized like a download (not taken as images); with the site's storage
+// quota at 1 MB the model is not kept, the status line says so, and the model is used
+// for the session.
+func TestPageQuantizesDroppedFolderWithFullStorage(t *testing.T) {
 	s := newSite(t)
 	dir := t.TempDir()
 	quanttest.HubFolder(t, dir, quanttest.TinyConfig, 22, weights.F16)
@@ -228,8 +229,15 @@ func TestPageQuantizesPickedFolderWithFullStorage(t *testing.T) {
 	for _, name := range []string{"config.json", "model.safetensors", "vocab.json", "merges.txt", "preprocessor_config.json"} {
 		files = append(files, filepath.Join(dir, name))
 	}
-	p.run(t, chromedp.Click("details.model-picker summary", chromedp.ByQuery),
-		chromedp.SetUploadFiles("#model-file", files, chromedp.ByQuery))
+	// A drop as the browser delivers it: the files (from an input outside the app, which
+	// is how a test gets File objects) in a DataTransfer, dropped on the drop zone.
+	p.eval(t, `(() => { const i = document.createElement("input"); i.type = "file"; i.multiple = true; i.id = "drop-source";
+		document.body.appendChild(i); return true; })()`, nil)
+	p.run(t, chromedp.SetUploadFiles("#drop-source", files, chromedp.ByQuery))
+	p.eval(t, `(() => { const dt = new DataTransfer(); for (const f of document.querySelector("#drop-source").files) dt.items.add(f);
+		const zone = document.querySelector("[data-testid=dropzone]");
+		zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: dt, bubbles: true, cancelable: true}));
+		zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true})); return true; })()`, nil)
 	status := p.waitStatus(t, "local model: ready")
 	if !strings.Contains(status, "storage is full") || !strings.Contains(status, "this session") {
 		t.Errorf("status %q: want the full storage said", status)

@@ -129,8 +129,19 @@ function fileSource(files) {
 // quantize reads the small files as `clip quantize` does (vocab.json + merges.txt, else
 // tokenizer.json, else the built-in vocabulary; preprocessor_config.json when present),
 // streams the weights through the engine's quantizer, keeps the file and loads it.
+let quantizing = false; // the engine quantizes one model at a time
+
 async function quantize(engine, report, src, opts) {
-  opts = opts || {};
+  if (quantizing) throw new Error("another model is being quantized: wait for it to finish");
+  quantizing = true;
+  try {
+    return await quantizeOne(engine, report, src, opts || {});
+  } finally {
+    quantizing = false;
+  }
+}
+
+async function quantizeOne(engine, report, src, opts) {
   const config = await src.small("config.json", false);
   const preprocessor = await src.small("preprocessor_config.json", true);
   let vocab = await src.small("vocab.json", true);
