@@ -17,7 +17,7 @@ MODEL     ?=
 # backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build vocab test demo bench bench-peers bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
+.PHONY: all build vocab test demo bench bench-peers bench-web-quant bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
 
 all: build
 
@@ -80,11 +80,11 @@ bench-peers: $(VOCAB) $(SIMD_WASM)
 	CLIP_SIMD_WASM=$(abspath $(SIMD_WASM)) $(GO) run ./wasm/internal/benchquant -peers -threads 2 -iters $(BENCH_ROUNDS) -python $(PEERS_PY)/bin/python
 
 # The engine for the browser: bin/web/clip.wasm, its SIMD kernel clip-simd.wasm, Go's
-# wasm_exec.js and the worker shim.
+# wasm_exec.js and the worker shim (clip-worker.js, with clip-models.js).
 wasm: $(VOCAB) $(SIMD_WASM)
 	mkdir -p bin/web
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o bin/web/clip.wasm ./wasm/cmd/clipwasm
-	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/web/clip-worker.js $(SIMD_WASM) bin/web/
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/web/clip-worker.js wasm/web/clip-models.js $(SIMD_WASM) bin/web/
 
 # The browser app (app/, Vugu) as one static folder, bin/site: index.html, styles, the
 # app's wasm, the engine's worker, wasm and SIMD kernel, wasm_exec.js and the default
@@ -94,6 +94,12 @@ WEB_MODEL ?= builtin
 SITE_ADDR ?= 127.0.0.1:8080
 web: $(VOCAB) $(SIMD_WASM)
 	$(GO) run ./app/cmd/clipsite build -out bin/site -simd $(SIMD_WASM) -model=$(WEB_MODEL)
+
+# The page's streaming quantizer on the ViT-B/32 shape: a 605 MB float32 folder of random
+# weights (written to a temporary folder) loaded by URL in headless Chromium; prints the
+# time and the tab's peak memory against the int8 file (docs/web-app.md). Not in make test.
+bench-web-quant: $(VOCAB) $(SIMD_WASM)
+	CLIP_SIMD_WASM=$(abspath $(SIMD_WASM)) $(GO) test -run '^$$' -bench PageQuantizeViTB32 -benchtime 1x -timeout 60m -v ./app/e2e
 
 serve: web
 	$(GO) run ./app/cmd/clipsite serve -addr $(SITE_ADDR) bin/site

@@ -49,6 +49,9 @@ type modelState struct {
 	Info  modelInfo
 	// Failed says why another model did not load while this one stayed in use.
 	Failed string
+	// Action is what loading does, when it is more than reading a file ("downloading
+	// and quantizing to int8"); Note is said beside a ready model (it was not stored).
+	Action, Note string
 }
 
 // statusText is the status line's model part. It names the model, and says "ready" once
@@ -56,6 +59,12 @@ type modelState struct {
 func (m modelState) statusText() string {
 	switch m.Phase {
 	case phaseLoading:
+		if m.Action != "" {
+			if m.Bytes > 0 {
+				return fmt.Sprintf("Model %s: %s, %s of %s…", m.Name, m.Action, core.Bytes(m.Got), core.Bytes(m.Bytes))
+			}
+			return fmt.Sprintf("Model %s: %s…", m.Name, m.Action)
+		}
 		if m.Got > 0 && m.Got < m.Bytes {
 			return fmt.Sprintf("Model %s: downloading, %s of %s…", m.Name, core.Bytes(m.Got), core.Bytes(m.Bytes))
 		}
@@ -73,6 +82,9 @@ func (m modelState) statusText() string {
 		text := fmt.Sprintf("Model %s: ready · ViT %d px / %d px patches, %d+%d layers of %d/%d, %d-d embeddings · %s · %s · %s",
 			m.Name, i.ImageSize, i.PatchSize, i.VisionLayers, i.TextLayers, i.VisionWidth, i.TextWidth, i.EmbeddingDim,
 			core.Bytes(i.FileBytes), bits, kernel)
+		if m.Note != "" {
+			text += " · " + m.Note
+		}
 		if m.Failed != "" {
 			text += " · error: " + m.Failed + " (still using " + m.Name + ")"
 		}
@@ -85,6 +97,9 @@ func (m modelState) statusText() string {
 
 // loadDefault loads the bundled model named by the site's manifest, if it has one.
 func (c *Root) loadDefault() {
+	if c.loadRemembered() { // a kept model used last time comes first
+		return
+	}
 	res, err := await(js.Global().Call("fetch", defaultManifest))
 	if err != nil || !res.Get("ok").Bool() {
 		c.setModel(modelState{Phase: phaseNone})
@@ -105,7 +120,9 @@ func (c *Root) loadDefault() {
 		return
 	}
 	if _, err := zeroshot.TemplateSet(man.TemplateSet); err == nil {
-		c.templateSet = man.TemplateSet // the same prompts as clip classify with this model
+		c.env.Lock()
+		c.templateSet, c.bundledSet = man.TemplateSet, man.TemplateSet // the same prompts as clip classify with this model
+		c.env.UnlockOnly()
 	}
 	c.startLoading(modelState{Name: man.Name, Phase: phaseLoading, Bytes: man.Bytes})
 	data, err := c.download(man.File, man.Bytes)
@@ -175,14 +192,19 @@ func (c *Root) loadBytes(name string, data js.Value) {
 	res, err := c.worker.Call("load", []any{data, map[string]any{}}, data.Get("buffer"))
 	var info modelInfo
 	if err == nil {
-		err = json.Unmarshal([]byte(js.Global().Get("JSON").Call("stringify", res).String()), &info)
+		err = fromJS(res, &info)
 	}
 	if err != nil {
 		c.failed(name, size, err)
 		return
 	}
+	c.useModel(modelState{Name: name, Phase: phaseReady, Bytes: size, Info: info})
+}
+
+// useModel makes a loaded model the page's and queues every image again for it.
+func (c *Root) useModel(m modelState) {
 	c.env.Lock()
-	c.model = modelState{Name: name, Phase: phaseReady, Bytes: size, Info: info}
+	c.model = m
 	c.requeueAll()
 	c.unlockRender()
 	c.refreshStats()
@@ -220,4 +242,9 @@ func (c *Root) setModel(m modelState) {
 	c.env.Lock()
 	c.model = m
 	c.unlockRender()
+}
+
+// fromJS decodes a JavaScript value (a worker's reply) through JSON.
+func fromJS(v js.Value, out any) error {
+	return json.Unmarshal([]byte(js.Global().Get("JSON").Call("stringify", v).String()), out)
 }

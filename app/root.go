@@ -21,9 +21,11 @@ type Root struct {
 	env    vugu.EventEnv
 	worker *Worker
 
-	model    modelState
-	previous modelState // the model in use while another one loads
-	stats    engineStats
+	model      modelState
+	previous   modelState // the model in use while another one loads
+	stats      engineStats
+	models     modelsView // the model picker (models.go)
+	bundledSet string     // the bundled model's own template set, if it has one
 
 	labelsText, labelsErr        string
 	templateSet, customTemplates string
@@ -84,7 +86,10 @@ func (c *Root) onDrop(e vugu.DOMEvent) {
 	e.PreventDefault()
 	c.dragging = false
 	if dt := js.Value(e.JSEvent()).Get("dataTransfer"); dt.Truthy() {
-		c.addFiles(imagesOnly(filesOf(dt.Get("files"))))
+		files := filesOf(dt.Get("files"))
+		if !c.takeModelFiles(files) { // a model's files load the model
+			c.addFiles(imagesOnly(files))
+		}
 	}
 }
 
@@ -117,9 +122,7 @@ func (c *Root) onModelFile(e vugu.DOMEvent) {
 	t := js.Value(e.JSEventTarget())
 	files := filesOf(t.Get("files"))
 	t.Set("value", "")
-	if len(files) == 1 {
-		go c.loadFile(files[0])
-	}
+	c.takeModelFiles(files)
 }
 
 // imagesOnly keeps the files whose type says image (a drop or a folder may bring

@@ -13,11 +13,12 @@ import (
 // goroutines; the worker answers them in order. A pool of workers would hand out calls
 // the same way, which is why nothing here knows which ops exist.
 type Worker struct {
-	w       js.Value
-	mu      sync.Mutex
-	next    int
-	pending map[int]chan reply
-	onMsg   js.Func
+	w        js.Value
+	mu       sync.Mutex
+	next     int
+	pending  map[int]chan reply
+	progress map[int]func(js.Value)
+	onMsg    js.Func
 }
 
 type reply struct {
@@ -27,11 +28,21 @@ type reply struct {
 
 // NewWorker starts the worker script at url.
 func NewWorker(url string) *Worker {
-	w := &Worker{w: js.Global().Get("Worker").New(url), pending: map[int]chan reply{}}
+	w := &Worker{w: js.Global().Get("Worker").New(url), pending: map[int]chan reply{}, progress: map[int]func(js.Value){}}
 	w.onMsg = js.FuncOf(func(_ js.Value, args []js.Value) any {
 		data := args[0].Get("data")
 		id := data.Get("id").Int()
+		if p := data.Get("progress"); !p.IsUndefined() { // a report before the reply
+			w.mu.Lock()
+			fn := w.progress[id]
+			w.mu.Unlock()
+			if fn != nil {
+				fn(p)
+			}
+			return nil
+		}
 		w.mu.Lock()
+		delete(w.progress, id)
 		ch := w.pending[id]
 		delete(w.pending, id)
 		w.mu.Unlock()
@@ -52,11 +63,20 @@ func NewWorker(url string) *Worker {
 // Call runs op with args in the worker. transfer lists ArrayBuffers to move rather than
 // copy (the model's bytes).
 func (w *Worker) Call(op string, args []any, transfer ...js.Value) (js.Value, error) {
+	return w.CallProgress(op, args, nil, transfer...)
+}
+
+// CallProgress is Call for ops that report progress before they reply: progress gets
+// each report, on the JavaScript callback (it must not block).
+func (w *Worker) CallProgress(op string, args []any, progress func(js.Value), transfer ...js.Value) (js.Value, error) {
 	ch := make(chan reply, 1)
 	w.mu.Lock()
 	id := w.next
 	w.next++
 	w.pending[id] = ch
+	if progress != nil {
+		w.progress[id] = progress
+	}
 	w.mu.Unlock()
 	msg := map[string]any{"id": id, "op": op, "args": args}
 	list := make([]any, len(transfer))

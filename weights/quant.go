@@ -100,20 +100,49 @@ func QuantizeMatrix(vals []float32, rows, cols, bits, block int) (*QTensor, erro
 	if rows <= 0 || cols <= 0 || len(vals) != rows*cols {
 		return nil, fmt.Errorf("%d values for a %dx%d matrix", len(vals), rows, cols)
 	}
-	qt := &QTensor{Shape: []int{rows, cols}, Rows: rows, Cols: cols, Bits: bits, Block: block}
-	nb, rowBytes := qt.Blocks(), qt.RowBytes()
-	qdata := make([]byte, rows*rowBytes)
-	sdata := make([]byte, 2*rows*nb)
-	qmax := float32(QMax(bits))
-	search := bits == 4
-	// Rows are independent: quantize them on every core (the scale search makes this the
-	// slow part of `clip quantize`).
+	qt := newQTensor([]int{rows, cols}, bits, block)
+	qt.Q.Data = make([]byte, rows*qt.RowBytes())
+	qt.Scale.Data = make([]byte, 2*rows*qt.Blocks())
+	if err := qt.quantizeRows(0, rows, func(r int, dst []float32) { copy(dst, vals[r*cols:(r+1)*cols]) }); err != nil {
+		return nil, err
+	}
+	return qt, nil
+}
+
+// newQTensor describes the quantized form of a tensor of shape (rank ≥ 2, positive
+// sizes) as a [shape[0], rest] matrix, with its Q and Scale tensors' dtypes and shapes
+// but no data yet.
+func newQTensor(shape []int, bits, block int) *QTensor {
+	qt := &QTensor{Shape: slices.Clone(shape), Rows: shape[0], Cols: 1, Bits: bits, Block: block}
+	for _, d := range shape[1:] {
+		qt.Cols *= d
+	}
+	qdtype, qcols := I8, qt.PaddedCols()
+	if bits == 4 {
+		qdtype, qcols = U8, qcols/2
+	}
+	qt.Q = &Tensor{DType: qdtype, Shape: []int{qt.Rows, qcols}}
+	qt.Scale = &Tensor{DType: F16, Shape: []int{qt.Rows, qt.Blocks()}}
+	return qt
+}
+
+// quantizeRows quantizes rows [r0, r0+n) into q's data and scales, which must be
+// allocated; fill writes row r's Cols float32 values into dst. This is the one
+// quantization loop: QuantizeMatrix and QuantWriter (clip quantize, and the page's
+// streaming quantizer) both go through it. Rows are independent, so they are quantized
+// on every core (the scale search makes this the slow part of quantizing).
+func (q *QTensor) quantizeRows(r0, n int, fill func(r int, dst []float32)) error {
+	nb, rowBytes := q.Blocks(), q.RowBytes()
+	qmax := float32(QMax(q.Bits))
+	search := q.Bits == 4
 	var firstErr error
 	var mu sync.Mutex
-	parallelRows(rows, func(lo, hi int) {
-		ints := make([]int8, qt.PaddedCols())
-		for r := lo; r < hi; r++ {
-			if err := quantizeRow(vals[r*cols:(r+1)*cols], ints, sdata[2*r*nb:2*(r+1)*nb], qdata[r*rowBytes:(r+1)*rowBytes], bits, block, qmax, search); err != nil {
+	parallelRows(n, func(lo, hi int) {
+		ints := make([]int8, q.PaddedCols())
+		vals := make([]float32, q.Cols)
+		for r := r0 + lo; r < r0+hi; r++ {
+			fill(r, vals)
+			if err := quantizeRow(vals, ints, q.Scale.Data[2*r*nb:2*(r+1)*nb], q.Q.Data[r*rowBytes:(r+1)*rowBytes], q.Bits, q.Block, qmax, search); err != nil {
 				mu.Lock()
 				if firstErr == nil {
 					firstErr = fmt.Errorf("row %d: %w", r, err)
@@ -123,16 +152,7 @@ func QuantizeMatrix(vals []float32, rows, cols, bits, block int) (*QTensor, erro
 			}
 		}
 	})
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	qdtype, qcols := I8, qt.PaddedCols()
-	if bits == 4 {
-		qdtype, qcols = U8, qcols/2
-	}
-	qt.Q = &Tensor{DType: qdtype, Shape: []int{rows, qcols}, Data: qdata}
-	qt.Scale = &Tensor{DType: F16, Shape: []int{rows, nb}, Data: sdata}
-	return qt, nil
+	return firstErr
 }
 
 // Validate checks that Q and Scale have the dtypes and shapes the other fields call for.

@@ -79,6 +79,18 @@ type QuantFile struct {
 
 // File lays the model out as a safetensors file, with its checksum.
 func (qf *QuantFile) File() (*File, error) {
+	f, err := qf.layout(true)
+	if err != nil {
+		return nil, err
+	}
+	qf.Checksum = checksum(f)
+	f.Metadata[metaChecksum] = qf.Checksum
+	return f, nil
+}
+
+// layout is File without the checksum; validate checks the tensors' data (a QuantWriter
+// lays the file out before its data exists).
+func (qf *QuantFile) layout(validate bool) (*File, error) {
 	if err := CheckQuantParams(qf.Bits, qf.Block); err != nil {
 		return nil, err
 	}
@@ -88,8 +100,10 @@ func (qf *QuantFile) File() (*File, error) {
 		if q.Block != qf.Block {
 			return nil, fmt.Errorf("tensor %q is quantized in blocks of %d, the file in blocks of %d", name, q.Block, qf.Block)
 		}
-		if err := q.Validate(); err != nil {
-			return nil, fmt.Errorf("tensor %q: %w", name, err)
+		if validate {
+			if err := q.Validate(); err != nil {
+				return nil, fmt.Errorf("tensor %q: %w", name, err)
+			}
 		}
 		f.Tensors[name+quantSuffix] = q.Q
 		f.Tensors[name+scaleSuffix] = q.Scale
@@ -124,8 +138,6 @@ func (qf *QuantFile) File() (*File, error) {
 		metaPreprocessor: string(qf.Preprocessor),
 		metaQuantized:    string(shapesJSON),
 	}
-	qf.Checksum = checksum(f)
-	f.Metadata[metaChecksum] = qf.Checksum
 	return f, nil
 }
 

@@ -119,38 +119,86 @@ func ReadFile(path string) (*File, error) {
 // It checks that the header is within limits, that every tensor's offsets lie inside the
 // data section and agree with its dtype and shape, and that tensors do not overlap.
 func Parse(buf []byte) (*File, error) {
-	if len(buf) < 8 {
-		return nil, fmt.Errorf("not a safetensors file: %d bytes, too short for the header length", len(buf))
-	}
-	n := binary.LittleEndian.Uint64(buf[:8])
-	if n > MaxHeaderSize {
-		return nil, fmt.Errorf("not a safetensors file: header length %d exceeds the limit of %d bytes", n, MaxHeaderSize)
+	n, err := HeaderLength(buf)
+	if err != nil {
+		return nil, err
 	}
 	if uint64(len(buf)-8) < n {
 		return nil, fmt.Errorf("truncated safetensors file: header needs %d bytes, file has %d", n, len(buf)-8)
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(buf[8:8+n], &raw); err != nil {
-		return nil, fmt.Errorf("corrupt safetensors header: %v", err)
+	h, err := ParseHeader(buf[8 : 8+n])
+	if err != nil {
+		return nil, err
 	}
 	data := buf[8+n:]
 	f := NewFile()
+	f.Metadata = h.Metadata
+	for i, sp := range h.Tensors {
+		if sp.End > int64(len(data)) {
+			// In file order, the first tensor past the end is where the file was cut.
+			more := ""
+			if rest := len(h.Tensors) - i - 1; rest > 0 {
+				more = fmt.Sprintf(" (and %d more tensors after it)", rest)
+			}
+			return nil, fmt.Errorf("truncated safetensors file: tensor %q needs bytes up to %d, data section has %d%s", sp.Name, sp.End, len(data), more)
+		}
+		f.Tensors[sp.Name] = &Tensor{DType: sp.DType, Shape: sp.Shape, Data: data[sp.Start:sp.End:sp.End]}
+	}
+	return f, nil
+}
+
+// HeaderLength reads the header length from a file's first 8 bytes, within MaxHeaderSize.
+func HeaderLength(buf []byte) (uint64, error) {
+	if len(buf) < 8 {
+		return 0, fmt.Errorf("not a safetensors file: %d bytes, too short for the header length", len(buf))
+	}
+	n := binary.LittleEndian.Uint64(buf[:8])
+	if n > MaxHeaderSize {
+		return 0, fmt.Errorf("not a safetensors file: header length %d exceeds the limit of %d bytes", n, MaxHeaderSize)
+	}
+	return n, nil
+}
+
+// Header is a parsed safetensors header: the metadata and the tensors in file order.
+type Header struct {
+	Metadata map[string]string
+	Tensors  []TensorSpan
+}
+
+// TensorSpan is one tensor's entry: where its data lies in the data section.
+type TensorSpan struct {
+	Name       string
+	DType      DType
+	Shape      []int
+	Start, End int64
+}
+
+// DataSize is where the data section's last tensor ends.
+func (h *Header) DataSize() int64 {
+	if len(h.Tensors) == 0 {
+		return 0
+	}
+	return h.Tensors[len(h.Tensors)-1].End
+}
+
+// ParseHeader decodes a safetensors JSON header (without its length prefix), checking
+// every entry's dtype, shape and offsets and that tensors do not overlap; tensors come
+// in file order, so a reader can take them as the bytes arrive.
+func ParseHeader(hdr []byte) (*Header, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(hdr, &raw); err != nil {
+		return nil, fmt.Errorf("corrupt safetensors header: %v", err)
+	}
+	h := &Header{Metadata: map[string]string{}}
 	if msg, ok := raw["__metadata__"]; ok {
-		if err := json.Unmarshal(msg, &f.Metadata); err != nil {
+		if err := json.Unmarshal(msg, &h.Metadata); err != nil {
 			return nil, fmt.Errorf("corrupt safetensors metadata: %v", err)
 		}
 		delete(raw, "__metadata__")
 	}
 	// Entries are checked in name order and their data in file order, not in the map's
 	// random order: a broken file gets the same error on every run.
-	names := slices.Sorted(maps.Keys(raw))
-	type span struct {
-		name       string
-		entry      headerEntry
-		start, end int64
-	}
-	spans := make([]span, 0, len(names))
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
 		var e headerEntry
 		if err := json.Unmarshal(raw[name], &e); err != nil {
 			return nil, fmt.Errorf("corrupt safetensors header entry %q: %v", name, err)
@@ -173,30 +221,21 @@ func Parse(buf []byte) (*File, error) {
 		if end-start != count*size {
 			return nil, fmt.Errorf("tensor %q: %d bytes of data for dtype %s and shape %v (want %d)", name, end-start, e.DType, e.Shape, count*size)
 		}
-		spans = append(spans, span{name, e, start, end})
-	}
-	slices.SortFunc(spans, func(a, b span) int {
-		return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.end, b.end), strings.Compare(a.name, b.name))
-	})
-	for i, sp := range spans {
-		if sp.end > int64(len(data)) {
-			// In file order, the first tensor past the end is where the file was cut.
-			more := ""
-			if rest := len(spans) - i - 1; rest > 0 {
-				more = fmt.Sprintf(" (and %d more tensors after it)", rest)
-			}
-			return nil, fmt.Errorf("truncated safetensors file: tensor %q needs bytes up to %d, data section has %d%s", sp.name, sp.end, len(data), more)
-		}
-		if i > 0 && sp.start < spans[i-1].end {
-			return nil, fmt.Errorf("tensors %q and %q overlap", spans[i-1].name, sp.name)
-		}
-		shape := sp.entry.Shape
+		shape := e.Shape
 		if shape == nil {
 			shape = []int{}
 		}
-		f.Tensors[sp.name] = &Tensor{DType: sp.entry.DType, Shape: shape, Data: data[sp.start:sp.end:sp.end]}
+		h.Tensors = append(h.Tensors, TensorSpan{name, e.DType, shape, start, end})
 	}
-	return f, nil
+	slices.SortFunc(h.Tensors, func(a, b TensorSpan) int {
+		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End), strings.Compare(a.Name, b.Name))
+	})
+	for i := 1; i < len(h.Tensors); i++ {
+		if h.Tensors[i].Start < h.Tensors[i-1].End {
+			return nil, fmt.Errorf("tensors %q and %q overlap", h.Tensors[i-1].Name, h.Tensors[i].Name)
+		}
+	}
+	return h, nil
 }
 
 // WriteFile writes f atomically: to a temporary file in the same folder, then renamed, so a
@@ -228,35 +267,8 @@ func WriteFile(path string, f *File) error {
 
 // Write serialises f to w.
 func Write(w io.Writer, f *File) error {
-	header := map[string]any{}
-	if len(f.Metadata) > 0 {
-		header["__metadata__"] = f.Metadata
-	}
-	var offset int64
-	names := f.Names()
-	for _, name := range names {
-		t := f.Tensors[name]
-		if want := int64(t.NumElements() * t.DType.Size()); want != int64(len(t.Data)) || t.DType.Size() == 0 {
-			return fmt.Errorf("tensor %q: %d bytes for dtype %q and shape %v", name, len(t.Data), t.DType, t.Shape)
-		}
-		shape := t.Shape
-		if shape == nil {
-			shape = []int{}
-		}
-		header[name] = headerEntry{DType: t.DType, Shape: shape, DataOffsets: [2]int64{offset, offset + int64(len(t.Data))}}
-		offset += int64(len(t.Data))
-	}
-	hdr, err := json.Marshal(header)
+	hdr, names, err := encodeHeader(f, false)
 	if err != nil {
-		return err
-	}
-	// Pad the header with spaces so the data section starts 8-byte aligned.
-	for len(hdr)%8 != 0 {
-		hdr = append(hdr, ' ')
-	}
-	var lenBuf [8]byte
-	binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(hdr)))
-	if _, err := w.Write(lenBuf[:]); err != nil {
 		return err
 	}
 	if _, err := w.Write(hdr); err != nil {
@@ -270,12 +282,54 @@ func Write(w io.Writer, f *File) error {
 	return nil
 }
 
+// encodeHeader returns the start of f's file, the 8-byte header length and the JSON
+// header padded with spaces so the data section starts 8-byte aligned, and the tensor
+// names in the order their data follows (sorted). Every writer goes through it, so a
+// file laid out in place (QuantWriter) is byte-for-byte what Write writes. planned takes
+// each tensor's size from its dtype and shape, for a layout whose data is not there yet.
+func encodeHeader(f *File, planned bool) ([]byte, []string, error) {
+	header := map[string]any{}
+	if len(f.Metadata) > 0 {
+		header["__metadata__"] = f.Metadata
+	}
+	var offset int64
+	names := f.Names()
+	for _, name := range names {
+		t := f.Tensors[name]
+		want := int64(t.NumElements() * t.DType.Size())
+		if (!planned && want != int64(len(t.Data))) || t.DType.Size() == 0 {
+			return nil, nil, fmt.Errorf("tensor %q: %d bytes for dtype %q and shape %v", name, len(t.Data), t.DType, t.Shape)
+		}
+		shape := t.Shape
+		if shape == nil {
+			shape = []int{}
+		}
+		header[name] = headerEntry{DType: t.DType, Shape: shape, DataOffsets: [2]int64{offset, offset + want}}
+		offset += want
+	}
+	hdr, err := json.Marshal(header)
+	if err != nil {
+		return nil, nil, err
+	}
+	for len(hdr)%8 != 0 {
+		hdr = append(hdr, ' ')
+	}
+	out := binary.LittleEndian.AppendUint64(make([]byte, 0, 8+len(hdr)), uint64(len(hdr)))
+	return append(out, hdr...), names, nil
+}
+
 // Float32s converts a floating-point or integer tensor to float32 values.
 func (t *Tensor) Float32s() ([]float32, error) {
-	n := t.NumElements()
-	out := make([]float32, n)
-	b := t.Data
-	switch t.DType {
+	out := make([]float32, t.NumElements())
+	if err := decodeFloat32s(t.DType, t.Data, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// decodeFloat32s converts len(out) little-endian values of dtype d from b to float32.
+func decodeFloat32s(d DType, b []byte, out []float32) error {
+	switch d {
 	case F32:
 		for i := range out {
 			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
@@ -305,9 +359,9 @@ func (t *Tensor) Float32s() ([]float32, error) {
 			out[i] = float32(int64(binary.LittleEndian.Uint64(b[8*i:])))
 		}
 	default:
-		return nil, fmt.Errorf("unsupported dtype %q", t.DType)
+		return fmt.Errorf("unsupported dtype %q", d)
 	}
-	return out, nil
+	return nil
 }
 
 // Int64s converts an integer tensor to int64 values.

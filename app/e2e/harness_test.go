@@ -42,7 +42,7 @@ var (
 )
 
 // findChromium skips the test without Chromium, except in CI, where it must be there.
-func findChromium(t *testing.T) string {
+func findChromium(t testing.TB) string {
 	t.Helper()
 	p, err := browser.Find("")
 	if err != nil {
@@ -54,7 +54,7 @@ func findChromium(t *testing.T) string {
 	return p
 }
 
-func buildSite(t *testing.T) *testSite {
+func buildSite(t testing.TB) *testSite {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "clip-site-")
 	if err != nil {
@@ -87,14 +87,14 @@ type tab struct {
 	transferred int64 // bytes over the network, as sent (compressed)
 }
 
-func (p *tab) run(t *testing.T, actions ...chromedp.Action) {
+func (p *tab) run(t testing.TB, actions ...chromedp.Action) {
 	t.Helper()
 	if err := chromedp.Run(p.ctx, actions...); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (p *tab) eval(t *testing.T, script string, out any) {
+func (p *tab) eval(t testing.TB, script string, out any) {
 	t.Helper()
 	p.run(t, chromedp.Evaluate(script, out, func(e *runtime.EvaluateParams) *runtime.EvaluateParams {
 		return e.WithAwaitPromise(true)
@@ -102,9 +102,15 @@ func (p *tab) eval(t *testing.T, script string, out any) {
 }
 
 // waitFor polls cond every 100 ms for up to a minute.
-func (p *tab) waitFor(t *testing.T, what string, cond func() bool) {
+func (p *tab) waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
+	p.waitForLong(t, what, time.Minute, cond)
+}
+
+// waitForLong is waitFor with another time limit.
+func (p *tab) waitForLong(t testing.TB, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
@@ -114,10 +120,21 @@ func (p *tab) waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // waitStatus waits until the status line contains word ("ready", "error") and returns it.
-func (p *tab) waitStatus(t *testing.T, word string) string {
+func (p *tab) waitStatus(t testing.TB, word string) string {
+	t.Helper()
+	return p.waitStatusFor(t, word, time.Minute)
+}
+
+// waitStatusFor is waitStatus with another time limit.
+func (p *tab) waitStatusFor(t testing.TB, word string, limit time.Duration) string {
 	t.Helper()
 	var status string
-	p.waitFor(t, "the status line to say "+word, func() bool {
+	defer func() {
+		if t.Failed() {
+			t.Logf("status line: %q", status)
+		}
+	}()
+	p.waitForLong(t, "the status line to say "+word, limit, func() bool {
 		p.eval(t, `(document.querySelector("[data-testid=status]") || {}).textContent || ""`, &status)
 		return strings.Contains(status, word)
 	})
@@ -125,7 +142,7 @@ func (p *tab) waitStatus(t *testing.T, word string) string {
 }
 
 // typeLabels replaces the labels box's text by typing it, as a person would.
-func (p *tab) typeLabels(t *testing.T, text string) {
+func (p *tab) typeLabels(t testing.TB, text string) {
 	t.Helper()
 	p.eval(t, `(() => { const el = document.querySelector("#labels"); el.value = "";
 		el.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`, nil)
@@ -134,7 +151,7 @@ func (p *tab) typeLabels(t *testing.T, text string) {
 
 // pasteLabels replaces the labels box's text in one input event, as a paste does: no
 // half-typed label reaches the worker (typing slowly lets the page score "a yel").
-func (p *tab) pasteLabels(t *testing.T, text string) {
+func (p *tab) pasteLabels(t testing.TB, text string) {
 	t.Helper()
 	p.eval(t, `(() => { const el = document.querySelector("#labels"); el.focus(); el.value = `+jsString(text)+`;
 		el.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`, nil)
@@ -151,7 +168,7 @@ type card struct {
 	} `json:"preds"`
 }
 
-func (p *tab) cards(t *testing.T) []card {
+func (p *tab) cards(t testing.TB) []card {
 	t.Helper()
 	var cards []card
 	p.eval(t, `Array.from(document.querySelectorAll("[data-testid=result]")).map((c) => ({
@@ -164,7 +181,7 @@ func (p *tab) cards(t *testing.T) []card {
 }
 
 // waitCards waits for n cards, each scored against labels (or failed), and returns them.
-func (p *tab) waitCards(t *testing.T, n int, labels []string) []card {
+func (p *tab) waitCards(t testing.TB, n int, labels []string) []card {
 	t.Helper()
 	want := map[string]bool{}
 	for _, l := range labels {
@@ -202,7 +219,7 @@ func (p *tab) waitCards(t *testing.T, n int, labels []string) []card {
 type stats struct{ Images, Texts int }
 
 // stats reads the worker's counters from the page's footer once they are settled.
-func (p *tab) stats(t *testing.T) stats {
+func (p *tab) stats(t testing.TB) stats {
 	t.Helper()
 	var last stats
 	for i := 0; i < 20; i++ {
@@ -222,7 +239,7 @@ func (p *tab) stats(t *testing.T) stats {
 }
 
 // checkXSS: the label that is HTML shows as its text, and nothing ran.
-func (p *tab) checkXSS(t *testing.T) {
+func (p *tab) checkXSS(t testing.TB) {
 	t.Helper()
 	var res struct {
 		Injected int  `json:"injected"`
@@ -238,7 +255,7 @@ func (p *tab) checkXSS(t *testing.T) {
 }
 
 // checkSummary: the summary counts the cards per top-1 label.
-func (p *tab) checkSummary(t *testing.T, cards []card) {
+func (p *tab) checkSummary(t testing.TB, cards []card) {
 	t.Helper()
 	want := map[string]int{}
 	for _, c := range cards {
@@ -266,7 +283,7 @@ func (p *tab) checkSummary(t *testing.T, cards []card) {
 // checkClean: no CSP violation, no dialog, and no request from the page but to the site
 // itself (and its own blob: thumbnails) during the test. (The worker's requests are not
 // seen here; it fetches only its fixed files.)
-func (p *tab) checkClean(t *testing.T) {
+func (p *tab) checkClean(t testing.TB) {
 	t.Helper()
 	var violations []string
 	p.eval(t, `window.__csp || []`, &violations)
@@ -287,7 +304,7 @@ func (p *tab) checkClean(t *testing.T) {
 
 // screenshot saves the page at a viewport size into $CLIP_SCREENSHOTS (or the test's
 // temporary folder).
-func (p *tab) screenshot(t *testing.T, name string, w, h int64) {
+func (p *tab) screenshot(t testing.TB, name string, w, h int64) {
 	t.Helper()
 	dir := os.Getenv("CLIP_SCREENSHOTS")
 	if dir == "" {

@@ -188,12 +188,13 @@ type testSite struct {
 	simd, truncateModel       bool
 	srv                       *httptest.Server
 	chromium                  string
+	browserLimit              time.Duration // how long a tab may live (default 3 minutes)
 }
 
 // native is the engine the page is compared with.
 type native struct{ m *engine.Model }
 
-func (s *testSite) native(t *testing.T) native {
+func (s *testSite) native(t testing.TB) native {
 	data, err := os.ReadFile(s.modelPath)
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +206,7 @@ func (s *testSite) native(t *testing.T) native {
 	return native{m}
 }
 
-func (n native) check(t *testing.T, cards []card, imgs, labels, templates []string) {
+func (n native) check(t testing.TB, cards []card, imgs, labels, templates []string) {
 	t.Helper()
 	if err := n.matches(cards, imgs, labels, templates); err != nil {
 		t.Error(err)
@@ -254,7 +255,7 @@ func (n native) matches(cards []card, imgs, labels, templates []string) error {
 	return nil
 }
 
-func newSite(t *testing.T) *testSite {
+func newSite(t testing.TB) *testSite {
 	t.Helper()
 	chromium := findChromium(t)
 	sitesMu.Lock()
@@ -281,7 +282,7 @@ func newSite(t *testing.T) *testSite {
 }
 
 // images writes files into a folder and returns their paths in the given order.
-func (s *testSite) images(t *testing.T, files map[string][]byte, order ...string) []string {
+func (s *testSite) images(t testing.TB, files map[string][]byte, order ...string) []string {
 	dir := t.TempDir()
 	var out []string
 	for _, name := range order {
@@ -294,8 +295,12 @@ func (s *testSite) images(t *testing.T, files map[string][]byte, order ...string
 	return out
 }
 
-func (s *testSite) open(t *testing.T, path string) *tab {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+func (s *testSite) open(t testing.TB, path string) *tab {
+	limit := 3 * time.Minute
+	if s.browserLimit > 0 {
+		limit = s.browserLimit
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	t.Cleanup(cancel)
 	bctx, stop, err := startBrowser(ctx, s.chromium)
 	if err != nil {

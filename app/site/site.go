@@ -29,7 +29,8 @@ type Options struct {
 }
 
 // Build generates the Vugu code, compiles the app and the engine to WebAssembly, and
-// writes the site: index.html, styles, boot script, app.wasm, the worker and clip.wasm,
+// writes the site: index.html, styles, boot script, app.wasm, the worker (and its
+// clip-models.js) and clip.wasm,
 // clip-simd.wasm, Go's wasm_exec.js, vugu-render.js and the default model.
 func Build(o Options) error {
 	if o.Root == "" {
@@ -57,6 +58,7 @@ func Build(o Options) error {
 	copies := map[string]string{
 		"wasm_exec.js":   filepath.Join(goroot, "lib", "wasm", "wasm_exec.js"),
 		"clip-worker.js": filepath.Join(o.Root, "wasm", "web", "clip-worker.js"),
+		"clip-models.js": filepath.Join(o.Root, "wasm", "web", "clip-models.js"),
 	}
 	if o.SIMD != "" {
 		copies["clip-simd.wasm"] = o.SIMD

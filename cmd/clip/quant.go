@@ -113,25 +113,15 @@ func quantizeFolder(path string, bits, textBits, block int) (*weights.QuantFile,
 }
 
 // quantizeParams quantizes a model held in memory.
-func quantizeParams(cfg model.Config, params map[string]*weights.Tensor, tok interface{ WriteHub(string) error }, img imageproc.Config, bits, textBits, block int) (*weights.QuantFile, error) {
+func quantizeParams(cfg model.Config, params map[string]*weights.Tensor, tok interface {
+	HubBytes() ([]byte, []byte, error)
+}, img imageproc.Config, bits, textBits, block int) (*weights.QuantFile, error) {
 	cfgJSON, err := cfg.Marshal()
 	if err != nil {
 		return nil, err
 	}
 	// The tokenizer goes into the file as the hub's vocab.json and merges.txt.
-	tmp, err := os.MkdirTemp("", "clip-quantize-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
-	if err := tok.WriteHub(tmp); err != nil {
-		return nil, err
-	}
-	vocab, err := os.ReadFile(filepath.Join(tmp, "vocab.json"))
-	if err != nil {
-		return nil, err
-	}
-	merges, err := os.ReadFile(filepath.Join(tmp, "merges.txt"))
+	vocab, merges, err := tok.HubBytes()
 	if err != nil {
 		return nil, err
 	}

@@ -60,6 +60,7 @@ window.bytes = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffe
 func Prepare(dir, workerJS, wasm string, files map[string]string) error {
 	files = maps(files)
 	files["clip-worker.js"] = workerJS
+	files["clip-models.js"] = filepath.Join(filepath.Dir(workerJS), "clip-models.js") // the worker imports it
 	files["clip.wasm"] = wasm
 	files["wasm_exec.js"] = filepath.Join(goroot(), "lib", "wasm", "wasm_exec.js")
 	for name, src := range files {

@@ -39,18 +39,26 @@ func LoadConfig(path string) (Config, error) {
 		return Config{}, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, 1<<20+1))
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
 	if err != nil {
 		return Config{}, err
 	}
-	if len(data) > 1<<20 {
-		return Config{}, fmt.Errorf("%s: larger than 1 MiB, not a preprocessor config", path)
-	}
-	c, err := parseConfig(data)
+	c, err := ParseConfig(data)
 	if err != nil {
 		return Config{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil
+}
+
+// maxConfigBytes bounds a preprocessor_config.json (they are a few hundred bytes).
+const maxConfigBytes = 1 << 20
+
+// ParseConfig is LoadConfig for the file's bytes (the page gets them by download).
+func ParseConfig(data []byte) (Config, error) {
+	if len(data) > maxConfigBytes {
+		return Config{}, fmt.Errorf("larger than 1 MiB, not a preprocessor config")
+	}
+	return parseConfig(data)
 }
 
 func parseConfig(data []byte) (Config, error) {

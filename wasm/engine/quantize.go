@@ -17,55 +17,78 @@ import (
 // layers, projection) get textBits (0: bits): at 4 bits the text tower loses far more
 // accuracy than the image tower (see TextBitsFor).
 func Quantize(configJSON []byte, params map[string]*weights.Tensor, vocab, merges []byte, pre Preprocessor, bits, textBits, block int) (*weights.QuantFile, error) {
-	if textBits == 0 {
-		textBits = bits
-	}
-	if err := weights.CheckQuantParams(bits, block); err != nil {
-		return nil, err
-	}
-	if err := weights.CheckQuantParams(textBits, block); err != nil {
-		return nil, fmt.Errorf("text tower: %w", err)
-	}
-	cfg, err := ParseConfig(configJSON)
+	qf, cfg, err := newQuantFile(configJSON, vocab, merges, pre, bits, block)
 	if err != nil {
 		return nil, err
 	}
-	if pre.Size != cfg.Vision.ImageSize {
-		return nil, fmt.Errorf("preprocessor crop size %d does not match the model's image_size %d", pre.Size, cfg.Vision.ImageSize)
-	}
-	preJSON, err := json.Marshal(pre)
-	if err != nil {
-		return nil, err
-	}
-	qf := &weights.QuantFile{Bits: bits, Block: block, Config: configJSON, Preprocessor: preJSON,
-		Vocab: vocab, Merges: merges, Float: map[string]*weights.Tensor{}, Quant: map[string]*weights.QTensor{}}
-	names, err := cfg.CheckParams(func(name string) ([]int, bool) {
+	specs, err := quantSpecs(cfg, func(name string) ([]int, bool) {
 		t, ok := params[name]
 		if !ok {
 			return nil, false
 		}
 		return t.Shape, true
-	})
+	}, bits, textBits, block)
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range names {
-		t := params[name]
-		if IsQuantized(name, t.Shape) {
-			q, err := weights.QuantizeTensor(t, BitsFor(name, bits, textBits), block)
-			if err != nil {
-				return nil, fmt.Errorf("parameter %q: %w", name, err)
-			}
-			qf.Quant[name] = q
-			continue
+	w, err := weights.NewQuantWriter(qf, specs, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, sp := range specs {
+		t := params[sp.Name]
+		if err := w.Feed(sp.Name, t.Data, t.DType); err != nil {
+			return nil, fmt.Errorf("parameter %q: %w", sp.Name, err)
 		}
-		vals, err := t.Float32s()
-		if err != nil {
-			return nil, fmt.Errorf("parameter %q: %w", name, err)
-		}
-		qf.Float[name] = weights.FromFloat32s(t.Shape, vals)
+	}
+	if _, err := w.Finish(); err != nil {
+		return nil, err
 	}
 	return qf, nil
+}
+
+// newQuantFile checks the quantization's settings and the model's small files and
+// returns the file's metadata, for Quantize and the streaming quantizer alike.
+func newQuantFile(configJSON, vocab, merges []byte, pre Preprocessor, bits, block int) (*weights.QuantFile, Config, error) {
+	if err := weights.CheckQuantParams(bits, block); err != nil {
+		return nil, Config{}, err
+	}
+	cfg, err := ParseConfig(configJSON)
+	if err != nil {
+		return nil, cfg, err
+	}
+	if pre.Size != cfg.Vision.ImageSize {
+		return nil, cfg, fmt.Errorf("preprocessor crop size %d does not match the model's image_size %d", pre.Size, cfg.Vision.ImageSize)
+	}
+	preJSON, err := json.Marshal(pre)
+	if err != nil {
+		return nil, cfg, err
+	}
+	return &weights.QuantFile{Bits: bits, Block: block, Config: configJSON, Preprocessor: preJSON, Vocab: vocab, Merges: merges}, cfg, nil
+}
+
+// quantSpecs lists the tensors of the quantized file and their bit widths (0: kept in
+// float32) from the checkpoint's shapes, which must be the config's. textBits 0 means bits.
+func quantSpecs(cfg Config, shapeOf func(name string) ([]int, bool), bits, textBits, block int) ([]weights.QuantSpec, error) {
+	if textBits == 0 {
+		textBits = bits
+	}
+	if err := weights.CheckQuantParams(textBits, block); err != nil {
+		return nil, fmt.Errorf("text tower: %w", err)
+	}
+	names, err := cfg.CheckParams(shapeOf)
+	if err != nil {
+		return nil, err
+	}
+	specs := make([]weights.QuantSpec, len(names))
+	for i, name := range names {
+		shape, _ := shapeOf(name)
+		specs[i] = weights.QuantSpec{Name: name, Shape: shape}
+		if IsQuantized(name, shape) {
+			specs[i].Bits = BitsFor(name, bits, textBits)
+		}
+	}
+	return specs, nil
 }
 
 // IsQuantized tells whether a parameter is stored quantized: matrices, but not the

@@ -5,7 +5,9 @@
 //
 // The page talks to it with messages {id, op, args}; the reply is {id, result} or
 // {id, error}. ops: load(bytes, opts), embedImage(bytes), embedTexts(texts, opts),
-// classify(request), stats(), bench(opts), unload() (see wasm/cmd/clipwasm). Example:
+// classify(request), stats(), bench(opts), unload() (see wasm/cmd/clipwasm), and the
+// model ops of clip-models.js (quantizeURL, quantizeFiles, listModels, loadStored,
+// removeModel), which may post {id, progress} messages before their reply. Example:
 //
 //   const worker = new Worker("clip-worker.js");
 //   let next = 0; const pending = new Map();
@@ -17,7 +19,7 @@
 //   const top = await call("classify", {images: [imageBytes], labels: ["cat", "dog"]});
 "use strict";
 
-importScripts("wasm_exec.js");
+importScripts("wasm_exec.js", "clip-models.js");
 
 const ready = (async () => {
   const go = new Go();
@@ -47,6 +49,12 @@ self.onmessage = async (e) => {
   const { id, op, args } = e.data;
   try {
     const engine = await ready;
+    const modelOp = self.clipModelOps[op];
+    if (typeof modelOp === "function") {
+      const result = await modelOp(engine, (progress) => self.postMessage({ id, progress }), ...(args || []));
+      self.postMessage({ id, result });
+      return;
+    }
     if (typeof engine[op] !== "function") throw new Error(`unknown op ${op}`);
     const result = engine[op](...(args || []));
     if (result && result.error !== undefined && Object.keys(result).length === 1) {

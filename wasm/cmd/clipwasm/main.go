@@ -14,6 +14,8 @@
 //	clipEngine.stats() → {imagesEncoded, textsEncoded, textCacheHits}   (since load)
 //	clipEngine.unload()
 //	clipEngine.bench({batch?, iters?, tokens?}) → {imageMs, textMs}   (per image / prompt)
+//	clipEngine.quantBegin / quantFeed / quantFinish / pendingRead / quantLoad / quantAbort
+//	                     (a float checkpoint quantized as it downloads, see quant.go)
 //
 // A function that fails returns {error: "message"} instead of its result (a Go function
 // cannot throw into JavaScript); the worker turns it into a rejected promise. Prompt
@@ -56,6 +58,8 @@ func main() {
 		"classify":   classify,
 		"bench":      bench,
 		"stats":      stats,
+		"quantBegin": quantBegin, "quantFeed": quantFeed, "quantFinish": quantFinish,
+		"pendingRead": pendingRead, "quantLoad": quantLoad, "quantAbort": quantAbort,
 		"unload": func([]js.Value) (any, error) {
 			model, imageCache = nil, map[[32]byte][]float32{}
 			debug.FreeOSMemory()
@@ -120,15 +124,8 @@ func load(args []js.Value) (any, error) {
 	if src.Type() != js.TypeObject || !src.InstanceOf(js.Global().Get("Uint8Array")) {
 		return nil, fmt.Errorf("load: the model must be a Uint8Array")
 	}
-	limit := int64(defaultMaxMemoryMB)
-	if v := option(opts, "maxMemoryMB"); v.Type() == js.TypeNumber {
-		limit = int64(v.Float())
-	}
-	o := engine.Options{Workers: 1, MaxMemory: limit << 20}
-	if v := option(opts, "textCache"); v.Type() == js.TypeNumber {
-		o.TextCache = v.Int()
-	}
-	o.Portable = option(opts, "portable").Truthy()
+	limit := maxMemoryMB(opts)
+	o := engineOptions(opts)
 	// Check the size before copying the bytes into Go's memory: growing it past what the
 	// page allows would end the Go program instead of returning an error.
 	size := int64(src.Get("length").Int())
@@ -151,6 +148,11 @@ func load(args []js.Value) (any, error) {
 	}
 	model, imageCache = m, map[[32]byte][]float32{}
 	debug.FreeOSMemory()
+	return infoOf(m), nil
+}
+
+// infoOf is what load returns: the model's shape and file.
+func infoOf(m *engine.Model) map[string]any {
 	cfg := m.Config()
 	return map[string]any{
 		"id": m.ID(), "bits": m.Bits(), "textBits": m.TextBits(), "block": m.Block(), "kernel": m.Kernel(),
@@ -158,7 +160,25 @@ func load(args []js.Value) (any, error) {
 		"visionLayers": cfg.Vision.NumHiddenLayers, "visionWidth": cfg.Vision.HiddenSize,
 		"textLayers": cfg.Text.NumHiddenLayers, "textWidth": cfg.Text.HiddenSize,
 		"contextLength": cfg.Text.MaxPositionEmbeddings, "fileBytes": m.FileSize(),
-	}, nil
+	}
+}
+
+// engineOptions reads load's options.
+func engineOptions(opts js.Value) engine.Options {
+	o := engine.Options{Workers: 1, MaxMemory: maxMemoryMB(opts) << 20}
+	if v := option(opts, "textCache"); v.Type() == js.TypeNumber {
+		o.TextCache = v.Int()
+	}
+	o.Portable = option(opts, "portable").Truthy()
+	return o
+}
+
+// maxMemoryMB is the page's memory limit for a model (the maxMemoryMB option).
+func maxMemoryMB(opts js.Value) int64 {
+	if v := option(opts, "maxMemoryMB"); v.Type() == js.TypeNumber {
+		return int64(v.Float())
+	}
+	return defaultMaxMemoryMB
 }
 
 func loaded() (*engine.Model, error) {
