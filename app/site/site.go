@@ -29,8 +29,9 @@ type Options struct {
 }
 
 // Build generates the Vugu code, compiles the app and the engine to WebAssembly, and
-// writes the site: index.html, styles, boot script, app.wasm, the worker and clip.wasm,
-// clip-simd.wasm, Go's wasm_exec.js, vugu-render.js and the default model.
+// writes the site: the static files of web/ (index.html, styles, boot script), app.wasm,
+// the worker and clip.wasm, clip-simd.wasm, Go's wasm_exec.js, vugu-render.js and the
+// default model.
 func Build(o Options) error {
 	if o.Root == "" {
 		root, err := ModuleRoot()
@@ -61,7 +62,7 @@ func Build(o Options) error {
 	if o.SIMD != "" {
 		copies["clip-simd.wasm"] = o.SIMD
 	}
-	static, err := filepath.Glob(filepath.Join(o.Root, "app", "web", "*"))
+	static, err := filepath.Glob(filepath.Join(o.Root, "web", "*"))
 	if err != nil {
 		return err
 	}
