@@ -41,6 +41,7 @@ type Root struct {
 	sortBy, filter string // how the cards are shown (core.Order)
 
 	dragging bool
+	view     string // "label" shows the labelling view (labeller.vugu), else the classify one
 }
 
 func newRoot(env vugu.EventEnv, worker *Worker) *Root {

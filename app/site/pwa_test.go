@@ -107,7 +107,7 @@ func TestManifest(t *testing.T) {
 	}
 	var m struct {
 		Name, ShortName, ID, StartURL, Scope, Display, ThemeColor string
-		Icons                                                    []struct{ Src, Sizes, Type, Purpose string }
+		Icons                                                     []struct{ Src, Sizes, Type, Purpose string }
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {

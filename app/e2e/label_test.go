@@ -1,0 +1,355 @@
+//go:build !js
+
+package e2e
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/clip-go/clip/evaluate"
+	"github.com/clip-go/clip/model/zeroshot"
+	"github.com/clip-go/clip/wasm/quanttest"
+)
+
+// item is one image of the labelling view as shown.
+type item struct {
+	File  string  `json:"file"`
+	State string  `json:"state"`
+	Label string  `json:"label"`
+	Conf  float64 `json:"conf"`
+	Top   int     `json:"top"` // number of suggestions shown
+	Err   string  `json:"err"`
+	Thumb bool    `json:"thumb"`
+}
+
+func (p *tab) items(t *testing.T) []item {
+	t.Helper()
+	var items []item
+	p.eval(t, `Array.from(document.querySelectorAll("[data-testid=label-item]")).map((e) => ({
+		file: e.dataset.file, state: e.dataset.state, label: e.dataset.label, conf: parseFloat(e.dataset.conf),
+		top: e.querySelectorAll(".choices li").length, err: (e.querySelector(".card-error") || {}).textContent || "",
+		thumb: (e.querySelector("img.thumb").getAttribute("src") || "").startsWith("blob:")}))`, &items)
+	return items
+}
+
+func (p *tab) text(t *testing.T, testid string) string {
+	t.Helper()
+	var s string
+	p.eval(t, `(document.querySelector("[data-testid=`+testid+`]") || {}).textContent || ""`, &s)
+	return s
+}
+
+func (p *tab) openLabeller(t *testing.T) {
+	t.Helper()
+	p.waitStatus(t, "ready")
+	p.run(t, chromedp.Click("#view-label", chromedp.ByQuery), chromedp.WaitVisible("#project-labels", chromedp.ByQuery))
+}
+
+// TestLabelling: a labelling project in the page. Eight images (one that does not
+// decode) and a text file are added under three labels: the text file is skipped and
+// counted, the broken image is marked, the others get the engine's top-1, least
+// confident first. By keyboard only: 2 picks the second suggestion, Enter accepts,
+// Delete skips, a typed label (new to the list) is set, u undoes it, it is typed again,
+// arrows move. The threshold's preview counts what it accepts. After a reload every
+// state is still there. The exports (CSV, JSON lines, Label Studio, zip with the
+// image bytes) agree with the states, and the unpacked zip is read by clip eval's loader.
+func TestLabelling(t *testing.T) {
+	s := newSite(t)
+	files := map[string][]byte{"notes.txt": []byte("not an image"), "broken.png": []byte("\x89PNG\r\n\x1a\nbroken")}
+	order := []string{"notes.txt", "broken.png"}
+	for i := range 7 {
+		name := fmt.Sprintf("img%d.png", i)
+		files[name] = quanttest.PNG(t, 40+3*i, 36, uint64(200+i))
+		order = append(order, name)
+	}
+	paths := s.images(t, files, order...)
+	p := s.open(t, "/")
+	downloads := t.TempDir()
+	p.run(t, browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllow).WithDownloadPath(downloads))
+	p.openLabeller(t)
+
+	labels := []string{"red", "green", "blue"}
+	p.eval(t, `(() => { const el = document.querySelector("#project-labels"); el.value = `+jsString(strings.Join(labels, "\n"))+`;
+		el.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`, nil)
+	p.run(t, chromedp.SetUploadFiles("#label-images", paths, chromedp.ByQuery))
+	var items []item
+	defer func() {
+		if t.Failed() {
+			t.Logf("items %+v; error %q; busy %q; message %q; status %q", p.items(t), p.text(t, "label-error"), p.text(t, "label-busy"), p.text(t, "label-msg"), p.text(t, "status"))
+		}
+	}()
+	p.waitFor(t, "8 images scored or marked", func() bool {
+		items = p.items(t)
+		if len(items) != 8 {
+			return false
+		}
+		for _, it := range items {
+			if it.Top != 3 && it.Err == "" || !it.Thumb {
+				return false
+			}
+		}
+		return true
+	})
+	if msg := p.text(t, "label-msg"); !strings.Contains(msg, "Added 8 images") || !strings.Contains(msg, "Skipped 1 files that are not images") {
+		t.Errorf("message %q", msg)
+	}
+	last := items[len(items)-1]
+	if last.File != "broken.png" || last.Err == "" {
+		t.Errorf("the broken image should be marked and last: %+v", last)
+	}
+	// Least confident first, and each top-1 the engine's.
+	clip7, _ := zeroshot.TemplateSet(zeroshot.DefaultTemplateSet)
+	native := s.native(t)
+	clf, err := zeroshot.Build(native.m, labels, clip7, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, it := range items[:7] {
+		if k > 0 && it.Conf < items[k-1].Conf {
+			t.Errorf("order: %s (%.3f) after %s (%.3f)", it.File, it.Conf, items[k-1].File, items[k-1].Conf)
+		}
+		feats, _, err := native.m.EncodeImageFiles([]string{filepath.Join(filepath.Dir(paths[0]), it.File)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := clf.Top(feats[0], 3)
+		if it.Label != want[0].Label || it.State != "suggested" || abs(it.Conf-want[0].Prob) > 1e-4 {
+			t.Errorf("%s: %s %q %.5f, the engine %q %.5f", it.File, it.State, it.Label, it.Conf, want[0].Label, want[0].Prob)
+		}
+	}
+	// The keyboard review.
+	second := func(file string) string {
+		feats, _, _ := native.m.EncodeImageFiles([]string{filepath.Join(filepath.Dir(paths[0]), file)})
+		return clf.Top(feats[0], 3)[1].Label
+	}
+	p.run(t, chromedp.Focus("[data-testid=label-list]", chromedp.ByQuery),
+		chromedp.KeyEvent("2"), chromedp.KeyEvent(kb.Enter), chromedp.KeyEvent(kb.Delete),
+		chromedp.KeyEvent("purple"), chromedp.KeyEvent(kb.Enter))
+	p.waitFor(t, "purple set", func() bool { return p.items(t)[3].Label == "purple" })
+	p.run(t, chromedp.KeyEvent("u"))
+	p.waitFor(t, "purple undone", func() bool { return p.items(t)[3].State == "suggested" })
+	p.run(t, chromedp.KeyEvent("purple"), chromedp.KeyEvent(kb.Enter), chromedp.KeyEvent(kb.ArrowUp), chromedp.KeyEvent(kb.ArrowDown))
+	want := map[string][2]string{ // file → state, label
+		items[0].File: {"corrected", second(items[0].File)},
+		items[1].File: {"accepted", items[1].Label},
+		items[2].File: {"skipped", ""},
+		items[3].File: {"corrected", "purple"},
+	}
+	for _, it := range items[4:7] {
+		want[it.File] = [2]string{"accepted", it.Label}
+	}
+	want["broken.png"] = [2]string{"suggested", ""}
+	p.waitFor(t, "the keyboard's choices", func() bool {
+		got := p.items(t)
+		return got[3].State == "corrected" && got[3].Label == "purple"
+	})
+	// Accept the rest above 0: the preview counts them per label.
+	p.eval(t, `(() => { const el = document.querySelector("#threshold"); el.value = "0";
+		el.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`, nil)
+	p.waitFor(t, "the preview", func() bool { return strings.Contains(p.text(t, "accept-preview"), "Accepts 3 suggestions") })
+	preview := p.text(t, "accept-preview")
+	counts := map[string]int{}
+	for _, it := range items[4:7] {
+		counts[it.Label]++
+	}
+	for l, n := range counts {
+		if !strings.Contains(preview, fmt.Sprintf("%s %d", l, n)) {
+			t.Errorf("preview %q lacks %s %d", preview, l, n)
+		}
+	}
+	p.run(t, chromedp.Click("#accept-above", chromedp.ByQuery))
+	check := func(when string) {
+		t.Helper()
+		var got []item
+		p.waitFor(t, "the states "+when, func() bool {
+			got = p.items(t)
+			if len(got) != 8 {
+				return false
+			}
+			for _, it := range got {
+				if w := want[it.File]; it.State != w[0] || it.Label != w[1] && it.File != "broken.png" {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	check("after the review")
+	var projectLabels string
+	p.eval(t, `document.querySelector("#project-labels").value`, &projectLabels)
+	if projectLabels != "red\ngreen\nblue\npurple" {
+		t.Errorf("labels %q: want purple added", projectLabels)
+	}
+	p.screenshot(t, "labelling-1280x800.png", 1280, 800)
+	p.screenshot(t, "labelling-390x844.png", 390, 844)
+	p.run(t, chromedp.EmulateViewport(1280, 800))
+
+	// A reload keeps everything (IndexedDB).
+	time.Sleep(500 * time.Millisecond) // the save is gathered for 200 ms
+	p.run(t, chromedp.Reload())
+	p.openLabeller(t)
+	check("after a reload")
+
+	// The exports.
+	for _, id := range []string{"export-csv", "export-jsonl", "export-labelstudio", "export-zip"} {
+		p.run(t, chromedp.Click("#"+id, chromedp.ByQuery))
+	}
+	read := func(name string) []byte {
+		var b []byte
+		p.waitFor(t, "the download "+name, func() bool {
+			b, err = os.ReadFile(filepath.Join(downloads, name))
+			return err == nil && len(b) > 0
+		})
+		return b
+	}
+	rows, err := csv.NewReader(bytes.NewReader(read("Project 1.csv"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rows[0], []string{"file", "label", "score", "state"}) || len(rows) != 9 {
+		t.Fatalf("CSV rows %q", rows)
+	}
+	for _, r := range rows[1:] {
+		w := want[r[0]]
+		if r[0] == "broken.png" {
+			w = [2]string{"error", ""}
+		}
+		if r[3] != w[0] || r[1] != w[1] {
+			t.Errorf("CSV row %q, want %v", r, w)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(string(read("Project 1.jsonl"))), "\n")
+	if len(lines) != 8 {
+		t.Errorf("%d JSON lines", len(lines))
+	}
+	for _, line := range lines {
+		var l struct {
+			File, Label, State, Model string
+			Top                       []struct{ Label string }
+			Templates                 []string
+		}
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatal(err)
+		}
+		if l.File != "broken.png" && (len(l.Top) != 3 || l.Model == "" || !slices.Equal(l.Templates, clip7) || l.State != want[l.File][0]) {
+			t.Errorf("JSON line %s", line)
+		}
+	}
+	var tasks []struct {
+		Data        map[string]string
+		Predictions []struct {
+			ModelVersion string `json:"model_version"`
+			Score        float64
+		}
+		Annotations []json.RawMessage
+	}
+	if err := json.Unmarshal(read("Project 1-label-studio.json"), &tasks); err != nil || len(tasks) != 8 {
+		t.Fatalf("Label Studio file: %d tasks, %v", len(tasks), err)
+	}
+	decided := 0
+	for _, task := range tasks {
+		decided += len(task.Annotations)
+		if !strings.HasSuffix(task.Data["image"], "broken.png") && (len(task.Predictions) != 1 || task.Predictions[0].ModelVersion == "" || task.Predictions[0].Score <= 0) {
+			t.Errorf("task %+v", task)
+		}
+	}
+	if decided != 6 {
+		t.Errorf("%d annotated tasks, want 6 (accepted and corrected)", decided)
+	}
+	zb := read("Project 1.zip")
+	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unpacked := t.TempDir()
+	for _, f := range zr.File {
+		dir, file := filepath.Split(f.Name)
+		w := want[file]
+		if w[0] != "accepted" && w[0] != "corrected" || dir != strings.ReplaceAll(w[1], " ", "_")+"/" {
+			t.Errorf("zip entry %s, want %v", f.Name, w)
+		}
+		rc, _ := f.Open()
+		var body bytes.Buffer
+		body.ReadFrom(rc)
+		rc.Close()
+		if !bytes.Equal(body.Bytes(), files[file]) {
+			t.Errorf("zip entry %s: not the image's bytes", f.Name)
+		}
+		os.MkdirAll(filepath.Join(unpacked, dir), 0o755)
+		os.WriteFile(filepath.Join(unpacked, f.Name), body.Bytes(), 0o644)
+	}
+	if len(zr.File) != 6 {
+		t.Errorf("%d files in the zip, want 6", len(zr.File))
+	}
+	set, err := evaluate.Load(unpacked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Items) != 6 || !slices.Contains(set.Classes, "purple") {
+		t.Errorf("clip eval reads %d items, classes %q", len(set.Items), set.Classes)
+	}
+	p.checkClean(t)
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// TestLabellingStorageFull: when the browser's storage refuses an image (the store's test
+// hook lowers its limit the way a full quota does), the import stops with a clear message
+// and the images labelled before it are kept, across a reload.
+func TestLabellingStorageFull(t *testing.T) {
+	s := newSite(t)
+	files := map[string][]byte{}
+	var names []string
+	for i := range 4 {
+		names = append(names, fmt.Sprintf("q%d.png", i))
+		files[names[i]] = quanttest.PNG(t, 30+i, 30, uint64(300+i))
+	}
+	paths := s.images(t, files, names...)
+	p := s.open(t, "/")
+	p.openLabeller(t)
+	p.eval(t, `(() => { const el = document.querySelector("#project-labels"); el.value = "cat\ndog";
+		el.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`, nil)
+	p.run(t, chromedp.SetUploadFiles("#label-images", paths[:2], chromedp.ByQuery))
+	p.waitFor(t, "two images scored", func() bool {
+		items := p.items(t)
+		return len(items) == 2 && items[0].Top == 2 && items[1].Top == 2
+	})
+	p.run(t, chromedp.Focus("[data-testid=label-list]", chromedp.ByQuery), chromedp.KeyEvent(kb.Enter))
+	p.waitFor(t, "one accepted", func() bool { return p.items(t)[0].State == "accepted" })
+	p.eval(t, `window.clipStore.limitBytes = 1; true`, nil)
+	p.run(t, chromedp.SetUploadFiles("#label-images", paths[2:], chromedp.ByQuery))
+	p.waitFor(t, "the storage error", func() bool { return strings.Contains(p.text(t, "label-error"), "storage") })
+	msg := p.text(t, "label-error")
+	if !strings.Contains(msg, "Stopped after 0 of 2 images") || !strings.Contains(msg, "full") {
+		t.Errorf("message %q", msg)
+	}
+	time.Sleep(500 * time.Millisecond)
+	p.run(t, chromedp.Reload())
+	p.openLabeller(t)
+	var items []item
+	p.waitFor(t, "the two images after a reload", func() bool {
+		items = p.items(t)
+		return len(items) == 2 && items[0].Thumb
+	})
+	if items[0].State != "accepted" || items[1].State != "suggested" {
+		t.Errorf("after the reload: %+v", items)
+	}
+}

@@ -1,0 +1,62 @@
+// label-store.js keeps the labelling projects in IndexedDB (database "clip-labelling"),
+// for the page's Go code (app/labelstore.go), which calls these functions and awaits
+// their promises: projects as the JSON that package app/project writes, the images as
+// the Blobs the user gave, and image embeddings as Float32Arrays keyed by model and
+// content hash. Everything survives a reload, a closed tab and an app update (the
+// service worker's caches are apart).
+"use strict";
+
+(() => {
+  const STORES = ["projects", "blobs", "embeddings"];
+  let db = null;
+  const open = () => db || (db = new Promise((resolve, reject) => {
+    const req = indexedDB.open("clip-labelling", 1);
+    req.onupgradeneeded = () => { for (const s of STORES) req.result.createObjectStore(s); };
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  }));
+  // run does one request in a transaction and resolves when the transaction is done (a
+  // write is on disk then), with the request's result.
+  const run = async (store, mode, fn) => {
+    const tx = (await open()).transaction(store, mode);
+    const req = fn(tx.objectStore(store));
+    return new Promise((resolve, reject) => {
+      tx.oncomplete = () => resolve(req.result);
+      tx.onerror = tx.onabort = () => reject(tx.error || req.error || new Error("IndexedDB transaction failed"));
+    });
+  };
+  // A QuotaExceededError as the browser raises it when storage is full; limitBytes (a
+  // test hook, null in use) makes the blob store refuse past that many bytes the same way.
+  const quotaError = () => new DOMException("the browser's storage for this site is full", "QuotaExceededError");
+  let blobBytes = 0;
+
+  window.clipStore = {
+    limitBytes: null,
+    projects: () => run("projects", "readonly", (s) => s.getAll()),
+    saveProject: (id, json) => run("projects", "readwrite", (s) => s.put(json, id)),
+    deleteProject: async (id, blobKeys) => {
+      await run("projects", "readwrite", (s) => s.delete(id));
+      for (const k of blobKeys) await run("blobs", "readwrite", (s) => s.delete(k));
+    },
+    putBlob: (key, blob) => {
+      if (window.clipStore.limitBytes !== null && blobBytes + blob.size > window.clipStore.limitBytes) {
+        return Promise.reject(quotaError());
+      }
+      return run("blobs", "readwrite", (s) => s.put(blob, key)).then(() => { blobBytes += blob.size; });
+    },
+    getBlob: (key) => run("blobs", "readonly", (s) => s.get(key)),
+    putEmbedding: (key, f32) => run("embeddings", "readwrite", (s) => s.put(f32, key)),
+    getEmbedding: (key) => run("embeddings", "readonly", (s) => s.get(key)),
+    // download saves bytes as a file through the browser's download (no network).
+    download: (name, type, u8) => {
+      const url = URL.createObjectURL(new Blob([u8], { type }));
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = name;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    },
+  };
+})();
