@@ -26,18 +26,19 @@ type Labeller struct {
 // labelState is the labelling view's state. Its fields are read and written with the
 // event lock held.
 type labelState struct {
-	loaded   bool
-	projects []*project.Project
-	cur      int // the project shown
-	sel      int // the selected image, as a position in the shown order
-	byConf   bool
-	typed    string // a label being typed for the selected image
-	thresh   string // the accept-above threshold as typed
-	valPct   string // the zip's validation share, in percent, as typed
-	msg, err string
-	busy     string            // what the background work is doing
-	thumbs   map[string]string // blob key → object URL
-	saveT    *time.Timer
+	loaded    bool
+	projects  []*project.Project
+	cur       int // the project shown
+	sel       int // the selected image, as a position in the shown order
+	byConf    bool
+	typed     string // a label being typed for the selected image
+	thresh    string // the accept-above threshold as typed
+	valPct    string // the zip's validation share, in percent, as typed
+	msg, err  string
+	busy      string            // what the background work is doing
+	rescoring bool              // a re-score for a new model is under way
+	thumbs    map[string]string // blob key → object URL
+	saveT     *time.Timer
 }
 
 var labelling = &labelState{thresh: "0.9", valPct: "0", byConf: true, thumbs: map[string]string{}}
@@ -48,6 +49,25 @@ func (c *Labeller) Init(vugu.InitCtx) {
 		labelling.loaded = true
 		go c.loadSaved()
 	}
+}
+
+// Compute, before each render, starts a re-score of the shown project when the page's
+// model is not the one its scores came from (a model loaded since, or none then): the
+// worker encodes each image once for the new model, with progress, and decided labels
+// stay.
+func (c *Labeller) Compute() {
+	p, s := c.project(), c.st()
+	m := c.Root.model
+	if p == nil || len(p.Images) == 0 || len(p.Labels) == 0 || m.Phase != phaseReady || p.Model == m.Info.ID || s.rescoring {
+		return
+	}
+	s.rescoring = true
+	go func() {
+		c.rescore(p)
+		c.Root.env.Lock()
+		s.rescoring = false
+		c.Root.unlockRender()
+	}()
 }
 
 func (c *Labeller) st() *labelState { return labelling }

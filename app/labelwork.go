@@ -200,6 +200,7 @@ func (c *Labeller) rescore(p *project.Project) {
 	c.setBusy("")
 	if len(idx) == 0 || len(labels) == 0 {
 		c.Root.env.Lock()
+		p.Model = model // nothing to score with this model: no retry (Labeller.Compute)
 		c.save(p)
 		c.Root.unlockRender()
 		return
@@ -211,7 +212,10 @@ func (c *Labeller) rescore(p *project.Project) {
 		err = json.Unmarshal([]byte(js.Global().Get("JSON").Call("stringify", res).String()), &tops)
 	}
 	if err != nil {
-		c.setErr(fmt.Errorf("scoring failed: %v", err))
+		c.Root.env.Lock()
+		p.Model = model // the error is shown; a label edit tries again
+		c.st().err = fmt.Sprintf("scoring failed: %v", err)
+		c.Root.unlockRender()
 		return
 	}
 	c.Root.env.Lock()

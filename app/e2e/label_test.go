@@ -21,6 +21,7 @@ import (
 
 	"github.com/clip-go/clip/evaluate"
 	"github.com/clip-go/clip/model/zeroshot"
+	"github.com/clip-go/clip/wasm/engine"
 	"github.com/clip-go/clip/wasm/quanttest"
 )
 
@@ -352,4 +353,106 @@ func TestLabellingStorageFull(t *testing.T) {
 	if items[0].State != "accepted" || items[1].State != "suggested" {
 		t.Errorf("after the reload: %+v", items)
 	}
+}
+
+// TestLabellingModelChange: another model, picked mid-project, re-scores every image
+// with it (each encoded once more, as the engine does with that model) while the
+// corrected label stays; a label that is HTML shows as text; a CSV of labels (another
+// tool's columns) resumes a choice.
+func TestLabellingModelChange(t *testing.T) {
+	s := newSite(t)
+	files := map[string][]byte{}
+	var names []string
+	for i := range 3 {
+		names = append(names, fmt.Sprintf("m%d.png", i))
+		files[names[i]] = quanttest.PNG(t, 36, 30+i, uint64(400+i))
+	}
+	paths := s.images(t, files, names...)
+	p := s.open(t, "/")
+	p.openLabeller(t)
+	labels := []string{"cat", xssLabel, "dog"}
+	p.eval(t, `(() => { const el = document.querySelector("#project-labels"); el.value = `+jsString(strings.Join(labels, "\n"))+`;
+		el.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`, nil)
+	p.run(t, chromedp.SetUploadFiles("#label-images", paths, chromedp.ByQuery))
+	p.waitFor(t, "three images scored", func() bool {
+		items := p.items(t)
+		return len(items) == 3 && items[0].Top == 3 && items[2].Top == 3
+	})
+	p.run(t, chromedp.Focus("[data-testid=label-list]", chromedp.ByQuery), chromedp.KeyEvent("3"))
+	var first item
+	p.waitFor(t, "the first image corrected", func() bool {
+		first = p.items(t)[0]
+		return first.State == "corrected"
+	})
+	before := p.stats(t)
+
+	picked := filepath.Join(t.TempDir(), "picked-int4.safetensors")
+	data := quanttest.Model(t, quanttest.TinyConfig, 4, 32, 6)
+	os.WriteFile(picked, data, 0o644)
+	p.run(t, chromedp.Click("#view-classify", chromedp.ByQuery),
+		chromedp.SetUploadFiles("#model-file", []string{picked}, chromedp.ByQuery))
+	p.waitFor(t, "the 4-bit model", func() bool { return strings.Contains(p.text(t, "status"), "picked-int4.safetensors: ready") })
+	p.run(t, chromedp.Click("#view-label", chromedp.ByQuery))
+	m, err := engine.Load(data, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clip7, _ := zeroshot.TemplateSet(zeroshot.DefaultTemplateSet)
+	clf, err := zeroshot.Build(m, labels, clip7, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]zeroshot.Prediction{}
+	for i, path := range paths {
+		feats, _, err := m.EncodeImageFiles([]string{path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[names[i]] = clf.Top(feats[0], 1)[0]
+	}
+	p.waitFor(t, "the scores of the new model", func() bool {
+		for _, it := range p.items(t) {
+			if abs(it.Conf-want[it.File].Prob) > 1e-4 {
+				return false
+			}
+		}
+		return true
+	})
+	for _, it := range p.items(t) {
+		if it.File == first.File {
+			if it.State != "corrected" || it.Label != first.Label {
+				t.Errorf("the corrected image after the model change: %+v, want %+v", it, first)
+			}
+		} else if it.Label != want[it.File].Label {
+			t.Errorf("%s: suggestion %q, the new model's %q", it.File, it.Label, want[it.File].Label)
+		}
+	}
+	// The worker's counters start again with each model: 3 images, each encoded once.
+	if after := p.stats(t); before.Images != 3 || after.Images != 3 {
+		t.Errorf("%d then %d images encoded by the two models, want 3 each", before.Images, after.Images)
+	}
+	var xss struct {
+		Injected int  `json:"injected"`
+		Literal  bool `json:"literal"`
+	}
+	p.eval(t, `({injected: document.querySelectorAll('img[src="x"]').length,
+		literal: document.querySelector("#project-labels").value.includes(`+jsString(xssLabel)+`) &&
+			Array.from(document.querySelectorAll(".choices li")).some((e) => e.textContent.includes(`+jsString(xssLabel)+`))})`, &xss)
+	if xss.Injected != 0 || !xss.Literal {
+		t.Errorf("the HTML label: %d injected elements, shown as text %v", xss.Injected, xss.Literal)
+	}
+
+	csvFile := filepath.Join(t.TempDir(), "labels.csv")
+	os.WriteFile(csvFile, []byte("Label,File\nhorse,"+names[2]+"\nzebra,not-here.png\n"), 0o644)
+	p.run(t, chromedp.SetUploadFiles("#import-csv", []string{csvFile}, chromedp.ByQuery))
+	p.waitFor(t, "the CSV applied", func() bool { return strings.Contains(p.text(t, "label-msg"), "Set 1 labels") })
+	if msg := p.text(t, "label-msg"); !strings.Contains(msg, "1 rows name files not in this project") {
+		t.Errorf("message %q", msg)
+	}
+	for _, it := range p.items(t) {
+		if it.File == names[2] && (it.State != "corrected" || it.Label != "horse") {
+			t.Errorf("after the CSV: %+v", it)
+		}
+	}
+	p.checkClean(t)
 }

@@ -67,6 +67,15 @@ func TestCSVRoundTrip(t *testing.T) {
 	if set != len(p.Images) || !slices.Equal(missing, []string{"gone.png"}) {
 		t.Errorf("applied %d, missing %q", set, missing)
 	}
+	// Another tool's CSV has no state: it follows the label.
+	other, err := ReadCSV(strings.NewReader("label,file\nbird,b.png\ncat,a.png\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := sample()
+	if set, _ := q.ApplyRows(other); set != 2 || !strings.HasPrefix(states(q), "a.png=accepted/cat b.png=corrected/bird c.png=suggested/bird ") {
+		t.Errorf("a CSV without states: %s", states(q))
+	}
 	if states(fresh) != states(p) || !slices.Equal(fresh.Labels, p.Labels) {
 		t.Errorf("resumed:\n %s %q\nwant\n %s %q", states(fresh), fresh.Labels, states(p), p.Labels)
 	}

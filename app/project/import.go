@@ -77,7 +77,9 @@ func ReadCSV(r io.Reader) ([]Row, error) {
 }
 
 // ApplyRows sets the decided rows' labels on the images with those files (adding new
-// labels to the list), as one undoable action; suggested rows change nothing. It returns
+// labels to the list), as one undoable action; suggested rows change nothing. A scored
+// image's state follows its label: accepted when it is the model's top-1, else
+// corrected (a CSV without a state column says neither). It returns
 // how many images it set and the files it did not find.
 func (p *Project) ApplyRows(rows []Row) (set int, missing []string) {
 	var idx []int
@@ -106,6 +108,12 @@ func (p *Project) ApplyRows(rows []Row) (set int, missing []string) {
 		}
 		p.addLabel(r.Label)
 		im.Label, im.State = r.Label, r.State
+		if len(im.Top) > 0 { // as the keyboard would have it: accepted is the model's top-1
+			im.State = Corrected
+			if im.Top[0].Label == r.Label {
+				im.State = Accepted
+			}
+		}
 	}
 	return len(idx), missing
 }
