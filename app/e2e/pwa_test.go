@@ -81,8 +81,10 @@ func TestOfflineApp(t *testing.T) {
 
 	// Offline: the server is gone; the page, the engine and the model come from the caches.
 	s.srv.Close()
+	start := time.Now()
 	p.run(t, chromedp.Reload())
 	p.waitStatus(t, "ready")
+	t.Logf("offline: reload to model ready in %.2fs (app shell %d files)", time.Since(start).Seconds(), len(infoA.Shell))
 	img := s.images(t, map[string][]byte{"offline.png": quanttest.PNG(t, 48, 40, 21)}, "offline.png")
 	labels := []string{"a red circle", "a blue square", "a tree"}
 	p.typeLabels(t, strings.Join(labels, "\n"))
