@@ -15,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/clip-go/clip/app/site"
 	"github.com/clip-go/clip/model/zeroshot"
@@ -26,7 +28,8 @@ import (
 // TestOfflineApp: the page installs its service worker, which takes control and
 // precaches the app under the build's hash and the default model apart; the manifest
 // meets Chromium's install criteria. With the server stopped, a reload still opens the
-// page, loads the model and classifies a new image as the engine does. A second build
+// page, loads the model and classifies a new image as the engine does, and the labelling
+// view labels it and exports a CSV. A second build
 // (one changed file, so another hash), served at the same address, is announced by the
 // page; its Reload takes it: the old app cache is gone, the model's cache entry is the
 // same, and the update downloaded no model.
@@ -91,6 +94,20 @@ func TestOfflineApp(t *testing.T) {
 	p.run(t, chromedp.SetUploadFiles("#images", img, chromedp.ByQuery))
 	clip7, _ := zeroshot.TemplateSet(zeroshot.DefaultTemplateSet)
 	s.native(t).check(t, p.waitCards(t, 1, labels), img, labels, clip7)
+	// ... and labels and exports: the labelling view stores, scores and downloads offline.
+	downloads := t.TempDir()
+	p.run(t, browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllow).WithDownloadPath(downloads))
+	p.openLabeller(t)
+	p.eval(t, `(() => { const el = document.querySelector("#project-labels"); el.value = "sun\nmoon";
+		el.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`, nil)
+	p.run(t, chromedp.SetUploadFiles("#label-images", img, chromedp.ByQuery))
+	p.waitFor(t, "the image scored offline", func() bool { items := p.items(t); return len(items) == 1 && items[0].Top == 2 })
+	p.run(t, chromedp.Focus("[data-testid=label-list]", chromedp.ByQuery), chromedp.KeyEvent(kb.Enter), chromedp.Click("#export-csv", chromedp.ByQuery))
+	p.waitFor(t, "the CSV exported offline", func() bool {
+		b, err := os.ReadFile(filepath.Join(downloads, "Project 1.csv"))
+		return err == nil && strings.Contains(string(b), "offline.png,") && strings.Contains(string(b), ",accepted")
+	})
+	p.run(t, chromedp.Click("#view-classify", chromedp.ByQuery))
 
 	// A new build at the same address: one changed file, a new hash.
 	dirB := t.TempDir()
