@@ -150,10 +150,29 @@ func (c *Labeller) onLabels(e vugu.DOMEvent) {
 
 func (c *Labeller) onImages(e vugu.DOMEvent) {
 	t := js.Value(e.JSEventTarget())
-	files := filesOf(t.Get("files"))
+	files := refsOfInput(t.Get("files"))
 	t.Set("value", "")
 	if p := c.project(); p != nil {
 		go c.importFiles(p, files)
+	}
+}
+
+// onPickFolder opens the browser's folder picker (File System Access), in the click's
+// user gesture as the browser requires.
+func (c *Labeller) onPickFolder(vugu.DOMEvent) {
+	if p := c.project(); p != nil {
+		go c.importFrom(p, store().Call("pickFolder"))
+	}
+}
+
+func (c *Labeller) canPickFolder() bool { return store().Call("canPickFolder").Bool() }
+
+// dropToLabeller imports a drop on the page while the labelling view is shown: the
+// files, and dropped folders walked. The caller holds the event lock, in the drop event.
+func (c *Root) dropToLabeller(dt js.Value) {
+	l := &Labeller{Root: c}
+	if p := l.project(); p != nil {
+		go l.importFrom(p, store().Call("filesFromDrop", dt)) // listed now, read later
 	}
 }
 

@@ -101,29 +101,29 @@ func (c *Labeller) loadThumbs(p *project.Project) {
 // model and content) and scored. Files that are not images are skipped and counted; an
 // image that does not decode is marked and the rest go on; a full storage stops the
 // import with a message, keeping what was stored.
-func (c *Labeller) importFiles(p *project.Project, files []js.Value) {
-	var imgs []js.Value
+func (c *Labeller) importFiles(p *project.Project, files []fileRef) {
+	var imgs []fileRef
 	skipped := 0
 	for _, f := range files {
-		if t := f.Get("type").String(); strings.HasPrefix(t, "image/") {
+		if t := f.file.Get("type").String(); strings.HasPrefix(t, "image/") {
 			imgs = append(imgs, f)
 		} else {
 			skipped++
 		}
 	}
-	sort.SliceStable(imgs, func(a, b int) bool { return pathOf(imgs[a]) < pathOf(imgs[b]) })
+	sort.SliceStable(imgs, func(a, b int) bool { return imgs[a].path < imgs[b].path })
 	var added []*project.Image
 	var stopped error
 	for n, f := range imgs {
 		c.setBusy(fmt.Sprintf("Storing image %d of %d…", n+1, len(imgs)))
 		c.Root.env.Lock()
-		im := &project.Image{ID: nextImageID(p), File: pathOf(f), State: project.Suggested}
+		im := &project.Image{ID: nextImageID(p), File: f.path, State: project.Suggested}
 		c.Root.env.UnlockOnly()
-		if err := putBlob(blobKey(p, im), f); err != nil {
+		if err := putBlob(blobKey(p, im), f.file); err != nil {
 			stopped = err
 			break
 		}
-		url := js.Global().Get("URL").Call("createObjectURL", f).String()
+		url := js.Global().Get("URL").Call("createObjectURL", f.file).String()
 		c.Root.env.Lock()
 		p.Images = append(p.Images, im)
 		c.st().thumbs[blobKey(p, im)] = url
@@ -144,11 +144,48 @@ func (c *Labeller) importFiles(p *project.Project, files []js.Value) {
 	c.rescore(p)
 }
 
-func pathOf(f js.Value) string {
-	if r := f.Get("webkitRelativePath"); r.Truthy() && r.String() != "" {
-		return r.String()
+// fileRef is a file to import and its path in the project: its folder-relative path
+// (webkitdirectory, a dropped or picked folder), or its name.
+type fileRef struct {
+	file js.Value
+	path string
+}
+
+// refsOfInput lists an <input type=file>'s files.
+func refsOfInput(list js.Value) []fileRef {
+	var out []fileRef
+	for _, f := range filesOf(list) {
+		path := f.Get("name").String()
+		if r := f.Get("webkitRelativePath"); r.Truthy() && r.String() != "" {
+			path = r.String()
+		}
+		out = append(out, fileRef{f, path})
 	}
-	return f.Get("name").String()
+	return out
+}
+
+// awaitRefs waits for label-store.js's list of {file, path} (a drop, a picked folder).
+func awaitRefs(promise js.Value) ([]fileRef, error) {
+	list, err := await(promise)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]fileRef, list.Length())
+	for i := range out {
+		out[i] = fileRef{list.Index(i).Get("file"), list.Index(i).Get("path").String()}
+	}
+	return out, nil
+}
+
+// importFrom imports the files a promise lists (a drop, a picked folder) into the
+// shown project.
+func (c *Labeller) importFrom(p *project.Project, promise js.Value) {
+	refs, err := awaitRefs(promise)
+	if err != nil {
+		c.setErr(fmt.Errorf("could not read the folder: %v", err))
+		return
+	}
+	c.importFiles(p, refs)
 }
 
 // nextImageID is one more than the largest image ID of the project. The caller holds

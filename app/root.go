@@ -84,7 +84,9 @@ func (c *Root) onDragLeave(vugu.DOMEvent) { c.dragging = false }
 func (c *Root) onDrop(e vugu.DOMEvent) {
 	e.PreventDefault()
 	c.dragging = false
-	if dt := js.Value(e.JSEvent()).Get("dataTransfer"); dt.Truthy() {
+	if dt := js.Value(e.JSEvent()).Get("dataTransfer"); dt.Truthy() && c.view == "label" {
+		c.dropToLabeller(dt)
+	} else if dt.Truthy() {
 		c.addFiles(imagesOnly(filesOf(dt.Get("files"))))
 	}
 }

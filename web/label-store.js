@@ -30,7 +30,58 @@
   const quotaError = () => new DOMException("the browser's storage for this site is full", "QuotaExceededError");
   let blobBytes = 0;
 
+  // A folder walk stops after this many files (a dropped home folder is not a project).
+  const MAX_FILES = 100000;
+  const tooMany = () => new Error(`more than ${MAX_FILES} files in the folder`);
+
+  // walkEntry lists a dropped entry's files (a folder's, recursively) as {file, path}.
+  const walkEntry = async (entry, prefix, out) => {
+    if (out.length >= MAX_FILES) throw tooMany();
+    if (entry.isFile) {
+      const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+      out.push({ file, path: prefix + entry.name });
+      return;
+    }
+    const reader = entry.createReader();
+    for (;;) { // readEntries answers in batches until an empty one
+      const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+      if (!batch.length) return;
+      for (const e of batch) await walkEntry(e, prefix + entry.name + "/", out);
+    }
+  };
+
+  // walkHandle lists a File System Access directory's files as {file, path}.
+  const walkHandle = async (dir, prefix, out) => {
+    for await (const [name, handle] of dir.entries()) {
+      if (out.length >= MAX_FILES) throw tooMany();
+      if (handle.kind === "file") out.push({ file: await handle.getFile(), path: prefix + name });
+      else await walkHandle(handle, prefix + name + "/", out);
+    }
+  };
+
   window.clipStore = {
+    // filesFromDrop lists a drop's files, dropped folders walked (webkitGetAsEntry), each
+    // with its path; call it during the drop event, when the items are still readable.
+    filesFromDrop: (dt) => {
+      const entries = Array.from(dt.items || [])
+        .map((item) => item.kind === "file" && item.webkitGetAsEntry ? item.webkitGetAsEntry() : null)
+        .filter((e) => e);
+      const plain = Array.from(dt.files || []).map((file) => ({ file, path: file.name }));
+      if (!entries.length) return Promise.resolve(plain);
+      return (async () => {
+        const out = [];
+        for (const e of entries) await walkEntry(e, "", out);
+        return out;
+      })();
+    },
+    // pickFolder asks for a folder with showDirectoryPicker (where the browser has it).
+    canPickFolder: () => typeof window.showDirectoryPicker === "function",
+    pickFolder: async () => {
+      const dir = await window.showDirectoryPicker();
+      const out = [];
+      await walkHandle(dir, dir.name + "/", out);
+      return out;
+    },
     limitBytes: null,
     projects: () => run("projects", "readonly", (s) => s.getAll()),
     saveProject: (id, json) => run("projects", "readwrite", (s) => s.put(json, id)),

@@ -5,6 +5,7 @@ package e2e
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -355,7 +356,8 @@ func TestLabellingStorageFull(t *testing.T) {
 	}
 }
 
-// TestLabellingModelChange: another model, picked mid-project, re-scores every image
+// TestLabellingModelChange: images dropped on the page join the project; another model,
+// picked mid-project, re-scores every image
 // with it (each encoded once more, as the engine does with that model) while the
 // corrected label stays; a label that is HTML shows as text; a CSV of labels (another
 // tool's columns) resumes a choice.
@@ -373,7 +375,16 @@ func TestLabellingModelChange(t *testing.T) {
 	labels := []string{"cat", xssLabel, "dog"}
 	p.eval(t, `(() => { const el = document.querySelector("#project-labels"); el.value = `+jsString(strings.Join(labels, "\n"))+`;
 		el.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`, nil)
-	p.run(t, chromedp.SetUploadFiles("#label-images", paths, chromedp.ByQuery))
+	// Dropped on the page, as the browser delivers a drop: a DataTransfer holding Files.
+	var add []string
+	for _, n := range names {
+		add = append(add, fmt.Sprintf(`dt.items.add(new File([Uint8Array.from(atob(%q), (c) => c.charCodeAt(0))], %q, {type: "image/png"}));`,
+			base64.StdEncoding.EncodeToString(files[n]), n))
+	}
+	p.eval(t, `(() => { const dt = new DataTransfer(); `+strings.Join(add, "\n")+`
+		const el = document.querySelector(".labeller");
+		el.dispatchEvent(new DragEvent("dragover", {dataTransfer: dt, bubbles: true, cancelable: true}));
+		el.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true})); return true; })()`, nil)
 	p.waitFor(t, "three images scored", func() bool {
 		items := p.items(t)
 		return len(items) == 3 && items[0].Top == 3 && items[2].Top == 3
