@@ -3,11 +3,7 @@
 package e2e
 
 import (
-	"archive/zip"
-	"bytes"
 	"encoding/base64"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,7 +16,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/clip-go/clip/evaluate"
 	"github.com/clip-go/clip/model/zeroshot"
 	"github.com/clip-go/clip/wasm/engine"
 	"github.com/clip-go/clip/wasm/quanttest"
@@ -28,13 +23,14 @@ import (
 
 // item is one image of the labelling view as shown.
 type item struct {
-	File  string  `json:"file"`
-	State string  `json:"state"`
-	Label string  `json:"label"`
-	Conf  float64 `json:"conf"`
-	Top   int     `json:"top"` // number of suggestions shown
-	Err   string  `json:"err"`
-	Thumb bool    `json:"thumb"`
+	File    string   `json:"file"`
+	State   string   `json:"state"`
+	Label   string   `json:"label"`
+	Conf    float64  `json:"conf"`
+	Top     int      `json:"top"`     // number of suggestions shown
+	Choices []string `json:"choices"` // their labels, in order
+	Err     string   `json:"err"`
+	Thumb   bool     `json:"thumb"`
 }
 
 func (p *tab) items(t *testing.T) []item {
@@ -42,7 +38,7 @@ func (p *tab) items(t *testing.T) []item {
 	var items []item
 	p.eval(t, `Array.from(document.querySelectorAll("[data-testid=label-item]")).map((e) => ({
 		file: e.dataset.file, state: e.dataset.state, label: e.dataset.label, conf: parseFloat(e.dataset.conf),
-		top: e.querySelectorAll(".choices li").length, err: (e.querySelector(".card-error") || {}).textContent || "",
+		top: e.querySelectorAll(".choices li").length, choices: Array.from(e.querySelectorAll(".choices li")).map((c) => c.dataset.label), err: (e.querySelector(".card-error") || {}).textContent || "",
 		thumb: (e.querySelector("img.thumb").getAttribute("src") || "").startsWith("blob:")}))`, &items)
 	return items
 }
@@ -52,6 +48,13 @@ func (p *tab) text(t *testing.T, testid string) string {
 	var s string
 	p.eval(t, `(document.querySelector("[data-testid=`+testid+`]") || {}).textContent || ""`, &s)
 	return s
+}
+
+// setField sets a field's value and sends the event the page listens for, as a paste does.
+func (p *tab) setField(t *testing.T, sel, value, event string) {
+	t.Helper()
+	p.eval(t, `(() => { const el = document.querySelector(`+jsString(sel)+`); el.value = `+jsString(value)+`;
+		el.dispatchEvent(new Event(`+jsString(event)+`, {bubbles: true})); return true; })()`, nil)
 }
 
 func (p *tab) openLabeller(t *testing.T) {
@@ -84,8 +87,7 @@ func TestLabelling(t *testing.T) {
 	p.openLabeller(t)
 
 	labels := []string{"red", "green", "blue"}
-	p.eval(t, `(() => { const el = document.querySelector("#project-labels"); el.value = `+jsString(strings.Join(labels, "\n"))+`;
-		el.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`, nil)
+	p.setField(t, "#project-labels", strings.Join(labels, "\n"), "change")
 	p.run(t, chromedp.SetUploadFiles("#label-images", paths, chromedp.ByQuery))
 	var items []item
 	defer func() {
@@ -159,8 +161,7 @@ func TestLabelling(t *testing.T) {
 		return got[3].State == "corrected" && got[3].Label == "purple"
 	})
 	// Accept the rest above 0: the preview counts them per label.
-	p.eval(t, `(() => { const el = document.querySelector("#threshold"); el.value = "0";
-		el.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`, nil)
+	p.setField(t, "#threshold", "0", "input")
 	p.waitFor(t, "the preview", func() bool { return strings.Contains(p.text(t, "accept-preview"), "Accepts 3 suggestions") })
 	preview := p.text(t, "accept-preview")
 	counts := map[string]int{}
@@ -206,102 +207,10 @@ func TestLabelling(t *testing.T) {
 	check("after a reload")
 
 	// The exports.
-	for _, id := range []string{"export-csv", "export-jsonl", "export-labelstudio", "export-zip"} {
-		p.run(t, chromedp.Click("#"+id, chromedp.ByQuery))
-	}
-	read := func(name string) []byte {
-		var b []byte
-		p.waitFor(t, "the download "+name, func() bool {
-			b, err = os.ReadFile(filepath.Join(downloads, name))
-			return err == nil && len(b) > 0
-		})
-		return b
-	}
-	rows, err := csv.NewReader(bytes.NewReader(read("Project 1.csv"))).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(rows[0], []string{"file", "label", "score", "state"}) || len(rows) != 9 {
-		t.Fatalf("CSV rows %q", rows)
-	}
-	for _, r := range rows[1:] {
-		w := want[r[0]]
-		if r[0] == "broken.png" {
-			w = [2]string{"error", ""}
-		}
-		if r[3] != w[0] || r[1] != w[1] {
-			t.Errorf("CSV row %q, want %v", r, w)
-		}
-	}
-	lines := strings.Split(strings.TrimSpace(string(read("Project 1.jsonl"))), "\n")
-	if len(lines) != 8 {
-		t.Errorf("%d JSON lines", len(lines))
-	}
-	for _, line := range lines {
-		var l struct {
-			File, Label, State, Model string
-			Top                       []struct{ Label string }
-			Templates                 []string
-		}
-		if err := json.Unmarshal([]byte(line), &l); err != nil {
-			t.Fatal(err)
-		}
-		if l.File != "broken.png" && (len(l.Top) != 3 || l.Model == "" || !slices.Equal(l.Templates, clip7) || l.State != want[l.File][0]) {
-			t.Errorf("JSON line %s", line)
-		}
-	}
-	var tasks []struct {
-		Data        map[string]string
-		Predictions []struct {
-			ModelVersion string `json:"model_version"`
-			Score        float64
-		}
-		Annotations []json.RawMessage
-	}
-	if err := json.Unmarshal(read("Project 1-label-studio.json"), &tasks); err != nil || len(tasks) != 8 {
-		t.Fatalf("Label Studio file: %d tasks, %v", len(tasks), err)
-	}
-	decided := 0
-	for _, task := range tasks {
-		decided += len(task.Annotations)
-		if !strings.HasSuffix(task.Data["image"], "broken.png") && (len(task.Predictions) != 1 || task.Predictions[0].ModelVersion == "" || task.Predictions[0].Score <= 0) {
-			t.Errorf("task %+v", task)
-		}
-	}
-	if decided != 6 {
-		t.Errorf("%d annotated tasks, want 6 (accepted and corrected)", decided)
-	}
-	zb := read("Project 1.zip")
-	zr, err := zip.NewReader(bytes.NewReader(zb), int64(len(zb)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	unpacked := t.TempDir()
-	for _, f := range zr.File {
-		dir, file := filepath.Split(f.Name)
-		w := want[file]
-		if w[0] != "accepted" && w[0] != "corrected" || dir != strings.ReplaceAll(w[1], " ", "_")+"/" {
-			t.Errorf("zip entry %s, want %v", f.Name, w)
-		}
-		rc, _ := f.Open()
-		var body bytes.Buffer
-		body.ReadFrom(rc)
-		rc.Close()
-		if !bytes.Equal(body.Bytes(), files[file]) {
-			t.Errorf("zip entry %s: not the image's bytes", f.Name)
-		}
-		os.MkdirAll(filepath.Join(unpacked, dir), 0o755)
-		os.WriteFile(filepath.Join(unpacked, f.Name), body.Bytes(), 0o644)
-	}
-	if len(zr.File) != 6 {
-		t.Errorf("%d files in the zip, want 6", len(zr.File))
-	}
-	set, err := evaluate.Load(unpacked)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(set.Items) != 6 || !slices.Contains(set.Classes, "purple") {
-		t.Errorf("clip eval reads %d items, classes %q", len(set.Items), set.Classes)
+	want["broken.png"] = [2]string{"error", ""}
+	set := checkExports(t, p, downloads, "Project 1", want, files, clip7, 3)
+	if !slices.Contains(set.Classes, "purple") {
+		t.Errorf("clip eval reads classes %q", set.Classes)
 	}
 	p.checkClean(t)
 }
@@ -327,8 +236,7 @@ func TestLabellingStorageFull(t *testing.T) {
 	paths := s.images(t, files, names...)
 	p := s.open(t, "/")
 	p.openLabeller(t)
-	p.eval(t, `(() => { const el = document.querySelector("#project-labels"); el.value = "cat\ndog";
-		el.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`, nil)
+	p.setField(t, "#project-labels", "cat\ndog", "change")
 	p.run(t, chromedp.SetUploadFiles("#label-images", paths[:2], chromedp.ByQuery))
 	p.waitFor(t, "two images scored", func() bool {
 		items := p.items(t)
@@ -373,8 +281,7 @@ func TestLabellingModelChange(t *testing.T) {
 	p := s.open(t, "/")
 	p.openLabeller(t)
 	labels := []string{"cat", xssLabel, "dog"}
-	p.eval(t, `(() => { const el = document.querySelector("#project-labels"); el.value = `+jsString(strings.Join(labels, "\n"))+`;
-		el.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`, nil)
+	p.setField(t, "#project-labels", strings.Join(labels, "\n"), "change")
 	// Dropped on the page, as the browser delivers a drop: a DataTransfer holding Files.
 	var add []string
 	for _, n := range names {

@@ -98,8 +98,7 @@ func TestOfflineApp(t *testing.T) {
 	downloads := t.TempDir()
 	p.run(t, browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllow).WithDownloadPath(downloads))
 	p.openLabeller(t)
-	p.eval(t, `(() => { const el = document.querySelector("#project-labels"); el.value = "sun\nmoon";
-		el.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`, nil)
+	p.setField(t, "#project-labels", "sun\nmoon", "change")
 	p.run(t, chromedp.SetUploadFiles("#label-images", img, chromedp.ByQuery))
 	p.waitFor(t, "the image scored offline", func() bool { items := p.items(t); return len(items) == 1 && items[0].Top == 2 })
 	p.run(t, chromedp.Focus("[data-testid=label-list]", chromedp.ByQuery), chromedp.KeyEvent(kb.Enter), chromedp.Click("#export-csv", chromedp.ByQuery))

@@ -176,7 +176,9 @@ func (p *Project) Accept(i int) error {
 }
 
 // SetLabel gives image i a label the person typed, adding it to the project's labels if
-// it is new; it counts as accepted when it is the model's top-1.
+// it is new; a label of the list typed in other case is that label ("Umbrella" is
+// "umbrella": a typed label cannot start with the undo key u). It counts as accepted
+// when it is the model's top-1.
 func (p *Project) SetLabel(i int, label string) error {
 	if err := p.valid(i); err != nil {
 		return err
@@ -186,6 +188,12 @@ func (p *Project) SetLabel(i int, label string) error {
 		return fmt.Errorf("not a label: %q", label)
 	}
 	label = clean[0]
+	for _, l := range p.Labels {
+		if strings.EqualFold(l, label) {
+			label = l
+			break
+		}
+	}
 	p.remember(i)
 	p.addLabel(label)
 	im := p.Images[i]

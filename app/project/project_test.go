@@ -50,6 +50,7 @@ func TestActions(t *testing.T) {
 		{"accept c", func() error { return p.Accept(2) }, "c.png=accepted/bird"},
 		{"type a new label on e", func() error { return p.SetLabel(4, "  fish ") }, "e.png=corrected/fish"},
 		{"type the top-1 on a", func() error { return p.SetLabel(0, "cat") }, "a.png=accepted/cat"},
+		{"type a listed label in capitals", func() error { return p.SetLabel(2, "DOG") }, "c.png=corrected/dog"},
 		{"skip b", func() error { return p.Skip(1) }, "b.png=skipped/"},
 	}
 	var history []string
