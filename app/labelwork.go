@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -116,16 +117,21 @@ func (c *Labeller) importFiles(p *project.Project, files []fileRef) {
 	var stopped error
 	for n, f := range imgs {
 		c.setBusy(fmt.Sprintf("Storing image %d of %d…", n+1, len(imgs)))
+		// The image joins the project before its bytes are stored, so that an import
+		// running beside this one takes the next ID; it leaves if they cannot be stored.
 		c.Root.env.Lock()
 		im := &project.Image{ID: nextImageID(p), File: f.path, State: project.Suggested}
+		p.Images = append(p.Images, im)
 		c.Root.env.UnlockOnly()
 		if err := putBlob(blobKey(p, im), f.file); err != nil {
+			c.Root.env.Lock()
+			p.Images = slices.DeleteFunc(p.Images, func(x *project.Image) bool { return x == im })
+			c.Root.unlockRender()
 			stopped = err
 			break
 		}
 		url := js.Global().Get("URL").Call("createObjectURL", f.file).String()
 		c.Root.env.Lock()
-		p.Images = append(p.Images, im)
 		c.st().thumbs[blobKey(p, im)] = url
 		c.save(p)
 		c.Root.unlockRender()
@@ -271,6 +277,15 @@ func equal(a, b []string) bool {
 // embeddings kept in memory, by model and content hash (IndexedDB keeps them all).
 var labelEmbs = map[string]js.Value{}
 
+// keepEmbedding remembers an embedding, dropping the others past maxEmbeddings (they
+// are read back from IndexedDB).
+func keepEmbedding(key string, e js.Value) {
+	if len(labelEmbs) >= maxEmbeddings {
+		clear(labelEmbs)
+	}
+	labelEmbs[key] = e
+}
+
 // embedding returns the image's embedding for the model: from memory, from IndexedDB,
 // or encoded by the worker from the stored bytes (and then kept in both).
 func (c *Labeller) embedding(p *project.Project, im *project.Image, model string) (js.Value, error) {
@@ -283,7 +298,7 @@ func (c *Labeller) embedding(p *project.Project, im *project.Image, model string
 			return e, nil
 		}
 		if e, err := getEmbedding(key); err == nil && e.Truthy() {
-			labelEmbs[key] = e
+			keepEmbedding(key, e)
 			return e, nil
 		}
 	}
@@ -306,7 +321,7 @@ func (c *Labeller) embedding(p *project.Project, im *project.Image, model string
 	if err != nil {
 		return js.Value{}, err
 	}
-	labelEmbs[key] = emb
+	keepEmbedding(key, emb)
 	if err := putEmbedding(key, emb); err != nil {
 		c.setErr(err)
 	}

@@ -29,12 +29,13 @@ const modelKey = (file) => new URL(file + "?sha256=" + BUILD.models[file], self.
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const app = await caches.open(APP_CACHE);
-    // cache: "reload" skips the HTTP cache, so a file is this build's, not an older copy.
-    await app.addAll(BUILD.shell.map((f) => new Request(f, { cache: "reload" })));
+    // cache: "no-cache" revalidates what the HTTP cache holds: a file is this build's, and
+    // one the page has just downloaded (the wasm, the model) is not downloaded again.
+    await app.addAll(BUILD.shell.map((f) => new Request(f, { cache: "no-cache" })));
     const models = await caches.open(MODEL_CACHE);
     for (const file of Object.keys(BUILD.models)) {
       if (!(await models.match(modelKey(file)))) {
-        const res = await fetch(new Request(file, { cache: "reload" }));
+        const res = await fetch(new Request(file, { cache: "no-cache" }));
         if (!res.ok) throw new Error(`${file}: HTTP ${res.status}`);
         await models.put(modelKey(file), res);
       }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,11 +45,18 @@ func TestOfflineApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	var modelFetches atomic.Int32
+	var mu sync.Mutex
+	full := map[string]int{} // unconditional GETs per path: downloads, not revalidations
 	serve := func(dir string, ln net.Listener) *httptest.Server {
 		h := siteHandler(dir)
 		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if strings.HasSuffix(r.URL.Path, ".safetensors") {
 				modelFetches.Add(1)
+			}
+			if r.Header.Get("If-Modified-Since") == "" && r.Header.Get("If-None-Match") == "" {
+				mu.Lock()
+				full[r.URL.Path]++
+				mu.Unlock()
 			}
 			h.ServeHTTP(w, r)
 		}))
@@ -81,6 +89,17 @@ func TestOfflineApp(t *testing.T) {
 		t.Errorf("%d files in the app cache, the build has %d", cachedShell, len(infoA.Shell))
 	}
 	p.checkInstallable(t)
+	// Precaching revalidated what the page had loaded: nothing was downloaded twice.
+	mu.Lock()
+	for path, n := range full {
+		if n > 1 {
+			t.Errorf("%s downloaded %d times on the first visit", path, n)
+		}
+	}
+	if full["/models/"+s.modelName] != 1 || full["/clip.wasm"] != 1 {
+		t.Errorf("first visit's downloads %v: want the model and clip.wasm once", full)
+	}
+	mu.Unlock()
 
 	// Offline: the server is gone; the page, the engine and the model come from the caches.
 	s.srv.Close()
