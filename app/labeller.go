@@ -35,10 +35,11 @@ type labelState struct {
 	thresh    string // the accept-above threshold as typed
 	valPct    string // the zip's validation share, in percent, as typed
 	msg, err  string
-	busy      string            // what the background work is doing
-	rescoring bool              // a re-score for a new model is under way
-	thumbs    map[string]string // blob key → object URL
-	saveT     *time.Timer
+	busy      string                    // what the background work is doing
+	rescoring bool                      // a re-score for a new model is under way
+	thumbs    map[string]string         // blob key → object URL
+	dirty     map[*project.Project]bool // changed since their last write
+	saving    bool                      // a write is under way (labelwork.go's flush)
 }
 
 var labelling = &labelState{thresh: "0.9", valPct: "0", byConf: true, thumbs: map[string]string{}}

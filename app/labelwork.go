@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall/js"
-	"time"
 
 	"github.com/clip-go/clip/app/core"
 	"github.com/clip-go/clip/app/project"
@@ -21,17 +20,37 @@ import (
 // encoding and scoring them, saving, exporting. Each runs in a goroutine of its own and
 // takes the event lock (Root's env) only to read or change the state.
 
-// saveDelay gathers a burst of keystrokes into one write of the project.
-const saveDelay = 200 * time.Millisecond
-
-// save writes the project soon. The caller holds the event lock.
+// save writes the project to IndexedDB now: a reload a moment after a keystroke must
+// not lose it (a delay to gather keystrokes did). One write is in flight at a time; the
+// changes made meanwhile go in the next one. The caller holds the event lock.
 func (c *Labeller) save(p *project.Project) {
 	s := c.st()
-	if s.saveT != nil {
-		s.saveT.Stop()
+	if s.dirty == nil {
+		s.dirty = map[*project.Project]bool{}
 	}
-	s.saveT = time.AfterFunc(saveDelay, func() {
+	s.dirty[p] = true
+	if !s.saving {
+		s.saving = true
+		go c.flush()
+	}
+}
+
+// flush writes the changed projects until none is left.
+func (c *Labeller) flush() {
+	for {
 		c.Root.env.Lock()
+		s := c.st()
+		var p *project.Project
+		for q := range s.dirty {
+			p = q
+			break
+		}
+		if p == nil {
+			s.saving = false
+			c.Root.env.UnlockOnly()
+			return
+		}
+		delete(s.dirty, p)
 		b, err := json.Marshal(p)
 		c.Root.env.UnlockOnly()
 		if err == nil {
@@ -40,7 +59,7 @@ func (c *Labeller) save(p *project.Project) {
 		if err != nil {
 			c.setErr(fmt.Errorf("could not save the project: %v", err))
 		}
-	})
+	}
 }
 
 func (c *Labeller) setErr(err error) {

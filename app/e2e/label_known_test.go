@@ -133,7 +133,7 @@ func TestLabellingKnownClasses(t *testing.T) {
 	p.screenshot(t, "labelling-builtin-1280x800.png", 1280, 800)
 	p.screenshot(t, "labelling-builtin-390x844.png", 390, 844)
 	p.run(t, chromedp.EmulateViewport(1280, 800))
-	time.Sleep(500 * time.Millisecond) // the save is gathered for 200 ms
+	p.waitStored(t, want)
 	p.run(t, chromedp.Reload())
 	p.openLabeller(t)
 	check("after a reload")

@@ -4,18 +4,19 @@ package e2e
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/clip-go/clip/app/project"
 	"github.com/clip-go/clip/model/zeroshot"
 	"github.com/clip-go/clip/wasm/engine"
 	"github.com/clip-go/clip/wasm/quanttest"
@@ -55,6 +56,40 @@ func (p *tab) setField(t *testing.T, sel, value, event string) {
 	t.Helper()
 	p.eval(t, `(() => { const el = document.querySelector(`+jsString(sel)+`); el.value = `+jsString(value)+`;
 		el.dispatchEvent(new Event(`+jsString(event)+`, {bubbles: true})); return true; })()`, nil)
+}
+
+// waitStored waits until IndexedDB holds a project whose images are want's files with
+// their states and labels (state "error": an image that did not decode; label "": any),
+// so that a reload that follows tests what the page keeps.
+func (p *tab) waitStored(t *testing.T, want map[string][2]string) {
+	t.Helper()
+	p.waitFor(t, "IndexedDB to hold the states", func() bool {
+		var saved []string
+		p.eval(t, `window.clipStore.projects()`, &saved)
+		for _, js := range saved {
+			var pr project.Project
+			if json.Unmarshal([]byte(js), &pr) == nil && storedMatches(&pr, want) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func storedMatches(pr *project.Project, want map[string][2]string) bool {
+	if len(pr.Images) != len(want) {
+		return false
+	}
+	for _, im := range pr.Images {
+		w, ok := want[im.File]
+		switch {
+		case !ok, w[0] == "error" && im.Err == "":
+			return false
+		case w[0] != "error" && string(im.State) != w[0], w[1] != "" && im.Final() != w[1]:
+			return false
+		}
+	}
+	return true
 }
 
 func (p *tab) openLabeller(t *testing.T) {
@@ -201,7 +236,7 @@ func TestLabelling(t *testing.T) {
 	p.run(t, chromedp.EmulateViewport(1280, 800))
 
 	// A reload keeps everything (IndexedDB).
-	time.Sleep(500 * time.Millisecond) // the save is gathered for 200 ms
+	p.waitStored(t, want)
 	p.run(t, chromedp.Reload())
 	p.openLabeller(t)
 	check("after a reload")
@@ -243,7 +278,8 @@ func TestLabellingStorageFull(t *testing.T) {
 		return len(items) == 2 && items[0].Top == 2 && items[1].Top == 2
 	})
 	p.run(t, chromedp.Focus("[data-testid=label-list]", chromedp.ByQuery), chromedp.KeyEvent(kb.Enter))
-	p.waitFor(t, "one accepted", func() bool { return p.items(t)[0].State == "accepted" })
+	var shown []item
+	p.waitFor(t, "one accepted", func() bool { shown = p.items(t); return shown[0].State == "accepted" })
 	p.eval(t, `window.clipStore.limitBytes = 1; true`, nil)
 	p.run(t, chromedp.SetUploadFiles("#label-images", paths[2:], chromedp.ByQuery))
 	p.waitFor(t, "the storage error", func() bool { return strings.Contains(p.text(t, "label-error"), "storage") })
@@ -251,7 +287,7 @@ func TestLabellingStorageFull(t *testing.T) {
 	if !strings.Contains(msg, "Stopped after 0 of 2 images") || !strings.Contains(msg, "full") {
 		t.Errorf("message %q", msg)
 	}
-	time.Sleep(500 * time.Millisecond)
+	p.waitStored(t, map[string][2]string{shown[0].File: {"accepted", ""}, shown[1].File: {"suggested", ""}})
 	p.run(t, chromedp.Reload())
 	p.openLabeller(t)
 	var items []item

@@ -33,7 +33,7 @@ import (
 // view labels it and exports a CSV. A second build
 // (one changed file, so another hash), served at the same address, is announced by the
 // page; its Reload takes it: the old app cache is gone, the model's cache entry is the
-// same, and the update downloaded no model.
+// same, the update downloaded no model, and the labelling project is still there.
 func TestOfflineApp(t *testing.T) {
 	base := newSite(t)
 	dirA := t.TempDir()
@@ -125,6 +125,7 @@ func TestOfflineApp(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(downloads, "Project 1.csv"))
 		return err == nil && strings.Contains(string(b), "offline.png,") && strings.Contains(string(b), ",accepted")
 	})
+	p.waitStored(t, map[string][2]string{"offline.png": {"accepted", ""}})
 	p.run(t, chromedp.Click("#view-classify", chromedp.ByQuery))
 
 	// A new build at the same address: one changed file, a new hash.
@@ -182,6 +183,22 @@ func TestOfflineApp(t *testing.T) {
 	if !hidden {
 		t.Error("the new build still shows the update notice")
 	}
+	// The labelling project made offline outlives the update (IndexedDB is not a cache).
+	p.openLabeller(t)
+	var items []item
+	defer func() {
+		if t.Failed() {
+			var saved []string
+			var tabs []string
+			p.eval(t, `window.clipStore.projects()`, &saved)
+			p.eval(t, `Array.from(document.querySelectorAll("[data-testid=project-tab]")).map((e) => e.textContent)`, &tabs)
+			t.Logf("labelling items %+v, error %q, tabs %q, saved %q", items, p.text(t, "label-error"), tabs, saved)
+		}
+	}()
+	p.waitFor(t, "the project after the update", func() bool {
+		items = p.items(t)
+		return len(items) == 1 && items[0].File == "offline.png" && items[0].State == "accepted" && items[0].Thumb
+	})
 	p.checkClean(t)
 }
 
