@@ -26,20 +26,21 @@ type Labeller struct {
 // labelState is the labelling view's state. Its fields are read and written with the
 // event lock held.
 type labelState struct {
-	loaded    bool
-	projects  []*project.Project
-	cur       int // the project shown
-	sel       int // the selected image, as a position in the shown order
-	byConf    bool
-	typed     string // a label being typed for the selected image
-	thresh    string // the accept-above threshold as typed
-	valPct    string // the zip's validation share, in percent, as typed
-	msg, err  string
-	busy      string                    // what the background work is doing
-	rescoring bool                      // a re-score for a new model is under way
-	thumbs    map[string]string         // blob key → object URL
-	dirty     map[*project.Project]bool // changed since their last write
-	saving    bool                      // a write is under way (labelwork.go's flush)
+	loaded        bool
+	projects      []*project.Project
+	cur           int // the project shown
+	sel           int // the selected image, as a position in the shown order
+	byConf        bool
+	typed         string // a label being typed for the selected image
+	thresh        string // the accept-above threshold as typed
+	valPct        string // the zip's validation share, in percent, as typed
+	msg, err      string
+	busy          string                    // what the background work is doing
+	rescoring     bool                      // a re-score for a new model is under way
+	thumbs        map[string]string         // blob key → object URL
+	dirty         map[*project.Project]bool // changed since their last write
+	saving        bool                      // a write is under way (labelwork.go's flush)
+	confirmDelete bool                      // the delete button asks again
 }
 
 var labelling = &labelState{thresh: "0.9", valPct: "0", byConf: true, thumbs: map[string]string{}}
@@ -116,6 +117,46 @@ func (c *Labeller) onNewProject(vugu.DOMEvent) {
 	s.projects = append(s.projects, p)
 	s.cur, s.sel, s.msg, s.err = len(s.projects)-1, 0, "", ""
 	c.save(p)
+}
+
+// onDelete asks first: the second button deletes the project, its images and choices.
+func (c *Labeller) onDelete(vugu.DOMEvent) { c.st().confirmDelete = true }
+
+func (c *Labeller) onKeep(vugu.DOMEvent) { c.st().confirmDelete = false }
+
+func (c *Labeller) onDeleteConfirmed(vugu.DOMEvent) {
+	s, p := c.st(), c.project()
+	s.confirmDelete = false
+	if p == nil {
+		return
+	}
+	var keys []any
+	for _, im := range p.Images {
+		keys = append(keys, blobKey(p, im))
+		if u := s.thumbs[blobKey(p, im)]; u != "" {
+			js.Global().Get("URL").Call("revokeObjectURL", u)
+			delete(s.thumbs, blobKey(p, im))
+		}
+	}
+	s.projects = append(s.projects[:s.cur:s.cur], s.projects[s.cur+1:]...)
+	delete(s.dirty, p)
+	s.cur, s.sel, s.msg = max(0, s.cur-1), 0, "Deleted "+p.Name+"."
+	if len(s.projects) == 0 {
+		c.onNewProject(nil)
+	}
+	go func() {
+		if _, err := await(store().Call("deleteProject", p.ID, keys)); err != nil {
+			c.setErr(fmt.Errorf("could not delete the project's storage: %v", err))
+		}
+	}()
+}
+
+func (c *Labeller) deleteText() string {
+	p := c.project()
+	if p == nil {
+		return ""
+	}
+	return fmt.Sprintf("Delete %s and its %d images from this browser?", p.Name, len(p.Images))
 }
 
 func (c *Labeller) onPickProject(i int) {

@@ -44,6 +44,14 @@ func (p *tab) items(t *testing.T) []item {
 	return items
 }
 
+// textOf is the text of the first element sel matches ("" if none).
+func (p *tab) textOf(t *testing.T, sel string) string {
+	t.Helper()
+	var s string
+	p.eval(t, `(document.querySelector(`+jsString(sel)+`) || {}).textContent || ""`, &s)
+	return s
+}
+
 func (p *tab) text(t *testing.T, testid string) string {
 	t.Helper()
 	var s string
@@ -304,7 +312,8 @@ func TestLabellingStorageFull(t *testing.T) {
 // picked mid-project, re-scores every image
 // with it (each encoded once more, as the engine does with that model) while the
 // corrected label stays; a label that is HTML shows as text; a CSV of labels (another
-// tool's columns) resumes a choice.
+// tool's columns) resumes a choice; a second project sits beside the first, and deleting
+// the first (after a question) removes it and its images from storage.
 func TestLabellingModelChange(t *testing.T) {
 	s := newSite(t)
 	files := map[string][]byte{}
@@ -407,6 +416,36 @@ func TestLabellingModelChange(t *testing.T) {
 		if it.File == names[2] && (it.State != "corrected" || it.Label != "horse") {
 			t.Errorf("after the CSV: %+v", it)
 		}
+	}
+
+	// A second project beside the first; deleting the first asks, then removes it and its
+	// images from storage.
+	tabs := func() []string {
+		var out []string
+		p.eval(t, `Array.from(document.querySelectorAll("[data-testid=project-tab]")).map((e) => e.textContent)`, &out)
+		return out
+	}
+	var stored []string
+	p.eval(t, `window.clipStore.projects()`, &stored)
+	var saved struct {
+		ID     string
+		Images []struct{ ID string }
+	}
+	json.Unmarshal([]byte(stored[0]), &saved)
+	p.run(t, chromedp.Click("#new-project", chromedp.ByQuery))
+	p.waitFor(t, "two projects", func() bool { return len(tabs()) == 2 })
+	p.run(t, chromedp.Click("[data-testid=project-tab]", chromedp.ByQuery), chromedp.Click("#delete-project", chromedp.ByQuery))
+	p.waitFor(t, "the question", func() bool { return len(tabs()) == 2 && strings.Contains(p.textOf(t, ".confirm"), "3 images") })
+	p.run(t, chromedp.Click("#delete-confirmed", chromedp.ByQuery))
+	p.waitFor(t, "one project left, and the deleted one's images gone from storage", func() bool {
+		var left int
+		var blob bool
+		p.eval(t, `(async () => (await window.clipStore.projects()).length)()`, &left)
+		p.eval(t, `(async () => !!(await window.clipStore.getBlob(`+jsString(saved.ID+"/"+saved.Images[0].ID)+`)))()`, &blob)
+		return len(tabs()) == 1 && left == 1 && !blob
+	})
+	if got := tabs(); !strings.HasPrefix(got[0], "Project 2: 0 images") {
+		t.Errorf("tabs after the delete: %q", got)
 	}
 	p.checkClean(t)
 }
