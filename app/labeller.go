@@ -315,6 +315,34 @@ func (c *Labeller) selectImage(i int) {
 
 func (c *Labeller) onClickImage(i int) { c.selectImage(i) }
 
+// onChoice picks a suggestion by tapping it (a phone has no digit keys at hand).
+func (c *Labeller) onChoice(e vugu.DOMEvent, i, k int) {
+	e.StopPropagation() // the row's own click would select it again
+	p, s := c.project(), c.st()
+	if p == nil {
+		return
+	}
+	if err := p.Pick(i, k); err != nil {
+		s.err = err.Error()
+		return
+	}
+	c.selectImage(i)
+	s.sel++
+	s.err = ""
+	c.save(p)
+}
+
+func (c *Labeller) onUndo(vugu.DOMEvent) {
+	if p := c.project(); p != nil {
+		if j := p.Undo(); j >= 0 {
+			c.selectImage(j)
+		}
+		c.save(p)
+	}
+}
+
+func (c *Labeller) canUndo() bool { p := c.project(); return p != nil && p.CanUndo() }
+
 func (c *Labeller) onExport(kind string) { go c.export(c.project(), kind) }
 
 func (c *Labeller) onImportCSV(e vugu.DOMEvent) {

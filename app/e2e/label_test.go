@@ -265,7 +265,8 @@ func abs(x float64) float64 {
 	return x
 }
 
-// TestLabellingStorageFull: when the browser's storage refuses an image (the store's test
+// TestLabellingStorageFull: a suggestion picked by a tap and undone with the Undo button;
+// when the browser's storage refuses an image (the store's test
 // hook lowers its limit the way a full quota does), the import stops with a clear message
 // and the images labelled before it are kept, across a reload.
 func TestLabellingStorageFull(t *testing.T) {
@@ -288,6 +289,14 @@ func TestLabellingStorageFull(t *testing.T) {
 	p.run(t, chromedp.Focus("[data-testid=label-list]", chromedp.ByQuery), chromedp.KeyEvent(kb.Enter))
 	var shown []item
 	p.waitFor(t, "one accepted", func() bool { shown = p.items(t); return shown[0].State == "accepted" })
+	// On a phone: tap the second row's second suggestion, then Undo.
+	p.run(t, chromedp.Click(`[data-testid=label-item]:nth-child(2) .choices li:nth-child(2)`, chromedp.ByQuery))
+	p.waitFor(t, "the tapped suggestion", func() bool {
+		it := p.items(t)[1]
+		return it.State == "corrected" && it.Label == shown[1].Choices[1]
+	})
+	p.run(t, chromedp.Click("#undo", chromedp.ByQuery))
+	p.waitFor(t, "the tap undone", func() bool { return p.items(t)[1].State == "suggested" })
 	p.eval(t, `window.clipStore.limitBytes = 1; true`, nil)
 	p.run(t, chromedp.SetUploadFiles("#label-images", paths[2:], chromedp.ByQuery))
 	p.waitFor(t, "the storage error", func() bool { return strings.Contains(p.text(t, "label-error"), "storage") })
