@@ -345,6 +345,14 @@ func (c *Labeller) canUndo() bool { p := c.project(); return p != nil && p.CanUn
 
 func (c *Labeller) onExport(kind string) { go c.export(c.project(), kind) }
 
+// onWriteFolders asks for a folder (in the click's user gesture, as the browser
+// requires) and writes the sorted label/file folders into it.
+func (c *Labeller) onWriteFolders(vugu.DOMEvent) {
+	if p := c.project(); p != nil {
+		go c.writeFolders(p, store().Call("pickWritableFolder"))
+	}
+}
+
 func (c *Labeller) onImportCSV(e vugu.DOMEvent) {
 	t := js.Value(e.JSEventTarget())
 	files := filesOf(t.Get("files"))

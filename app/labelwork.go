@@ -403,6 +403,47 @@ func (c *Labeller) export(p *project.Project, kind string) {
 	c.Root.unlockRender()
 }
 
+// writeFolders writes the project's image-folder layout (as the zip has it, with its
+// validation share) into the folder the person picked, with progress.
+func (c *Labeller) writeFolders(p *project.Project, picked js.Value) {
+	dir, err := await(picked)
+	if err != nil {
+		c.setErr(fmt.Errorf("no folder to write to: %v", err))
+		return
+	}
+	c.Root.env.Lock()
+	val, _ := strconv.ParseFloat(strings.TrimSpace(c.st().valPct), 64)
+	entries := p.Layout(project.ZipOptions{ValFraction: val / 100})
+	keys := make([]string, len(entries))
+	for k, e := range entries {
+		keys[k] = blobKey(p, p.Images[e.Index])
+	}
+	c.Root.env.UnlockOnly()
+	for k, e := range entries {
+		c.setBusy(fmt.Sprintf("Writing image %d of %d…", k+1, len(entries)))
+		blob, err := getBlob(keys[k])
+		if err == nil && !blob.Truthy() {
+			err = fmt.Errorf("not in storage")
+		}
+		if err == nil {
+			_, err = await(store().Call("writeFile", dir, e.Path, blob))
+		}
+		if err != nil {
+			c.setBusy("")
+			c.setErr(fmt.Errorf("writing %s: %v (%d of %d written)", e.Path, err, k, len(entries)))
+			return
+		}
+	}
+	c.setBusy("")
+	c.Root.env.Lock()
+	name := dir.Get("name").String()
+	if name == "" {
+		name = "the chosen folder"
+	}
+	c.st().msg = fmt.Sprintf("Wrote %d images into %s.", len(entries), name)
+	c.Root.unlockRender()
+}
+
 // fileSafe is a download's file name from the project's name.
 func fileSafe(name string) string {
 	out := strings.Map(func(r rune) rune {

@@ -98,6 +98,17 @@
     getBlob: (key) => run("blobs", "readonly", (s) => s.get(key)),
     putEmbedding: (key, f32) => run("embeddings", "readwrite", (s) => s.put(f32, key)),
     getEmbedding: (key) => run("embeddings", "readonly", (s) => s.get(key)),
+    // pickWritableFolder asks for a folder to write into (File System Access); writeFile
+    // writes a Blob at a slash-separated path under it, making the folders on the way.
+    pickWritableFolder: () => window.showDirectoryPicker({ mode: "readwrite" }),
+    writeFile: async (dir, path, blob) => {
+      const parts = path.split("/");
+      for (const p of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(p, { create: true });
+      const file = await dir.getFileHandle(parts[parts.length - 1], { create: true });
+      const w = await file.createWritable();
+      await w.write(blob);
+      await w.close();
+    },
     // download saves bytes as a file through the browser's download (no network).
     download: (name, type, u8) => {
       const url = URL.createObjectURL(new Blob([u8], { type }));

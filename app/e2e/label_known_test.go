@@ -34,7 +34,8 @@ import (
 // accepted ones that are wrong are corrected the same way). Every image ends with its
 // true label, the reload keeps every state, and the four exports say the same; clip
 // eval's loader reads the zip as 30 images in 8 classes, and the engine's zero-shot
-// accuracy on it is logged. Screenshots of the view at 1280×800 and 390×844.
+// accuracy on it is logged; the same folders written to disk through File System Access
+// hold the same files. Screenshots of the view at 1280×800 and 390×844.
 func TestLabellingKnownClasses(t *testing.T) {
 	s := builtinSite(t)
 	sm, err := samples.Load(filepath.Join("..", ".."))
@@ -142,6 +143,23 @@ func TestLabellingKnownClasses(t *testing.T) {
 	set := checkExports(t, p, downloads, "Project 1", want, files, templates, 5)
 	if len(set.Items) != 30 || len(set.Classes) != 8 {
 		t.Errorf("clip eval reads %d images in %d classes, want 30 in 8", len(set.Items), len(set.Classes))
+	}
+	// Writing the folders to disk (File System Access): the folder picker is answered by
+	// the origin's private file system, standing in for the folder a person would pick.
+	p.eval(t, `window.showDirectoryPicker = async () => navigator.storage.getDirectory(); true`, nil)
+	p.run(t, chromedp.Click("#write-folders", chromedp.ByQuery))
+	p.waitFor(t, "the folders written", func() bool { return strings.Contains(p.text(t, "label-msg"), "Wrote 30 images") })
+	var written map[string]int
+	p.eval(t, `(async () => { const out = {};
+		const walk = async (d, pre) => { for await (const [n, h] of d.entries()) {
+			if (h.kind === "file") out[pre + n] = (await h.getFile()).size; else await walk(h, pre + n + "/"); } };
+		await walk(await navigator.storage.getDirectory(), ""); return out; })()`, &written)
+	wantDisk := map[string]int{}
+	for file, w := range want {
+		wantDisk[strings.ReplaceAll(w[1], " ", "_")+"/"+file] = len(files[file])
+	}
+	if fmt.Sprint(written) != fmt.Sprint(wantDisk) {
+		t.Errorf("written to disk %v, want %v", written, wantDisk)
 	}
 	// The engine's zero-shot accuracy on the exported folders, as clip eval measures it
 	// (among the set's classes, with the model's templates).

@@ -79,31 +79,47 @@ type ZipOptions struct {
 	Suggested bool
 }
 
-// WriteZip writes the image-folder layout that `clip eval` and most trainers read:
-// label/file (train/label/file and val/label/file with a split), the label's folder
-// name with spaces as underscores (eval reads underscores back as spaces). bytesOf
-// returns an image's bytes. Folder and file names are made safe: no path separators,
-// no "..", no control characters; two files of one name in a folder get -2, -3…
-// The split is by a hash of the file's path, so it does not change between exports.
-func (p *Project) WriteZip(w io.Writer, o ZipOptions, bytesOf func(i int) ([]byte, error)) (int, error) {
-	zw := zip.NewWriter(w)
+// Entry is an image's place in the image-folder layout: Images[Index] at Path.
+type Entry struct {
+	Index int
+	Path  string
+}
+
+// Layout places the images in the image-folder layout that `clip eval` and most
+// trainers read: label/file (train/label/file and val/label/file with a split), the
+// label's folder name with spaces as underscores (eval reads underscores back as
+// spaces). Folder and file names are made safe: no path separators, no "..", no control
+// characters; two files of one name in a folder get -2, -3… The split is by a hash of
+// the file's path, so it does not change between exports.
+func (p *Project) Layout(o ZipOptions) []Entry {
 	used := map[string]bool{}
-	n := 0
+	var out []Entry
 	for i, im := range p.Images {
 		label := im.Final()
 		if label == "" || im.Err != "" || !(im.State.Decided() || o.Suggested && im.State == Suggested) {
 			continue
-		}
-		b, err := bytesOf(i)
-		if err != nil {
-			return n, fmt.Errorf("%s: %w", im.File, err)
 		}
 		dir := safeName(strings.ReplaceAll(label, " ", "_"))
 		if o.ValFraction > 0 {
 			dir = path.Join(splitOf(im.File, o.ValFraction), dir)
 		}
 		name := path.Join(dir, uniqueName(used, dir, safeName(path.Base(strings.ReplaceAll(im.File, "\\", "/")))))
-		f, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store}) // images are compressed already
+		out = append(out, Entry{i, name})
+	}
+	return out
+}
+
+// WriteZip writes the Layout as a zip; bytesOf returns an image's bytes. It returns the
+// number of images written.
+func (p *Project) WriteZip(w io.Writer, o ZipOptions, bytesOf func(i int) ([]byte, error)) (int, error) {
+	zw := zip.NewWriter(w)
+	n := 0
+	for _, e := range p.Layout(o) {
+		b, err := bytesOf(e.Index)
+		if err != nil {
+			return n, fmt.Errorf("%s: %w", p.Images[e.Index].File, err)
+		}
+		f, err := zw.CreateHeader(&zip.FileHeader{Name: e.Path, Method: zip.Store}) // images are compressed already
 		if err != nil {
 			return n, err
 		}
