@@ -30,6 +30,7 @@ type labelState struct {
 	projects      []*project.Project
 	cur           int // the project shown
 	sel           int // the selected image, as a position in the shown order
+	shownSel      int // the selection last scrolled into view
 	byConf        bool
 	typed         string // a label being typed for the selected image
 	thresh        string // the accept-above threshold as typed
@@ -73,6 +74,18 @@ func (c *Labeller) Compute() {
 }
 
 func (c *Labeller) st() *labelState { return labelling }
+
+// Rendered keeps the selected image in view after the keyboard moved the selection.
+func (c *Labeller) Rendered() {
+	s := c.st()
+	if s.sel == s.shownSel {
+		return
+	}
+	s.shownSel = s.sel
+	if el := js.Global().Get("document").Call("querySelector", ".litem.selected"); el.Truthy() {
+		el.Call("scrollIntoView", map[string]any{"block": "nearest"})
+	}
+}
 
 // project is the shown project, or nil.
 func (c *Labeller) project() *project.Project {
@@ -260,7 +273,7 @@ func (c *Labeller) onKey(e vugu.DOMEvent) {
 	advance := false
 	switch {
 	case key == "ArrowDown" || key == "ArrowRight":
-		s.sel++
+		s.sel = min(s.sel+1, len(p.Images)-1)
 	case key == "ArrowUp" || key == "ArrowLeft":
 		s.sel = max(0, s.sel-1)
 	case key == "Escape":

@@ -127,6 +127,13 @@ func TestLabellingKnownClasses(t *testing.T) {
 		})
 	}
 	check("after the review")
+	p.waitFor(t, "the selected image scrolled into the list's view", func() bool {
+		var shown bool
+		p.eval(t, `(() => { const l = document.querySelector("[data-testid=label-list]").getBoundingClientRect();
+			const s = document.querySelector(".litem.selected").getBoundingClientRect();
+			return s.top >= l.top - 1 && s.bottom <= l.bottom + 1; })()`, &shown)
+		return shown
+	})
 	if tally := p.text(t, "tally"); !strings.Contains(tally, fmt.Sprintf("%d accepted, %d corrected", 30-wrong, wrong)) {
 		t.Errorf("tally %q", tally)
 	}
