@@ -117,6 +117,11 @@ func (p *tab) waitFor(t *testing.T, what string, cond func() bool) {
 func (p *tab) waitStatus(t *testing.T, word string) string {
 	t.Helper()
 	var status string
+	defer func() {
+		if t.Failed() {
+			t.Logf("the status line: %q", status)
+		}
+	}()
 	p.waitFor(t, "the status line to say "+word, func() bool {
 		p.eval(t, `(document.querySelector("[data-testid=status]") || {}).textContent || ""`, &status)
 		return strings.Contains(status, word)

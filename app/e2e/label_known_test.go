@@ -112,21 +112,7 @@ func TestLabellingKnownClasses(t *testing.T) {
 		}
 		want[it.File] = [2]string{state, truth[it.File]}
 	}
-	check := func(when string) {
-		t.Helper()
-		var got []item
-		ok := false
-		p.waitFor(t, "every image with its true label "+when, func() bool {
-			got = p.items(t)
-			ok = len(got) == 30
-			for _, it := range got {
-				w := want[it.File]
-				ok = ok && it.State == w[0] && it.Label == w[1]
-			}
-			return ok
-		})
-	}
-	check("after the review")
+	p.waitStates(t, "after the review", want)
 	p.waitFor(t, "the selected image scrolled into the list's view", func() bool {
 		var shown bool
 		p.eval(t, `(() => { const l = document.querySelector("[data-testid=label-list]").getBoundingClientRect();
@@ -138,13 +124,8 @@ func TestLabellingKnownClasses(t *testing.T) {
 		t.Errorf("tally %q", tally)
 	}
 	p.run(t, chromedp.Click("[data-testid=label-item]", chromedp.ByQuery)) // the list's top, selected
-	p.screenshot(t, "labelling-builtin-1280x800.png", 1280, 800)
-	p.screenshot(t, "labelling-builtin-390x844.png", 390, 844)
-	p.run(t, chromedp.EmulateViewport(1280, 800))
-	p.waitStored(t, want)
-	p.run(t, chromedp.Reload())
-	p.openLabeller(t)
-	check("after a reload")
+	p.screenshots(t, "labelling-builtin")
+	p.reloadKeeps(t, want)
 
 	templates, _ := zeroshot.TemplateSet(defaultmodel.TemplateSet)
 	set := checkExports(t, p, downloads, "Project 1", want, files, templates, 5)

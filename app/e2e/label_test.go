@@ -84,20 +84,65 @@ func (p *tab) waitStored(t *testing.T, want map[string][2]string) {
 	})
 }
 
+// waitStates waits until the view shows want's files with their states and labels, as
+// waitStored reads want.
+func (p *tab) waitStates(t *testing.T, when string, want map[string][2]string) {
+	t.Helper()
+	p.waitFor(t, "the states "+when, func() bool {
+		got := p.items(t)
+		if len(got) != len(want) {
+			return false
+		}
+		for _, it := range got {
+			if !wanted(want, it.File, it.State, it.Label, it.Err != "") {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// reloadKeeps waits until IndexedDB holds want, reloads the page, opens the labelling
+// view and waits for it to show want again.
+func (p *tab) reloadKeeps(t *testing.T, want map[string][2]string) {
+	t.Helper()
+	p.waitStored(t, want)
+	p.run(t, chromedp.Reload())
+	p.openLabeller(t)
+	p.waitStates(t, "after a reload", want)
+}
+
+// screenshots saves the page at 1280×800 and 390×844 as name-WxH.png.
+func (p *tab) screenshots(t *testing.T, name string) {
+	t.Helper()
+	p.screenshot(t, name+"-1280x800.png", 1280, 800)
+	p.screenshot(t, name+"-390x844.png", 390, 844)
+	p.run(t, chromedp.EmulateViewport(1280, 800))
+}
+
 func storedMatches(pr *project.Project, want map[string][2]string) bool {
 	if len(pr.Images) != len(want) {
 		return false
 	}
 	for _, im := range pr.Images {
-		w, ok := want[im.File]
-		switch {
-		case !ok, w[0] == "error" && im.Err == "":
-			return false
-		case w[0] != "error" && string(im.State) != w[0], w[1] != "" && im.Final() != w[1]:
+		if !wanted(want, im.File, string(im.State), im.Final(), im.Err != "") {
 			return false
 		}
 	}
 	return true
+}
+
+// wanted says whether an image is as want has it: state "error" for one that did not
+// decode, else its state, and its label unless want's is "".
+func wanted(want map[string][2]string, file, state, label string, failed bool) bool {
+	w, ok := want[file]
+	switch {
+	case !ok:
+		return false
+	case w[0] == "error":
+		return failed
+	}
+	return state == w[0] && (w[1] == "" || label == w[1])
 }
 
 func (p *tab) openLabeller(t *testing.T) {
@@ -217,37 +262,14 @@ func TestLabelling(t *testing.T) {
 		}
 	}
 	p.run(t, chromedp.Click("#accept-above", chromedp.ByQuery))
-	check := func(when string) {
-		t.Helper()
-		var got []item
-		p.waitFor(t, "the states "+when, func() bool {
-			got = p.items(t)
-			if len(got) != 8 {
-				return false
-			}
-			for _, it := range got {
-				if w := want[it.File]; it.State != w[0] || it.Label != w[1] && it.File != "broken.png" {
-					return false
-				}
-			}
-			return true
-		})
-	}
-	check("after the review")
+	p.waitStates(t, "after the review", want)
 	var projectLabels string
 	p.eval(t, `document.querySelector("#project-labels").value`, &projectLabels)
 	if projectLabels != "red\ngreen\nblue\npurple" {
 		t.Errorf("labels %q: want purple added", projectLabels)
 	}
-	p.screenshot(t, "labelling-1280x800.png", 1280, 800)
-	p.screenshot(t, "labelling-390x844.png", 390, 844)
-	p.run(t, chromedp.EmulateViewport(1280, 800))
-
-	// A reload keeps everything (IndexedDB).
-	p.waitStored(t, want)
-	p.run(t, chromedp.Reload())
-	p.openLabeller(t)
-	check("after a reload")
+	p.screenshots(t, "labelling")
+	p.reloadKeeps(t, want) // IndexedDB
 
 	// The exports.
 	want["broken.png"] = [2]string{"error", ""}
