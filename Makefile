@@ -86,10 +86,11 @@ wasm: $(VOCAB) $(SIMD_WASM)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o bin/web/clip.wasm ./wasm/cmd/clipwasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/web/clip-worker.js wasm/web/clip-models.js $(SIMD_WASM) bin/web/
 
-# The browser app (app/, Vugu) as one static folder, bin/site: index.html, styles, the
-# app's wasm, the engine's worker, wasm and SIMD kernel, wasm_exec.js and the default
-# model (WEB_MODEL: the built-in one, or a quantized file). make serve serves it on
-# 127.0.0.1 (SITE_ADDR).
+# The browser app (app/, Vugu) as one static folder, bin/site: web/'s files (index.html,
+# styles, scripts, manifest, service worker), the icons, the app's wasm, the engine's
+# worker, wasm and SIMD kernel, wasm_exec.js and the default model (WEB_MODEL: the
+# built-in one, or a quantized file); sw.js gets the build's content hash. make serve
+# serves it on 127.0.0.1 (SITE_ADDR).
 WEB_MODEL ?= builtin
 SITE_ADDR ?= 127.0.0.1:8080
 web: $(VOCAB) $(SIMD_WASM)

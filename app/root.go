@@ -43,6 +43,7 @@ type Root struct {
 	sortBy, filter string // how the cards are shown (core.Order)
 
 	dragging bool
+	view     string // "label" shows the labelling view (labeller.vugu), else the classify one
 }
 
 func newRoot(env vugu.EventEnv, worker *Worker) *Root {
@@ -85,7 +86,9 @@ func (c *Root) onDragLeave(vugu.DOMEvent) { c.dragging = false }
 func (c *Root) onDrop(e vugu.DOMEvent) {
 	e.PreventDefault()
 	c.dragging = false
-	if dt := js.Value(e.JSEvent()).Get("dataTransfer"); dt.Truthy() {
+	if dt := js.Value(e.JSEvent()).Get("dataTransfer"); dt.Truthy() && c.view == "label" {
+		c.dropToLabeller(dt)
+	} else if dt.Truthy() {
 		files := filesOf(dt.Get("files"))
 		if !c.takeModelFiles(files) { // a model's files load the model
 			c.addFiles(imagesOnly(files))

@@ -21,24 +21,7 @@ import (
 // from opening the page to the first top-5 and the bytes the page transferred, and takes
 // the screenshots the README shows.
 func TestBuiltinModelInThePage(t *testing.T) {
-	base := newSite(t) // the test site's build: the same page and engine
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS(base.dir)); err != nil {
-		t.Fatal(err)
-	}
-	o := site.Options{Out: dir} // the models/ that make web writes, over the test site's
-	if err := site.UseBuiltinModel(&o, t.TempDir()); err != nil {
-		t.Fatal(err)
-	}
-	if err := site.WriteModel(o); err != nil {
-		t.Fatal(err)
-	}
-	s := *base
-	s.dir, s.modelName = dir, filepath.Base(o.Model)
-	s.modelPath = filepath.Join(dir, "models", s.modelName)
-	s.srv = httptest.NewServer(siteHandler(dir))
-	t.Cleanup(s.srv.Close)
-
+	s := builtinSite(t)
 	sm, err := samples.Load(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
@@ -68,4 +51,28 @@ func TestBuiltinModelInThePage(t *testing.T) {
 	}
 	p.screenshot(t, "builtin-1280x800.png", 1280, 800)
 	p.screenshot(t, "builtin-390x844.png", 390, 844)
+}
+
+// builtinSite is the test site's build (the same page and engine) with the models/ that
+// make web writes: the built-in model, its name and template set.
+func builtinSite(t *testing.T) *testSite {
+	t.Helper()
+	base := newSite(t)
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(base.dir)); err != nil {
+		t.Fatal(err)
+	}
+	o := site.Options{Out: dir}
+	if err := site.UseBuiltinModel(&o, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	if err := site.WriteModel(o); err != nil {
+		t.Fatal(err)
+	}
+	s := *base
+	s.dir, s.modelName = dir, filepath.Base(o.Model)
+	s.modelPath = filepath.Join(dir, "models", s.modelName)
+	s.srv = httptest.NewServer(siteHandler(dir))
+	t.Cleanup(s.srv.Close)
+	return &s
 }

@@ -455,13 +455,13 @@ func TestPageInputs(t *testing.T) {
 
 	var order []string
 	p.eval(t, `document.activeElement && document.activeElement.blur(), true`, nil)
-	for range 5 {
+	for range 6 {
 		var id string
 		p.run(t, chromedp.KeyEvent("\t"))
 		p.eval(t, `document.activeElement.id`, &id)
 		order = append(order, id)
 	}
-	if got, want := strings.Join(order, " "), "images folder labels template-set "; !strings.HasPrefix(got, want) {
+	if got, want := strings.Join(order, " "), "view-classify view-label images folder labels template-set"; !strings.HasPrefix(got, want) {
 		t.Errorf("Tab order %q, want it to start %q", got, want)
 	}
 

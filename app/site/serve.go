@@ -15,7 +15,7 @@ import (
 
 // compressible lists the extensions worth gzipping: the wasm binaries shrink to about
 // 40%; quantized weights barely shrink, but the float parts and metadata do a little.
-var compressible = map[string]bool{".wasm": true, ".js": true, ".html": true, ".css": true, ".json": true, ".safetensors": true, ".svg": true}
+var compressible = map[string]bool{".wasm": true, ".js": true, ".html": true, ".css": true, ".json": true, ".webmanifest": true, ".safetensors": true, ".svg": true}
 
 // Handler serves a built site: application/wasm for .wasm (which streaming compilation
 // requires), gzip for clients that accept it (compressed once per file version and kept
@@ -35,8 +35,11 @@ func Handler(dir string) http.Handler {
 		if t := mime.TypeByExtension(ext); t != "" {
 			h.Set("Content-Type", t)
 		}
-		if ext == ".wasm" {
+		switch ext {
+		case ".wasm":
 			h.Set("Content-Type", "application/wasm")
+		case ".webmanifest":
+			h.Set("Content-Type", "application/manifest+json")
 		}
 		if r.Method == http.MethodGet && compressible[ext] && acceptsGzip(r) && r.Header.Get("Range") == "" {
 			if body, mod, ok := z.get(filepath.Join(dir, filepath.FromSlash(name))); ok {

@@ -29,8 +29,8 @@ type Options struct {
 }
 
 // Build generates the Vugu code, compiles the app and the engine to WebAssembly, and
-// writes the site: index.html, styles, boot script, app.wasm, the worker (and its
-// clip-models.js) and clip.wasm,
+// writes the site: the static files of web/ (index.html, styles, scripts, the web app
+// manifest and the service worker), the icons, app.wasm, the worker (and its clip-models.js) and clip.wasm,
 // clip-simd.wasm, Go's wasm_exec.js, vugu-render.js and the default model.
 func Build(o Options) error {
 	if o.Root == "" {
@@ -63,7 +63,7 @@ func Build(o Options) error {
 	if o.SIMD != "" {
 		copies["clip-simd.wasm"] = o.SIMD
 	}
-	static, err := filepath.Glob(filepath.Join(o.Root, "app", "web", "*"))
+	static, err := filepath.Glob(filepath.Join(o.Root, "web", "*"))
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,10 @@ func Build(o Options) error {
 	if err := os.WriteFile(filepath.Join(o.Out, "vugu-render.js"), []byte(helper), 0o644); err != nil {
 		return err
 	}
-	return WriteModel(o)
+	if err := WriteIcons(o.Out); err != nil {
+		return err
+	}
+	return WriteModel(o) // last: it writes the service worker's description of the build
 }
 
 // UseBuiltinModel makes the built-in model (weights/defaultmodel) o's default model,
@@ -95,8 +98,20 @@ func UseBuiltinModel(o *Options, tmp string) error {
 
 // WriteModel copies the default model under o.Out's models/ with the manifest the page
 // reads (models/default.json); without a model it removes both, and the page asks for a
-// file.
+// file. Then it writes the service worker's description of the site (the build's hash),
+// so that a site whose model changed is a new version.
 func WriteModel(o Options) error {
+	if err := writeModel(o); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(o.Out, swFile)); err != nil {
+		return nil // a site without the service worker (web/sw.js): nothing to describe
+	}
+	_, err := WriteServiceWorker(o.Out)
+	return err
+}
+
+func writeModel(o Options) error {
 	out, model := o.Out, o.Model
 	dir := filepath.Join(out, "models")
 	if err := os.RemoveAll(dir); err != nil {
