@@ -1,6 +1,7 @@
 package train
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
@@ -10,13 +11,23 @@ import (
 // TestHostAdamWMatchesGraph: on the Go backend Apply runs AdamW on the host; three steps
 // of it (with clipping and weight decay, and the variables replaced by unshared copies in
 // between, as a checkpoint restore does) leave the same parameters and moments as the
-// graph's AdamW, the same gradient norms, and zeroed accumulators.
+// graph's AdamW, the same gradient norms, and zeroed accumulators; with the sigmoid loss,
+// its bias among them.
 func TestHostAdamWMatchesGraph(t *testing.T) {
+	for _, loss := range []string{"", LossSigmoid} {
+		t.Run(Hyper{Loss: loss}.LossName(), func(t *testing.T) { testHostAdamW(t, loss) })
+	}
+}
+
+func testHostAdamW(t *testing.T, loss string) {
 	h := DefaultHyper()
-	h.Batch, h.Steps, h.Warmup, h.LR, h.GradClip = 6, 10, 2, 1e-3, 0.5
+	h.Batch, h.Steps, h.Warmup, h.LR, h.GradClip, h.Loss = 6, 10, 2, 1e-3, 0.5, loss
 	host, graph := newRandomTrainer(t, "tiny", h), newRandomTrainer(t, "tiny", h)
 	if !host.useHost {
 		t.Fatal("the Go backend does not take the host AdamW")
+	}
+	if slices.Contains(host.names, LogitBias) != host.Hyper.sigmoid() {
+		t.Fatalf("loss %q: trainable parameters %v", loss, host.names)
 	}
 	graph.useHost = false
 	state := func(tr *Trainer) []*gmodel.Variable {

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/clip-go/clip/model"
 	"github.com/clip-go/clip/weights"
 	"github.com/gomlx/gomlx/core/tensors"
 	gmodel "github.com/gomlx/gomlx/ml/model"
@@ -15,7 +16,8 @@ import (
 
 // A checkpoint is a folder checkpoints/step-NNNNNNNN/ of the run's output folder with
 //
-//	model.safetensors      the parameters, hub names (loads as a model on its own)
+//	model.safetensors      the parameters, hub names (loads as a model on its own), and
+//	                       with the sigmoid loss its bias logit_bias (which a CLIP ignores)
 //	config.json            the model config
 //	optimizer.safetensors  AdamW moments, "adam_m.<name>" and "adam_v.<name>"
 //	state.json             step, settings, data position, last metrics
@@ -68,6 +70,13 @@ func (t *Trainer) writeCheckpoint(dir string, st State) error {
 	if err != nil {
 		return err
 	}
+	if t.Hyper.sigmoid() {
+		b, err := t.Model.Store.GetVariable(model.VarPath(LogitBias)).Value()
+		if err != nil {
+			return err
+		}
+		params[LogitBias] = weights.FromFloat32s([]int{}, tensors.MustCopyFlatData[float32](b))
+	}
 	mf := weights.NewFile()
 	mf.Tensors = params
 	mf.Metadata["format"] = "pt"
@@ -75,14 +84,13 @@ func (t *Trainer) writeCheckpoint(dir string, st State) error {
 		return err
 	}
 	of := weights.NewFile()
-	shapes := t.Model.Config.ParamShapes()
 	for i, name := range t.names {
 		for prefix, v := range map[string]*gmodel.Variable{"adam_m.": t.moment1[i], "adam_v.": t.moment2[i]} {
 			val, err := v.Value()
 			if err != nil {
 				return err
 			}
-			of.Tensors[prefix+name] = weights.FromFloat32s(shapes[name], tensors.MustCopyFlatData[float32](val))
+			of.Tensors[prefix+name] = weights.FromFloat32s(t.shape(i), tensors.MustCopyFlatData[float32](val))
 		}
 	}
 	if err := weights.WriteFile(filepath.Join(dir, "optimizer.safetensors"), of); err != nil {
@@ -113,6 +121,9 @@ func (t *Trainer) LoadCheckpoint(dir string) (State, error) {
 	if err := json.Unmarshal(js, &st); err != nil {
 		return st, fmt.Errorf("%s: corrupt state.json: %v", dir, err)
 	}
+	if got, want := st.Hyper.LossName(), t.Hyper.LossName(); got != want {
+		return st, fmt.Errorf("%s: trained with the %s loss, cannot continue with the %s loss", dir, got, want)
+	}
 	mf, err := weights.ReadFile(filepath.Join(dir, "model.safetensors"))
 	if err != nil {
 		return st, err
@@ -120,22 +131,34 @@ func (t *Trainer) LoadCheckpoint(dir string) (State, error) {
 	if err := t.Model.SetParams(mf.Tensors); err != nil {
 		return st, fmt.Errorf("%s: %w", dir, err)
 	}
+	if t.Hyper.sigmoid() {
+		b, ok := mf.Tensors[LogitBias]
+		if !ok || len(b.Shape) != 0 {
+			return st, fmt.Errorf("%s: the sigmoid loss's %s missing or not a scalar", dir, LogitBias)
+		}
+		vals, err := b.Float32s()
+		if err != nil {
+			return st, err
+		}
+		if err := t.Model.Store.GetVariable(model.VarPath(LogitBias)).SetValue(tensors.FromScalar(vals[0])); err != nil {
+			return st, err
+		}
+	}
 	of, err := weights.ReadFile(filepath.Join(dir, "optimizer.safetensors"))
 	if err != nil {
 		return st, err
 	}
-	shapes := t.Model.Config.ParamShapes()
 	for i, name := range t.names {
 		for prefix, target := range map[string]*gmodel.Variable{"adam_m.": t.moment1[i], "adam_v.": t.moment2[i]} {
 			tt, ok := of.Tensors[prefix+name]
-			if !ok || fmt.Sprint(tt.Shape) != fmt.Sprint(shapes[name]) {
+			if !ok || fmt.Sprint(tt.Shape) != fmt.Sprint(t.shape(i)) {
 				return st, fmt.Errorf("%s: optimizer state for %q missing or of the wrong shape", dir, name)
 			}
 			vals, err := tt.Float32s()
 			if err != nil {
 				return st, err
 			}
-			if err := target.SetValue(tensors.FromFlatDataAndDimensions(vals, shapes[name]...)); err != nil {
+			if err := target.SetValue(tensors.FromFlatDataAndDimensions(vals, t.shape(i)...)); err != nil {
 				return st, err
 			}
 		}

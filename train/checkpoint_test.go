@@ -7,13 +7,24 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/weights"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // TestCheckpointResumesExactly: training 2 steps after a checkpoint gives the same losses
-// whether the run went on or was restored from the checkpoint into a fresh trainer.
+// whether the run went on or was restored from the checkpoint into a fresh trainer, with
+// either loss (the sigmoid loss's bias is part of the state).
 func TestCheckpointResumesExactly(t *testing.T) {
+	for _, loss := range []string{"", LossSigmoid} {
+		t.Run(Hyper{Loss: loss}.LossName(), func(t *testing.T) { testResumesExactly(t, loss) })
+	}
+}
+
+func testResumesExactly(t *testing.T, loss string) {
 	h := DefaultHyper()
-	h.Batch, h.Steps, h.Warmup, h.LR = 6, 10, 2, 1e-3
+	h.Batch, h.Steps, h.Warmup, h.LR, h.Loss = 6, 10, 2, 1e-3, loss
 	dir := t.TempDir()
 	batches := []Batch{}
 	tr := newRandomTrainer(t, "tiny", h)
@@ -30,6 +41,10 @@ func TestCheckpointResumesExactly(t *testing.T) {
 	path, err := tr.SaveCheckpoint(dir, State{Data: []byte(`{"epoch":1}`)}, 2)
 	if err != nil {
 		t.Fatal(err)
+	}
+	bias := checkpointBias(t, path)
+	if h.sigmoid() != (bias != nil) {
+		t.Fatalf("loss %q: logit_bias in the checkpoint: %v", loss, bias)
 	}
 	var want []float64
 	for _, b := range batches[3:] {
@@ -51,6 +66,13 @@ func TestCheckpointResumesExactly(t *testing.T) {
 	if fresh.Step != 3 || st.Step != 3 || data.String() != `{"epoch":1}` {
 		t.Errorf("restored step %d, state %+v", fresh.Step, st)
 	}
+	if bias != nil {
+		// Three steps moved the bias off its start, and the restore brought it back.
+		got, _ := fresh.Model.Store.GetVariable(model.VarPath(LogitBias)).Value()
+		if b := tensors.MustCopyFlatData[float32](got)[0]; b != bias[0] || b == float32(SigmoidInitBias) {
+			t.Errorf("restored logit_bias %v, checkpoint %v (start %v)", b, bias[0], SigmoidInitBias)
+		}
+	}
 	for i, b := range batches[3:] {
 		loss, _, _ := fresh.TrainStep(b)
 		if loss != want[i] {
@@ -60,6 +82,30 @@ func TestCheckpointResumesExactly(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "checkpoints", ".tmp-crashed")); !os.IsNotExist(err) {
 		t.Errorf("temporary folder of a crashed write not cleaned up")
 	}
+	// The checkpoint cannot be continued with the other loss.
+	other := h
+	other.Loss = map[bool]string{true: LossSoftmax, false: LossSigmoid}[h.sigmoid()]
+	if _, err := newRandomTrainer(t, "tiny", other).LoadCheckpoint(path); err == nil || !strings.Contains(err.Error(), "loss") {
+		t.Errorf("a %s checkpoint loaded for the %s loss: err = %v", h.LossName(), other.Loss, err)
+	}
+}
+
+// checkpointBias returns the logit_bias a checkpoint's model.safetensors holds (nil: none).
+func checkpointBias(t *testing.T, dir string) []float32 {
+	t.Helper()
+	f, err := weights.ReadFile(filepath.Join(dir, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, ok := f.Tensors[LogitBias]
+	if !ok {
+		return nil
+	}
+	vals, err := b.Float32s()
+	if err != nil || len(b.Shape) != 0 {
+		t.Fatalf("logit_bias of shape %v: %v", b.Shape, err)
+	}
+	return vals
 }
 
 func TestCheckpointKeepsLastK(t *testing.T) {

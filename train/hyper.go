@@ -31,6 +31,10 @@ type Hyper struct {
 	// MultiPositive makes pairs of one concept positives of each other in the loss
 	// instead of negatives (ContrastiveLoss's groups).
 	MultiPositive bool `json:"multi_positive,omitempty"`
+	// Loss is the objective: "softmax" (or "", as checkpoints before the setting existed
+	// record it) is CLIP's contrastive cross-entropy (ContrastiveLoss), "sigmoid" SigLIP's
+	// pairwise loss (SigmoidLoss) with its learnable bias logit_bias.
+	Loss string `json:"loss,omitempty"`
 	// BF16 runs the linear layers' matrix products in bfloat16 (float32 accumulation,
 	// float32 master weights): faster on GPUs with bf16 units, no faster on the Go backend.
 	BF16 bool `json:"bf16,omitempty"`
@@ -67,6 +71,8 @@ func (h Hyper) Validate() error {
 		return fmt.Errorf("eps must be positive")
 	case h.WeightDecay < 0 || h.GradClip < 0:
 		return fmt.Errorf("weight decay and gradient clipping must not be negative")
+	case h.checkLoss() != nil:
+		return h.checkLoss()
 	case !(h.Style >= 0 && h.Style <= 1):
 		return fmt.Errorf("style probability must be within [0, 1], got %v", h.Style)
 	case h.Augment && (h.MinScale <= 0 || h.MaxScale > 1 || h.MinScale > h.MaxScale):
@@ -87,6 +93,29 @@ func (h Hyper) LearningRate(step int) float64 {
 	}
 	return 0.5 * (1 + math.Cos(math.Pi*e/es)) * h.LR
 }
+
+// The losses Hyper.Loss names.
+const (
+	LossSoftmax = "softmax"
+	LossSigmoid = "sigmoid"
+)
+
+// LossName is the loss the settings train with ("" is softmax).
+func (h Hyper) LossName() string {
+	if h.Loss == "" {
+		return LossSoftmax
+	}
+	return h.Loss
+}
+
+func (h Hyper) checkLoss() error {
+	if h.Loss != "" && h.Loss != LossSoftmax && h.Loss != LossSigmoid {
+		return fmt.Errorf("loss %q: want %s or %s", h.Loss, LossSoftmax, LossSigmoid)
+	}
+	return nil
+}
+
+func (h Hyper) sigmoid() bool { return h.Loss == LossSigmoid }
 
 // micro is the effective micro-batch size.
 func (h Hyper) micro() int {

@@ -57,6 +57,9 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	if opt.Out == "" {
 		return Result{}, errors.New("no output folder")
 	}
+	if err := opt.Hyper.checkLoss(); err != nil {
+		return Result{}, err
+	}
 	latest, err := LatestCheckpoint(opt.Out)
 	if err != nil {
 		return Result{}, err
@@ -90,13 +93,22 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		if err := json.Unmarshal(js, &saved); err != nil {
 			return Result{}, fmt.Errorf("%s: corrupt state.json: %v", latest, err)
 		}
+		if h.Loss != "" && h.LossName() != saved.Hyper.LossName() {
+			return Result{}, fmt.Errorf("%s was trained with --loss %s: resume it with that loss (or leave --loss out), or start another run for --loss %s",
+				opt.Out, saved.Hyper.LossName(), h.LossName())
+		}
 		steps := h.Steps
 		h = saved.Hyper
 		if steps > 0 {
 			h.Steps = steps // a resumed run may be extended
 		}
-	} else if cfg, err = configFrom(opt.ModelConfig); err != nil {
-		return Result{}, err
+	} else {
+		if cfg, err = configFrom(opt.ModelConfig); err != nil {
+			return Result{}, err
+		}
+		if h.sigmoid() {
+			cfg.LogitScaleInitValue = SigmoidInitLogScale // and the trainer starts the bias at SigmoidInitBias
+		}
 	}
 	m, err := model.New(backend, cfg, model.InitParams(cfg, h.Seed))
 	if err != nil {

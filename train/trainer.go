@@ -79,8 +79,19 @@ func New(m *model.Model, h Hyper) (*Trainer, error) {
 	for name := range m.Config.ParamShapes() {
 		t.names = append(t.names, name)
 	}
-	sort.Strings(t.names)
 	store := m.Store
+	if h.sigmoid() {
+		// The sigmoid loss's bias is trained with the model but is not part of a CLIP
+		// (ParamShapes), so the trainer owns it: it lives beside the parameters in the store,
+		// unless a trainer of this model made it already.
+		if store.GetVariable(model.VarPath(LogitBias)) == nil {
+			if _, err := store.CreateVariable(model.VarPath(LogitBias), tensors.FromScalar(float32(SigmoidInitBias))); err != nil {
+				return nil, err
+			}
+		}
+		t.names = append(t.names, LogitBias)
+	}
+	sort.Strings(t.names)
 	zeros := func(scope string, v *gmodel.Variable) (*gmodel.Variable, error) {
 		if existing := store.GetVariable(scope + v.Path()); existing != nil {
 			return existing, nil
@@ -125,6 +136,9 @@ func (t *Trainer) accumulate(g *Graph, idx []int, grads []*Node) {
 	}
 }
 
+// shape is the dimensions of trainable parameter i ([] for a scalar, as ParamShapes has it).
+func (t *Trainer) shape(i int) []int { return append([]int{}, t.params[i].Shape().Dimensions...) }
+
 // paramNodes returns the graph nodes of the parameters with the given indices.
 func (t *Trainer) paramNodes(g *Graph, idx []int) []*Node {
 	nodes := make([]*Node, len(idx))
@@ -147,13 +161,16 @@ func (t *Trainer) indices(keep func(name string) bool) []int {
 func (t *Trainer) buildExecs() error {
 	cfg, store, backend := t.Model.Config, t.Model.Store, t.Model.Backend
 	all := t.indices(func(string) bool { return true })
-	encoders := t.indices(func(n string) bool { return n != "logit_scale" })
-	scale := t.indices(func(n string) bool { return n == "logit_scale" })
+	// The head: the parameters of the loss on top of the embeddings (scale, and the
+	// sigmoid loss's bias), whose gradients gradient caching takes from the loss alone.
+	head := func(n string) bool { return n == "logit_scale" || n == LogitBias }
+	encoders := t.indices(func(n string) bool { return !head(n) })
+	scale := t.indices(head)
 	var err error
 	t.fullExec, err = gmodel.NewExec(backend, store, func(_ *gmodel.Scope, pixels, ids, eot, groups *Node) *Node {
 		img := model.ImageFeatures(store, cfg, pixels)
 		txt := model.TextFeatures(store, cfg, ids, eot)
-		loss := ContrastiveLoss(model.Logits(store, img, txt), groups)
+		loss := t.loss(img, txt, groups)
 		t.accumulate(loss.Graph(), all, Gradient(loss, t.paramNodes(loss.Graph(), all)...))
 		return loss
 	})
@@ -167,7 +184,7 @@ func (t *Trainer) buildExecs() error {
 		return err
 	}
 	t.lossExec, err = gmodel.NewExec(backend, store, func(_ *gmodel.Scope, img, txt, groups *Node) (*Node, *Node, *Node) {
-		loss := ContrastiveLoss(model.Logits(store, img, txt), groups)
+		loss := t.loss(img, txt, groups)
 		g := loss.Graph()
 		grads := Gradient(loss, append([]*Node{img, txt}, t.paramNodes(g, scale)...)...)
 		t.accumulate(g, scale, grads[2:])
@@ -201,9 +218,33 @@ func (t *Trainer) buildExecs() error {
 	return err
 }
 
+// LogitBias is the sigmoid loss's learnable bias b, named as the hub's SiglipModel names it.
+const LogitBias = "logit_bias"
+
+// The sigmoid loss's initial temperature and bias, the paper's (Zhai et al. 2023, §3.2):
+// with N² pairs of which only N are positives, a start at t = 10, b = -10 makes every
+// logit t·cos - 10 ≈ -10, so σ ≈ 0 for all pairs: the prior matches the heavy imbalance
+// and the first steps are not spent on large gradients pushing all the negatives down.
+var (
+	SigmoidInitLogScale = math.Log(10)
+	SigmoidInitBias     = -10.0
+)
+
+// loss is the training objective on a batch's embeddings: the model's scaled cosine
+// similarities under Hyper.Loss (plus the bias, for the sigmoid loss).
+func (t *Trainer) loss(img, txt, groups *Node) *Node {
+	logits := model.Logits(t.Model.Store, img, txt)
+	if !t.Hyper.sigmoid() {
+		return ContrastiveLoss(logits, groups)
+	}
+	bias := t.Model.Store.GetVariable(model.VarPath(LogitBias)).NodeValue(logits.Graph())
+	return SigmoidLoss(Add(logits, bias), groups)
+}
+
 // adamW applies one AdamW step (PyTorch's formulation, decoupled weight decay on weights
-// of rank ≥ 2 only) from the accumulated gradients, clipped to the global norm GradClip,
-// then zeroes the accumulators and clamps the logit scale to [0, ln 100]. The inputs are
+// of rank ≥ 2 only, so never on the scalar logit scale or bias) from the accumulated
+// gradients, clipped to the global norm GradClip, then zeroes the accumulators and clamps
+// the logit scale to [0, ln 100] (the bias is not clamped). The inputs are
 // the learning rate, lr/(1-β₁ᵗ) and sqrt(1-β₂ᵗ), computed on the host in float64.
 // It returns the global gradient norm before clipping.
 //
