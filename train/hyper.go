@@ -71,8 +71,8 @@ func (h Hyper) Validate() error {
 		return fmt.Errorf("eps must be positive")
 	case h.WeightDecay < 0 || h.GradClip < 0:
 		return fmt.Errorf("weight decay and gradient clipping must not be negative")
-	case h.checkLoss() != nil:
-		return h.checkLoss()
+	case h.CheckLoss() != nil:
+		return h.CheckLoss()
 	case !(h.Style >= 0 && h.Style <= 1):
 		return fmt.Errorf("style probability must be within [0, 1], got %v", h.Style)
 	case h.Augment && (h.MinScale <= 0 || h.MaxScale > 1 || h.MinScale > h.MaxScale):
@@ -108,7 +108,8 @@ func (h Hyper) LossName() string {
 	return h.Loss
 }
 
-func (h Hyper) checkLoss() error {
+// CheckLoss rejects a loss name that is not one of the losses.
+func (h Hyper) CheckLoss() error {
 	if h.Loss != "" && h.Loss != LossSoftmax && h.Loss != LossSigmoid {
 		return fmt.Errorf("loss %q: want %s or %s", h.Loss, LossSoftmax, LossSigmoid)
 	}

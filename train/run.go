@@ -57,7 +57,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	if opt.Out == "" {
 		return Result{}, errors.New("no output folder")
 	}
-	if err := opt.Hyper.checkLoss(); err != nil {
+	if err := opt.Hyper.CheckLoss(); err != nil {
 		return Result{}, err
 	}
 	latest, err := LatestCheckpoint(opt.Out)

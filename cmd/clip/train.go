@@ -59,6 +59,9 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	if o.Data == "" || o.Out == "" {
 		return fmt.Errorf("%w: --data and --out are required", errUsage)
 	}
+	if err := h.CheckLoss(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
 	if *epochs > 0 {
 		if *epochSize <= 0 {
 			return fmt.Errorf("%w: --epochs needs --epoch-size (pairs per pass)", errUsage)

@@ -305,3 +305,41 @@ func TestEvalCommand(t *testing.T) {
 		t.Errorf("missing folder: exit %d, %s", code, stderr)
 	}
 }
+
+// TestTrainSigmoidExport: `clip train --loss sigmoid` keeps the loss's bias in its
+// checkpoints, `clip export` leaves it out of the CLIP folder (a CLIPModel has no bias),
+// and an unknown loss is a usage error.
+func TestTrainSigmoidExport(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := synth.WriteShards(filepath.Join(dir, "shards"), 1, 16, 32, 3); err != nil {
+		t.Fatal(err)
+	}
+	run, exported := filepath.Join(dir, "run"), filepath.Join(dir, "exported")
+	args := []string{"train", "--data", filepath.Join(dir, "shards", "*.tar"), "--out", run, "--model-config", "tiny",
+		"--steps", "2", "--batch", "8", "--warmup", "1", "--quiet"}
+	if _, stderr, code := clip(t, append(args, "--loss", "hinge")...); code != 2 || !strings.Contains(stderr, `loss "hinge"`) {
+		t.Errorf("--loss hinge: exit %d, stderr %q; want a usage error", code, stderr)
+	}
+	if _, stderr, code := clip(t, append(args, "--loss", "sigmoid")...); code != 0 {
+		t.Fatalf("train: %s", stderr)
+	}
+	if _, stderr, code := clip(t, "export", "--checkpoint", run, "--out", exported); code != 0 {
+		t.Fatalf("export: %s", stderr)
+	}
+	latest, _ := train.LatestCheckpoint(run)
+	for _, c := range []struct {
+		folder   string
+		wantBias bool
+	}{{latest, true}, {exported, false}} {
+		_, params, err := model.LoadWeights(c.folder)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := params[train.LogitBias]; ok != c.wantBias {
+			t.Errorf("%s: logit_bias present %v, want %v", c.folder, ok, c.wantBias)
+		}
+		if _, ok := params["logit_scale"]; !ok {
+			t.Errorf("%s: no logit_scale", c.folder)
+		}
+	}
+}
