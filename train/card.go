@@ -38,6 +38,10 @@ func WriteModelCard(dir, checkpoint string, cfg model.Config) error {
 	fmt.Fprintf(&b, "- Image tower: ViT, %d layers, width %d, %d heads, %d px images in %d px patches.\n", v.NumHiddenLayers, v.HiddenSize, v.NumAttentionHeads, v.ImageSize, v.PatchSize)
 	fmt.Fprintf(&b, "- Text tower: %d layers, width %d, %d heads, context %d, vocabulary %d (CLIP's BPE).\n", t.NumHiddenLayers, t.HiddenSize, t.NumAttentionHeads, t.MaxPositionEmbeddings, t.VocabSize)
 	fmt.Fprintf(&b, "- Joint embedding: %d dimensions.\n\n", cfg.ProjectionDim)
-	fmt.Fprintf(&b, "## Training\n\n- Data: %s\n- Steps: %d, final loss %.4f\n- Settings:\n\n```json\n%s\n```\n", data, st.Step, st.Loss, hyper)
+	fmt.Fprintf(&b, "## Training\n\n- Data: %s\n- Steps: %d, final loss %.4f\n", data, st.Step, st.Loss)
+	if st.Hyper.sigmoid() {
+		fmt.Fprintf(&b, "- Loss: SigLIP's sigmoid loss; its learned bias `logit_bias` stays in the checkpoint (a CLIPModel has none, and zero-shot scores, a softmax over labels, do not change with it).\n")
+	}
+	fmt.Fprintf(&b, "- Settings:\n\n```json\n%s\n```\n", hyper)
 	return os.WriteFile(filepath.Join(dir, "README.md"), []byte(b.String()), 0o644)
 }

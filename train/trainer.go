@@ -219,6 +219,9 @@ func (t *Trainer) buildExecs() error {
 }
 
 // LogitBias is the sigmoid loss's learnable bias b, named as the hub's SiglipModel names it.
+// Checkpoints keep it (model.safetensors); an export does not, since a CLIPModel has no
+// bias, and it is not needed: zero-shot classification is a softmax over the labels'
+// logits, which a constant added to all of them leaves unchanged.
 const LogitBias = "logit_bias"
 
 // The sigmoid loss's initial temperature and bias, the paper's (Zhai et al. 2023, §3.2):

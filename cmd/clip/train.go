@@ -128,6 +128,8 @@ func cmdExport(args []string, stdout, _ io.Writer) error {
 			return err
 		}
 	}
+	// A CLIP takes the parameters its config names: a sigmoid-loss run's logit_bias stays
+	// behind in the checkpoint (see train.LogitBias).
 	m, err := model.New(b, cfg, params)
 	if err != nil {
 		return err

@@ -326,6 +326,9 @@ func TestTrainSigmoidExport(t *testing.T) {
 	if _, stderr, code := clip(t, "export", "--checkpoint", run, "--out", exported); code != 0 {
 		t.Fatalf("export: %s", stderr)
 	}
+	if card, err := os.ReadFile(filepath.Join(exported, "README.md")); err != nil || !strings.Contains(string(card), "sigmoid loss") {
+		t.Errorf("the exported model card does not name the loss (%v):\n%s", err, card)
+	}
 	latest, _ := train.LatestCheckpoint(run)
 	for _, c := range []struct {
 		folder   string
