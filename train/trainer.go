@@ -165,7 +165,7 @@ func (t *Trainer) buildExecs() error {
 	// sigmoid loss's bias), whose gradients gradient caching takes from the loss alone.
 	head := func(n string) bool { return n == "logit_scale" || n == LogitBias }
 	encoders := t.indices(func(n string) bool { return !head(n) })
-	scale := t.indices(head)
+	heads := t.indices(head)
 	var err error
 	t.fullExec, err = gmodel.NewExec(backend, store, func(_ *gmodel.Scope, pixels, ids, eot, groups *Node) *Node {
 		img := model.ImageFeatures(store, cfg, pixels)
@@ -186,8 +186,8 @@ func (t *Trainer) buildExecs() error {
 	t.lossExec, err = gmodel.NewExec(backend, store, func(_ *gmodel.Scope, img, txt, groups *Node) (*Node, *Node, *Node) {
 		loss := t.loss(img, txt, groups)
 		g := loss.Graph()
-		grads := Gradient(loss, append([]*Node{img, txt}, t.paramNodes(g, scale)...)...)
-		t.accumulate(g, scale, grads[2:])
+		grads := Gradient(loss, append([]*Node{img, txt}, t.paramNodes(g, heads)...)...)
+		t.accumulate(g, heads, grads[2:])
 		return loss, grads[0], grads[1]
 	})
 	if err != nil {
