@@ -15,16 +15,35 @@ import (
 )
 
 // TestBrowserMatchesNative: the engine in headless Chromium, through the Web Worker of
-// wasm/web with its SIMD kernel module, gives the native engine's embeddings and
-// classifies. Skipped without Chromium (apt-get install chromium).
+// wasm/web with its SIMD kernel modules, gives the native engine's embeddings and
+// classifies: an int8 model on the SIMD128 module, and an int4 one with the relaxed-SIMD
+// module beside it (Chromium ships relaxed SIMD, so the worker must load it). Skipped
+// without Chromium (apt-get install chromium).
 func TestBrowserMatchesNative(t *testing.T) {
 	simd := simdKernel(t)
+	for _, c := range []struct {
+		bits    int
+		relaxed string // clip-simd-relaxed.wasm, or "" for none
+		kernel  string
+	}{{8, "", "wasm-simd128"}, {4, relaxedKernel(t), "wasm-relaxed-simd"}} {
+		t.Run(c.kernel, func(t *testing.T) {
+			files := map[string]string{"clip-simd.wasm": simd}
+			if c.relaxed != "" {
+				files["clip-simd-relaxed.wasm"] = c.relaxed
+			}
+			browserMatchesNative(t, c.bits, files, c.kernel)
+		})
+	}
+}
+
+func browserMatchesNative(t *testing.T, bits int, files map[string]string, kernel string) {
 	src := t.TempDir()
 	modelPath := filepath.Join(src, "model.bin")
-	os.WriteFile(modelPath, quanttest.Model(t, quanttest.TinyConfig, 8, 32, 8), 0o644)
+	os.WriteFile(modelPath, quanttest.Model(t, quanttest.TinyConfig, bits, 32, 8), 0o644)
 	imgPath := filepath.Join(src, "a.png")
 	os.WriteFile(imgPath, quanttest.PNG(t, 48, 40, 3), 0o644)
-	run := site(t, map[string]string{"model.bin": modelPath, "a.png": imgPath, "clip-simd.wasm": simd})
+	files["model.bin"], files["a.png"] = modelPath, imgPath
+	run := site(t, files)
 	var res struct {
 		Info struct {
 			ID     string `json:"id"`
@@ -50,7 +69,7 @@ func TestBrowserMatchesNative(t *testing.T) {
 		t.Fatal(err)
 	}
 	native := loadNative(t, modelPath)
-	if res.Info.ID != native.ID() || res.Info.Kernel != "wasm-simd128" {
+	if res.Info.ID != native.ID() || res.Info.Kernel != kernel {
 		t.Errorf("model id %q (native %q), kernel %q", res.Info.ID, native.ID(), res.Info.Kernel)
 	}
 	wantImg, _, _ := native.EncodeImageFiles([]string{imgPath})
