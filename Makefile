@@ -22,7 +22,7 @@ MODEL     ?=
 # backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build vocab test demo bench bench-peers bench-web-quant bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
+.PHONY: all build vocab test demo bench bench-peers bench-relaxed bench-web-quant bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
 
 all: build
 
@@ -87,6 +87,11 @@ bench-peers: $(VOCAB) $(KERNELS)
 		$(PEERS_PY)/bin/pip install -q onnxruntime==1.30.0 onnx==1.17.0 ml_dtypes==0.4.1 'numpy<2' transformers==4.46.3 tokenizers==0.20.3)
 	@test -d $(PEERS_DIR)/node_modules/onnxruntime-node || (cd $(PEERS_DIR) && npm ci --ignore-scripts --no-audit --no-fund)
 	$(KERNEL_ENV) $(GO) run ./wasm/internal/benchquant -peers -threads 2 -iters $(BENCH_ROUNDS) -python $(PEERS_PY)/bin/python
+
+# The int4 ViT-B/32 image tower in headless Chromium, the SIMD128 kernel vs the relaxed-SIMD
+# int4 matmul, BENCH_ROUNDS interleaved rounds (docs/engine.md). Not in make test.
+bench-relaxed: $(VOCAB) $(KERNELS)
+	$(KERNEL_ENV) $(GO) run ./wasm/internal/benchquant -relaxed -iters $(BENCH_ROUNDS)
 
 # The engine for the browser: bin/web/clip.wasm, its SIMD kernels clip-simd.wasm and
 # clip-simd-relaxed.wasm, Go's
