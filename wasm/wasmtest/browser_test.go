@@ -4,6 +4,7 @@ package wasmtest
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -25,8 +26,8 @@ func TestBrowserMatchesNative(t *testing.T) {
 		bits    int
 		relaxed string // clip-simd-relaxed.wasm, or "" for none
 		kernel  string
-	}{{8, "", "wasm-simd128"}, {4, relaxedKernel(t), "wasm-relaxed-simd"}} {
-		t.Run(c.kernel, func(t *testing.T) {
+	}{{8, "", "wasm-simd128"}, {4, relaxedKernel(t), "wasm-relaxed-simd"}, {8, relaxedKernel(t), "wasm-relaxed-simd"}} {
+		t.Run(fmt.Sprintf("%s/int%d", c.kernel, c.bits), func(t *testing.T) {
 			files := map[string]string{"clip-simd.wasm": simd}
 			if c.relaxed != "" {
 				files["clip-simd-relaxed.wasm"] = c.relaxed
