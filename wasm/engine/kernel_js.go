@@ -25,7 +25,7 @@ var jsMM, jsScores, jsAttnOut, jsQuant, jsQGELU js.Value
 // jsMM4 is the export of wasm/simd/kernel_relaxed.wat: the int4 matmul in relaxed SIMD.
 // The worker publishes it as globalThis.clipRelaxed only where WebAssembly.validate
 // accepts relaxed SIMD, so its presence is the detection.
-var jsMM4, jsMM8 js.Value
+var jsMM4 js.Value
 
 // findJSKernel looks for the SIMD module's exports.
 func findJSKernel() bool {
@@ -50,8 +50,8 @@ func findRelaxedKernel() bool {
 	if k.Type() != js.TypeObject {
 		return false
 	}
-	jsMM4, jsMM8 = k.Get("mm4"), k.Get("mm8")
-	return jsMM4.Type() == js.TypeFunction && jsMM8.Type() == js.TypeFunction
+	jsMM4 = k.Get("mm4")
+	return jsMM4.Type() == js.TypeFunction
 }
 
 // addr is a slice's address in linear memory: what the SIMD module dereferences. Go's
@@ -71,17 +71,13 @@ func (m *Model) matmulJS(l *linear, a *qact, out []float32, ldo int, add bool) {
 	ws := &m.ws
 	ws.a16 = grow(ws.a16, a.rowsPad*a.kpad)
 	ws.sf = grow(ws.sf, tileCols*a.nb)
-	if m.relaxed && (l.bits == 4 && a.bs%32 == 0 || l.bits == 8) {
+	if m.relaxed && l.bits == 4 && a.bs%32 == 0 {
 		// the same product with relaxed dots; init (-8·Σa per block) corrects the
 		// weights' +8, and a16 holds the permuted int8 activations
-		if len(a.init) < a.rowsPad*a.nb || a.offset != weightOffset(l.bits) {
+		if len(a.init) < a.rowsPad*a.nb || a.offset != 8 {
 			panic("engine: activations not quantized for the relaxed SIMD module")
 		}
-		fn := jsMM4
-		if l.bits == 8 {
-			fn = jsMM8
-		}
-		fn.Invoke(addr(a.q), addr(ws.a16), addr(a.scale), a.rows, a.rowsPad, a.kpad, a.nb, a.bs,
+		jsMM4.Invoke(addr(a.q), addr(ws.a16), addr(a.scale), a.rows, a.rowsPad, a.kpad, a.nb, a.bs,
 			addr(l.q), l.rowBytes, addr(l.scale), l.bits, addr(out), ldo, l.out, addr(l.biasPad), add, addr(ws.sf), addr(a.init))
 		runtime.KeepAlive(a)
 		runtime.KeepAlive(l)

@@ -175,7 +175,7 @@ func Load(data []byte, opt Options) (*Model, error) {
 	m.js = !opt.Portable && m.block%16 == 0 && findJSKernel()
 	// The relaxed module multiplies int4 weights in 32-input chunks; int8 layers stay
 	// with the SIMD128 module.
-	m.relaxed = m.js && findRelaxedKernel()
+	m.relaxed = m.js && m.block%32 == 0 && (m.textBits == 4 || m.visionBits == 4) && findRelaxedKernel()
 	if m.simd {
 		for _, l := range m.linears() {
 			l.repack()

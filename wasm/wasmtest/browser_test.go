@@ -17,17 +17,18 @@ import (
 
 // TestBrowserMatchesNative: the engine in headless Chromium, through the Web Worker of
 // wasm/web with its SIMD kernel modules, gives the native engine's embeddings and
-// classifies: an int8 model on the SIMD128 module, and an int4 one with the relaxed-SIMD
-// module beside it (Chromium ships relaxed SIMD, so the worker must load it). Skipped
-// without Chromium (apt-get install chromium).
+// classifies: an int8 model on the SIMD128 module, an int4 one with the relaxed-SIMD
+// module beside it (Chromium ships relaxed SIMD, so the worker must load it and use it),
+// and an int8 one with both (the relaxed module has no int8 matmul: SIMD128 runs).
+// Skipped without Chromium (apt-get install chromium).
 func TestBrowserMatchesNative(t *testing.T) {
 	simd := simdKernel(t)
 	for _, c := range []struct {
 		bits    int
 		relaxed string // clip-simd-relaxed.wasm, or "" for none
 		kernel  string
-	}{{8, "", "wasm-simd128"}, {4, relaxedKernel(t), "wasm-relaxed-simd"}, {8, relaxedKernel(t), "wasm-relaxed-simd"}} {
-		t.Run(fmt.Sprintf("%s/int%d", c.kernel, c.bits), func(t *testing.T) {
+	}{{8, "", "wasm-simd128"}, {4, relaxedKernel(t), "wasm-relaxed-simd"}, {8, relaxedKernel(t), "wasm-simd128"}} {
+		t.Run(fmt.Sprintf("int%d/relaxed-module=%v", c.bits, c.relaxed != ""), func(t *testing.T) {
 			files := map[string]string{"clip-simd.wasm": simd}
 			if c.relaxed != "" {
 				files["clip-simd-relaxed.wasm"] = c.relaxed
