@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,5 +146,56 @@ func site(t *testing.T, files map[string]string) func(script string, out any) er
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		return browser.Run(ctx, chromium, dir, script, out)
+	}
+}
+
+// TestBrowserSIMDKernelFunctions runs the engine's TestJSKernel (each function of the
+// SIMD module and the relaxed-SIMD int4 matmul against its Go twin, bit for bit: ragged
+// shapes, zero blocks, extreme values) as a js/wasm test binary in headless Chromium's
+// Web Worker with both modules loaded (testdata/kernel-worker.js). Where Node has no
+// exact relaxed SIMD (Node 20, see nodeRelaxedFlags) this is the relaxed kernel's test.
+func TestBrowserSIMDKernelFunctions(t *testing.T) {
+	simd, relaxed := simdKernel(t), relaxedKernel(t)
+	chromium, err := browser.Find("")
+	if err != nil {
+		t.Skip(err)
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "engine.test.wasm")
+	cmd := exec.Command("go", "test", "-c", "-o", bin, "github.com/clip-go/clip/wasm/engine")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	// Prepare serves the worker as clip-worker.js, with a clip-models.js from its folder
+	workerDir := t.TempDir()
+	for name, src := range map[string]string{"kernel-worker.js": "testdata/kernel-worker.js", "clip-models.js": "../web/clip-models.js"} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(workerDir, name), b, 0o644)
+	}
+	siteDir := t.TempDir()
+	if err := browser.Prepare(siteDir, filepath.Join(workerDir, "kernel-worker.js"), bin,
+		map[string]string{"clip-simd.wasm": simd, "clip-simd-relaxed.wasm": relaxed}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var res struct {
+		Code int    `json:"code"`
+		Out  string `json:"out"`
+	}
+	if err := browser.Run(ctx, chromium, siteDir, `call("run", "-test.run=^TestJSKernel$", "-test.v")`, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Code != 0 {
+		t.Fatalf("TestJSKernel in Chromium: exit %d\n%s", res.Code, res.Out)
+	}
+	for _, pass := range []string{"--- PASS: TestJSKernel ", "--- PASS: TestJSKernel/mm4-relaxed ", "--- PASS: TestJSKernel/mm "} {
+		if !strings.Contains(res.Out, pass) {
+			t.Fatalf("%s not in the output:\n%s", strings.TrimSpace(pass), res.Out)
+		}
 	}
 }
