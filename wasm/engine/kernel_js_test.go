@@ -146,3 +146,37 @@ func TestJSKernel(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkJSMatmul times one matmul of ViT-B/32's MLP (50 rows, 768 inputs, 3072
+// outputs, block 32) through the SIMD128 module and, with int4 weights, through the
+// relaxed one: MAC/s per kernel. It runs where the modules are loaded: in Chromium
+// through wasm/wasmtest's BenchmarkBrowserMatmul.
+func BenchmarkJSMatmul(b *testing.B) {
+	if !findJSKernel() {
+		b.Skip("the SIMD module is not loaded")
+	}
+	relaxed := findRelaxedKernel()
+	const rows, in, out, block = 50, 768, 3072, 32
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, c := range []struct {
+		bits    int
+		relaxed bool
+	}{{8, false}, {4, false}, {4, true}} {
+		if c.relaxed && !relaxed {
+			continue
+		}
+		kernel := map[bool]string{false: "simd128", true: "relaxed"}[c.relaxed]
+		b.Run(fmt.Sprintf("int%d/%s", c.bits, kernel), func(b *testing.B) {
+			l, _ := randLinear(b, rng, out, in, c.bits, block)
+			m := &Model{workers: 1, block: block, js: true, relaxed: c.relaxed}
+			var a qact
+			m.quantRows(randVec(rng, rows*in, 1), rows, in, c.bits, &a)
+			dst := make([]float32, rows*out)
+			b.ResetTimer()
+			for range b.N {
+				m.matmul(l, &a, dst, out, false, nil)
+			}
+			b.ReportMetric(float64(rows*in*out)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+		})
+	}
+}

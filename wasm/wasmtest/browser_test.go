@@ -4,6 +4,7 @@ package wasmtest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -156,6 +157,22 @@ func site(t *testing.T, files map[string]string) func(script string, out any) er
 // exact relaxed SIMD (Node 20, see nodeRelaxedFlags) this is the relaxed kernel's test.
 func TestBrowserSIMDKernelFunctions(t *testing.T) {
 	simd, relaxed := simdKernel(t), relaxedKernel(t)
+	code, out := runEngineTests(t, simd, relaxed, "-test.run=^TestJSKernel$", "-test.v")
+	if code != 0 {
+		t.Fatalf("TestJSKernel in Chromium: exit %d\n%s", code, out)
+	}
+	for _, pass := range []string{"--- PASS: TestJSKernel ", "--- PASS: TestJSKernel/mm4-relaxed ", "--- PASS: TestJSKernel/mm "} {
+		if !strings.Contains(out, pass) {
+			t.Fatalf("%s not in the output:\n%s", strings.TrimSpace(pass), out)
+		}
+	}
+}
+
+// runEngineTests runs the engine's js/wasm test binary with flags in headless Chromium's
+// Web Worker with both kernel modules loaded (testdata/kernel-worker.js) and returns its
+// exit code and output. It skips without Chromium.
+func runEngineTests(t testing.TB, simd, relaxed string, flags ...string) (int, string) {
+	t.Helper()
 	chromium, err := browser.Find("")
 	if err != nil {
 		t.Skip(err)
@@ -181,21 +198,40 @@ func TestBrowserSIMDKernelFunctions(t *testing.T) {
 		map[string]string{"clip-simd.wasm": simd, "clip-simd-relaxed.wasm": relaxed}); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var res struct {
 		Code int    `json:"code"`
 		Out  string `json:"out"`
 	}
-	if err := browser.Run(ctx, chromium, siteDir, `call("run", "-test.run=^TestJSKernel$", "-test.v")`, &res); err != nil {
+	args, _ := json.Marshal(append([]string{"run"}, flags...))
+	if err := browser.Run(ctx, chromium, siteDir, "call(..."+string(args)+")", &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Code != 0 {
-		t.Fatalf("TestJSKernel in Chromium: exit %d\n%s", res.Code, res.Out)
+	return res.Code, res.Out
+}
+
+// BenchmarkBrowserMatmul runs the engine's BenchmarkJSMatmul (ViT-B/32's MLP matmul,
+// SIMD128 int8 and int4, relaxed int4) in headless Chromium's worker once per b.N, so
+// -benchtime Nx gives N interleaved rounds, and prints its result lines (b.Log would cut
+// them). Not part of make test:
+//
+//	CLIP_SIMD_WASM=… CLIP_RELAXED_WASM=… go test -run '^$' -bench BrowserMatmul -benchtime 3x ./wasm/wasmtest
+func BenchmarkBrowserMatmul(b *testing.B) {
+	simd := os.Getenv("CLIP_SIMD_WASM")
+	relaxed := os.Getenv("CLIP_RELAXED_WASM")
+	if simd == "" || relaxed == "" {
+		b.Skip("CLIP_SIMD_WASM and CLIP_RELAXED_WASM must name the kernel modules")
 	}
-	for _, pass := range []string{"--- PASS: TestJSKernel ", "--- PASS: TestJSKernel/mm4-relaxed ", "--- PASS: TestJSKernel/mm "} {
-		if !strings.Contains(res.Out, pass) {
-			t.Fatalf("%s not in the output:\n%s", strings.TrimSpace(pass), res.Out)
+	for round := range b.N {
+		code, out := runEngineTests(b, simd, relaxed, "-test.run=^$", "-test.bench=^BenchmarkJSMatmul$")
+		if code != 0 {
+			b.Fatalf("exit %d\n%s", code, out)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "BenchmarkJSMatmul") {
+				fmt.Printf("round %d  %s\n", round+1, line)
+			}
 		}
 	}
 }
