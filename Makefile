@@ -13,7 +13,7 @@ WABT_SHA  := a10d4f4b15b91de8ab2ccb4700ef12185736f0bc96ee809e53ab17f7ea743fd2
 WAT2WASM  := $(CACHE)/npm/wabt/bin/wat2wasm
 SIMD_WASM := $(CACHE)/simd/clip-simd.wasm
 # The int4 matmul in WebAssembly relaxed SIMD (wasm/simd/kernel_relaxed.wat), a second
-# module the worker loads where the browser validates relaxed SIMD.
+# module the worker loads where the browser runs relaxed SIMD exactly (a probe checks).
 RELAXED_WASM := $(CACHE)/simd/clip-simd-relaxed.wasm
 KERNELS   := $(SIMD_WASM) $(RELAXED_WASM)
 KERNEL_ENV = CLIP_SIMD_WASM=$(abspath $(SIMD_WASM)) CLIP_RELAXED_WASM=$(abspath $(RELAXED_WASM))

@@ -23,8 +23,9 @@ const jsKernelName, jsRelaxedName = "wasm-simd128", "wasm-relaxed-simd"
 var jsMM, jsScores, jsAttnOut, jsQuant, jsQGELU js.Value
 
 // jsMM4 is the export of wasm/simd/kernel_relaxed.wat: the int4 matmul in relaxed SIMD.
-// The worker publishes it as globalThis.clipRelaxed only where WebAssembly.validate
-// accepts relaxed SIMD, so its presence is the detection.
+// The worker publishes it as globalThis.clipRelaxed only where a probe module validates
+// and computes the exact dot product (relaxedWorks in clip-worker.js), so its presence
+// is the detection.
 var jsMM4 js.Value
 
 // findJSKernel looks for the SIMD module's exports.
