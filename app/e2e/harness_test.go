@@ -70,6 +70,7 @@ func buildSite(t testing.TB) *testSite {
 	s.simd = simd != ""
 	start := time.Now()
 	relaxed := os.Getenv("CLIP_RELAXED_WASM") // likewise; the int8 test model runs SIMD128 with it
+	s.relaxed = relaxed != ""
 	if err := site.Build(site.Options{Out: s.dir, Model: s.modelPath, SIMD: simd, Relaxed: relaxed}); err != nil {
 		t.Fatal(err)
 	}
