@@ -1,6 +1,7 @@
 ;; kernel_relaxed.wat: the engine's int4 matmul in WebAssembly relaxed SIMD, a second module
 ;; beside kernel.wat that the worker loads only where the browser validates relaxed SIMD
-;; (Chromium 114+; Node 20 with --experimental-wasm-relaxed-simd). Assembled by `make` with
+;; and a probe gets the exact dot product (Chromium 156 here does; Node 20 validates it with
+;; --experimental-wasm-relaxed-simd but computes it wrong on AVX-VNNI). Assembled by `make` with
 ;; wat2wasm --enable-relaxed-simd into clip-simd-relaxed.wasm; wasm/engine/kernel_js.go calls
 ;; it for int4 weights when the block size is a multiple of 32, kernel.wat's mm otherwise.
 ;;
