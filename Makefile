@@ -12,12 +12,17 @@ WABT_PKG  := wabt-1.0.39.tgz
 WABT_SHA  := a10d4f4b15b91de8ab2ccb4700ef12185736f0bc96ee809e53ab17f7ea743fd2
 WAT2WASM  := $(CACHE)/npm/wabt/bin/wat2wasm
 SIMD_WASM := $(CACHE)/simd/clip-simd.wasm
+# The int4 matmul in WebAssembly relaxed SIMD (wasm/simd/kernel_relaxed.wat), a second
+# module the worker loads where the browser runs relaxed SIMD exactly (a probe checks).
+RELAXED_WASM := $(CACHE)/simd/clip-simd-relaxed.wasm
+KERNELS   := $(SIMD_WASM) $(RELAXED_WASM)
+KERNEL_ENV = CLIP_SIMD_WASM=$(abspath $(SIMD_WASM)) CLIP_RELAXED_WASM=$(abspath $(RELAXED_WASM))
 MODEL     ?=
 # Go 1.26's SIMD experiment turns on GoMLX's AVX2/AVX-512 matmul kernels in the pure-Go
 # backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build vocab test demo bench bench-peers bench-web-quant bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
+.PHONY: all build vocab test demo bench bench-peers bench-relaxed bench-web-quant bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
 
 all: build
 
@@ -41,14 +46,18 @@ $(SIMD_WASM): wasm/simd/kernel.wat $(WAT2WASM)
 	@mkdir -p $(dir $@)
 	node $(WAT2WASM) wasm/simd/kernel.wat -o $@
 
+$(RELAXED_WASM): wasm/simd/kernel_relaxed.wat $(WAT2WASM)
+	@mkdir -p $(dir $@)
+	node $(WAT2WASM) --enable-relaxed-simd wasm/simd/kernel_relaxed.wat -o $@
+
 build: $(VOCAB)
 	$(GO) build -o $(BIN) ./cmd/clip
 
 # -timeout 30m: cmd/clip's tests (training, resume, the hub's tools, evaluation) take
 # 3-7 minutes on 2 busy cores, near go test's 10-minute default per package.
-test: $(VOCAB) $(SIMD_WASM) web
+test: $(VOCAB) $(KERNELS) web
 	$(GO) vet ./...
-	CLIP_SIMD_WASM=$(abspath $(SIMD_WASM)) $(GO) test -count=1 -timeout 30m ./...
+	$(KERNEL_ENV) $(GO) test -count=1 -timeout 30m ./...
 
 # demo classifies the sample pictures (testdata/samples, held-out emoji and clip art)
 # against a label list with the built-in model, or with MODEL (a hub folder or a quantized
@@ -58,9 +67,9 @@ demo: build
 
 # Quantized engine vs PyTorch/GoMLX float32, sgemm peak, wasm in Node/Chromium, peak memory
 # (needs python3-torch python3-numpy libopenblas0-pthread nodejs; chromium optional).
-bench: $(VOCAB) $(SIMD_WASM)
+bench: $(VOCAB) $(KERNELS)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	CLIP_SIMD_WASM=$(abspath $(SIMD_WASM)) $(GO) run ./wasm/internal/benchquant
+	$(KERNEL_ENV) $(GO) run ./wasm/internal/benchquant
 
 # Our engine against ONNX Runtime on the same random-weight ViT-B/32 (docs/engine.md),
 # never part of make test: natively with onnxruntime-node (2 threads, batch 1 and 8) and
@@ -73,18 +82,24 @@ bench: $(VOCAB) $(SIMD_WASM)
 PEERS_DIR    := wasm/internal/benchquant/peers
 PEERS_PY     := $(CACHE)/peers-py
 BENCH_ROUNDS ?= 5
-bench-peers: $(VOCAB) $(SIMD_WASM)
+bench-peers: $(VOCAB) $(KERNELS)
 	@test -x $(PEERS_PY)/bin/python || (/usr/bin/python3 -m venv --system-site-packages $(PEERS_PY) && \
 		$(PEERS_PY)/bin/pip install -q onnxruntime==1.30.0 onnx==1.17.0 ml_dtypes==0.4.1 'numpy<2' transformers==4.46.3 tokenizers==0.20.3)
 	@test -d $(PEERS_DIR)/node_modules/onnxruntime-node || (cd $(PEERS_DIR) && npm ci --ignore-scripts --no-audit --no-fund)
-	CLIP_SIMD_WASM=$(abspath $(SIMD_WASM)) $(GO) run ./wasm/internal/benchquant -peers -threads 2 -iters $(BENCH_ROUNDS) -python $(PEERS_PY)/bin/python
+	$(KERNEL_ENV) $(GO) run ./wasm/internal/benchquant -peers -threads 2 -iters $(BENCH_ROUNDS) -python $(PEERS_PY)/bin/python
 
-# The engine for the browser: bin/web/clip.wasm, its SIMD kernel clip-simd.wasm, Go's
+# The int4 ViT-B/32 image tower in headless Chromium, the SIMD128 kernel vs the relaxed-SIMD
+# int4 matmul, BENCH_ROUNDS interleaved rounds (docs/engine.md). Not in make test.
+bench-relaxed: $(VOCAB) $(KERNELS)
+	$(KERNEL_ENV) $(GO) run ./wasm/internal/benchquant -relaxed -iters $(BENCH_ROUNDS)
+
+# The engine for the browser: bin/web/clip.wasm, its SIMD kernels clip-simd.wasm and
+# clip-simd-relaxed.wasm, Go's
 # wasm_exec.js and the worker shim (clip-worker.js, with clip-models.js).
-wasm: $(VOCAB) $(SIMD_WASM)
+wasm: $(VOCAB) $(KERNELS)
 	mkdir -p bin/web
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o bin/web/clip.wasm ./wasm/cmd/clipwasm
-	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/web/clip-worker.js wasm/web/clip-models.js $(SIMD_WASM) bin/web/
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/web/clip-worker.js wasm/web/clip-models.js $(KERNELS) bin/web/
 
 # The browser app (app/, Vugu) as one static folder, bin/site: web/'s files (index.html,
 # styles, scripts, manifest, service worker), the icons, the app's wasm, the engine's
@@ -93,14 +108,14 @@ wasm: $(VOCAB) $(SIMD_WASM)
 # serves it on 127.0.0.1 (SITE_ADDR).
 WEB_MODEL ?= builtin
 SITE_ADDR ?= 127.0.0.1:8080
-web: $(VOCAB) $(SIMD_WASM)
-	$(GO) run ./app/cmd/clipsite build -out bin/site -simd $(SIMD_WASM) -model=$(WEB_MODEL)
+web: $(VOCAB) $(KERNELS)
+	$(GO) run ./app/cmd/clipsite build -out bin/site -simd $(SIMD_WASM) -relaxed $(RELAXED_WASM) -model=$(WEB_MODEL)
 
 # The page's streaming quantizer on the ViT-B/32 shape: a 605 MB float32 folder of random
 # weights (written to a temporary folder) loaded by URL in headless Chromium; prints the
 # time and the tab's peak memory against the int8 file (docs/web-app.md). Not in make test.
-bench-web-quant: $(VOCAB) $(SIMD_WASM)
-	CLIP_SIMD_WASM=$(abspath $(SIMD_WASM)) $(GO) test -run '^$$' -bench PageQuantizeViTB32 -benchtime 1x -timeout 60m -v ./app/e2e
+bench-web-quant: $(VOCAB) $(KERNELS)
+	$(KERNEL_ENV) $(GO) test -run '^$$' -bench PageQuantizeViTB32 -benchtime 1x -timeout 60m -v ./app/e2e
 
 serve: web
 	$(GO) run ./app/cmd/clipsite serve -addr $(SITE_ADDR) bin/site

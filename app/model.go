@@ -72,8 +72,11 @@ func (m modelState) statusText() string {
 	case phaseReady:
 		i := m.Info
 		kernel := "portable kernel"
-		if i.Kernel == "wasm-simd128" {
+		switch i.Kernel {
+		case "wasm-simd128":
 			kernel = "SIMD kernel"
+		case "wasm-relaxed-simd":
+			kernel = "relaxed SIMD kernel"
 		}
 		bits := fmt.Sprintf("int%d", i.Bits)
 		if i.TextBits != i.Bits {

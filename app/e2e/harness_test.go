@@ -69,7 +69,9 @@ func buildSite(t testing.TB) *testSite {
 	simd := os.Getenv("CLIP_SIMD_WASM") // set by make test; without it the page runs the portable kernel
 	s.simd = simd != ""
 	start := time.Now()
-	if err := site.Build(site.Options{Out: s.dir, Model: s.modelPath, SIMD: simd}); err != nil {
+	relaxed := os.Getenv("CLIP_RELAXED_WASM") // likewise; the int8 test model runs SIMD128 with it
+	s.relaxed = relaxed != ""
+	if err := site.Build(site.Options{Out: s.dir, Model: s.modelPath, SIMD: simd, Relaxed: relaxed}); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("site built in %.1fs", time.Since(start).Seconds())

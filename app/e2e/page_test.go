@@ -155,6 +155,10 @@ func TestPageModelError(t *testing.T) {
 	if !strings.Contains(status, "picked-int4.safetensors") || !strings.Contains(status, "int4") {
 		t.Errorf("status %q: want the picked 4-bit model", status)
 	}
+	if s.relaxed && !strings.Contains(status, "relaxed SIMD kernel") {
+		t.Errorf("status %q: want the relaxed SIMD kernel for a 4-bit model", status)
+	}
+	p.screenshot(t, "page-int4-relaxed.png", 1000, 700)
 	img := s.images(t, map[string][]byte{"d.png": quanttest.PNG(t, 30, 30, 4)}, "d.png")
 	labels := []string{"cat", "dog"}
 	p.typeLabels(t, "cat, dog")
@@ -185,7 +189,8 @@ func TestPageModelError(t *testing.T) {
 // site is a built site served on 127.0.0.1 with a test model as its default.
 type testSite struct {
 	dir, modelPath, modelName string
-	simd, truncateModel       bool
+	simd, relaxed             bool
+	truncateModel             bool
 	srv                       *httptest.Server
 	chromium                  string
 	browserLimit              time.Duration // how long a tab may live (default 3 minutes)

@@ -26,12 +26,13 @@ type Options struct {
 	// TemplateSet the built-in template set it uses with it ("": the CLI's default).
 	ModelName, TemplateSet string
 	SIMD                   string // the engine's SIMD kernel (clip-simd.wasm); "" for none (the portable kernel)
+	Relaxed                string // its relaxed-SIMD int4 matmul (clip-simd-relaxed.wasm); "" for none
 }
 
 // Build generates the Vugu code, compiles the app and the engine to WebAssembly, and
 // writes the site: the static files of web/ (index.html, styles, scripts, the web app
 // manifest and the service worker), the icons, app.wasm, the worker (and its clip-models.js) and clip.wasm,
-// clip-simd.wasm, Go's wasm_exec.js, vugu-render.js and the default model.
+// clip-simd.wasm (and clip-simd-relaxed.wasm), Go's wasm_exec.js, vugu-render.js and the default model.
 func Build(o Options) error {
 	if o.Root == "" {
 		root, err := ModuleRoot()
@@ -62,6 +63,9 @@ func Build(o Options) error {
 	}
 	if o.SIMD != "" {
 		copies["clip-simd.wasm"] = o.SIMD
+	}
+	if o.Relaxed != "" {
+		copies["clip-simd-relaxed.wasm"] = o.Relaxed
 	}
 	static, err := filepath.Glob(filepath.Join(o.Root, "web", "*"))
 	if err != nil {

@@ -27,11 +27,14 @@ func (m *Model) Block() int    { return m.block }
 // Workers is the number of goroutines a forward pass uses.
 func (m *Model) Workers() int { return m.workers }
 
-// Kernel names the matmul kernel in use: "avx512-vnni", "wasm-simd128" or "portable".
+// Kernel names the matmul kernel in use: "avx512-vnni", "wasm-relaxed-simd" (the int4
+// layers in relaxed SIMD, the rest in SIMD128), "wasm-simd128" or "portable".
 func (m *Model) Kernel() string {
 	switch {
 	case m.simd:
 		return simdName
+	case m.relaxed:
+		return jsRelaxedName
 	case m.js:
 		return jsKernelName
 	}

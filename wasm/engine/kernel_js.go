@@ -8,8 +8,8 @@ import (
 	"unsafe"
 )
 
-// jsKernelName names the WebAssembly SIMD kernel in Model.Kernel.
-const jsKernelName = "wasm-simd128"
+// jsKernelName and jsRelaxedName name the WebAssembly SIMD kernels in Model.Kernel.
+const jsKernelName, jsRelaxedName = "wasm-simd128", "wasm-relaxed-simd"
 
 // jsMM, jsScores, jsAttnOut, jsQuant and jsQGELU are the exports of wasm/simd/kernel.wat:
 // the matmul, attention's two products, the activations' quantization and quick_gelu in
@@ -21,6 +21,12 @@ const jsKernelName = "wasm-simd128"
 // first checks that the slices cover what the module will touch, so that a bug panics
 // instead of corrupting memory.
 var jsMM, jsScores, jsAttnOut, jsQuant, jsQGELU js.Value
+
+// jsMM4 is the export of wasm/simd/kernel_relaxed.wat: the int4 matmul in relaxed SIMD.
+// The worker publishes it as globalThis.clipRelaxed only where a probe module validates
+// and computes the exact dot product (relaxedWorks in clip-worker.js), so its presence
+// is the detection.
+var jsMM4 js.Value
 
 // findJSKernel looks for the SIMD module's exports.
 func findJSKernel() bool {
@@ -37,6 +43,16 @@ func findJSKernel() bool {
 		}
 	}
 	return true
+}
+
+// findRelaxedKernel looks for the relaxed-SIMD module's export.
+func findRelaxedKernel() bool {
+	k := js.Global().Get("clipRelaxed")
+	if k.Type() != js.TypeObject {
+		return false
+	}
+	jsMM4 = k.Get("mm4")
+	return jsMM4.Type() == js.TypeFunction
 }
 
 // addr is a slice's address in linear memory: what the SIMD module dereferences. Go's
@@ -56,6 +72,19 @@ func (m *Model) matmulJS(l *linear, a *qact, out []float32, ldo int, add bool) {
 	ws := &m.ws
 	ws.a16 = grow(ws.a16, a.rowsPad*a.kpad)
 	ws.sf = grow(ws.sf, tileCols*a.nb)
+	if m.relaxed && l.bits == 4 && a.bs%32 == 0 {
+		// the same product with relaxed dots; init (-8·Σa per block) corrects the
+		// weights' +8, and a16 holds the permuted int8 activations
+		if len(a.init) < a.rowsPad*a.nb || a.offset != 8 {
+			panic("engine: activations not quantized for the relaxed SIMD module")
+		}
+		jsMM4.Invoke(addr(a.q), addr(ws.a16), addr(a.scale), a.rows, a.rowsPad, a.kpad, a.nb, a.bs,
+			addr(l.q), l.rowBytes, addr(l.scale), l.bits, addr(out), ldo, l.out, addr(l.biasPad), add, addr(ws.sf), addr(a.init))
+		runtime.KeepAlive(a)
+		runtime.KeepAlive(l)
+		runtime.KeepAlive(out)
+		return
+	}
 	jsMM.Invoke(addr(a.q), addr(ws.a16), addr(a.scale), a.rows, a.rowsPad, a.kpad, a.nb, a.bs,
 		addr(l.q), l.rowBytes, addr(l.scale), l.bits, addr(out), ldo, l.out, addr(l.biasPad), add, addr(ws.sf))
 	runtime.KeepAlive(a)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 )
 
@@ -37,6 +38,53 @@ func TestJSKernel(t *testing.T) {
 				m.js = true
 				m.matmul(l, &a, got, c.out, add, nil)
 				sameBits(t, name, got, want)
+			}
+		}
+	})
+
+	// The relaxed-SIMD int4 matmul (wasm/simd/kernel_relaxed.wat) against the Go twin:
+	// ragged shapes (outputs not a multiple of 4 or 32, odd rows), zero blocks, and the
+	// extremes where an inexact dot would show: activations of ±127 against nibbles 0
+	// and 15 (weights -8 and 7), whose pairwise int16 sums are the largest.
+	t.Run("mm4-relaxed", func(t *testing.T) {
+		if !findRelaxedKernel() {
+			if os.Getenv("CLIP_RELAXED_WASM") != "" {
+				t.Fatal("CLIP_RELAXED_WASM is set but the relaxed module is not loaded")
+			}
+			t.Skip("the relaxed SIMD module is not loaded (CLIP_RELAXED_WASM)")
+		}
+		for _, c := range []struct {
+			rows, out, in, block int
+			extreme              bool
+		}{
+			{1, 1, 32, 32, false}, {3, 5, 40, 32, false}, {7, 70, 100, 32, false}, {9, 33, 128, 64, false},
+			{50, 96, 768, 32, false}, {2, 4, 64, 32, true}, {5, 37, 96, 32, true}, {4, 8, 128, 64, true},
+		} {
+			name := fmt.Sprintf("%dx%d·%d/block%d/extreme=%v", c.rows, c.out, c.in, c.block, c.extreme)
+			l, _ := randLinear(t, rng, c.out, c.in, 4, c.block)
+			x := randVec(rng, c.rows*c.in, 1)
+			if c.extreme {
+				for i := range l.q { // nibbles 0 and 15 by rows and halves
+					l.q[i] = []byte{0x00, 0xff, 0x0f, 0xf0}[(i/l.rowBytes+i%3)%4]
+				}
+				for i := range x { // every block's values ±1: each quantizes to ±127
+					x[i] = float32(1 - 2*((i/7)%2))
+				}
+			}
+			clear(x[:min(c.block, len(x))]) // a zero block: scale 0
+			for _, add := range []bool{false, true} {
+				var a qact
+				m := &Model{workers: 1, block: c.block}
+				m.quantRows(x, c.rows, c.in, 4, &a)
+				base := randVec(rng, c.rows*c.out, 1)
+				want, simd, got := append([]float32(nil), base...), append([]float32(nil), base...), append([]float32(nil), base...)
+				m.matmul(l, &a, want, c.out, add, nil)
+				m.js = true
+				m.matmul(l, &a, simd, c.out, add, nil)
+				m.relaxed = true
+				m.matmul(l, &a, got, c.out, add, nil)
+				sameBits(t, name+" relaxed", got, want)
+				sameBits(t, name+" simd128", simd, want)
 			}
 		}
 	})
@@ -97,4 +145,38 @@ func TestJSKernel(t *testing.T) {
 			sameBits(t, fmt.Sprintf("attention d=%d heads=%d causal=%v", c.d, c.heads, c.causal), got, want)
 		}
 	})
+}
+
+// BenchmarkJSMatmul times one matmul of ViT-B/32's MLP (50 rows, 768 inputs, 3072
+// outputs, block 32) through the SIMD128 module and, with int4 weights, through the
+// relaxed one: MAC/s per kernel. It runs where the modules are loaded: in Chromium
+// through wasm/wasmtest's BenchmarkBrowserMatmul.
+func BenchmarkJSMatmul(b *testing.B) {
+	if !findJSKernel() {
+		b.Skip("the SIMD module is not loaded")
+	}
+	relaxed := findRelaxedKernel()
+	const rows, in, out, block = 50, 768, 3072, 32
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, c := range []struct {
+		bits    int
+		relaxed bool
+	}{{8, false}, {4, false}, {4, true}} {
+		if c.relaxed && !relaxed {
+			continue
+		}
+		kernel := map[bool]string{false: "simd128", true: "relaxed"}[c.relaxed]
+		b.Run(fmt.Sprintf("int%d/%s", c.bits, kernel), func(b *testing.B) {
+			l, _ := randLinear(b, rng, out, in, c.bits, block)
+			m := &Model{workers: 1, block: block, js: true, relaxed: c.relaxed}
+			var a qact
+			m.quantRows(randVec(rng, rows*in, 1), rows, in, c.bits, &a)
+			dst := make([]float32, rows*out)
+			b.ResetTimer()
+			for range b.N {
+				m.matmul(l, &a, dst, out, false, nil)
+			}
+			b.ReportMetric(float64(rows*in*out)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+		})
+	}
 }

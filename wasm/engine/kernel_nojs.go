@@ -4,9 +4,11 @@ package engine
 
 // The WebAssembly SIMD kernel exists only in the js/wasm build (kernel_js.go).
 
-const jsKernelName = ""
+const jsKernelName, jsRelaxedName = "", ""
 
 func findJSKernel() bool { return false }
+
+func findRelaxedKernel() bool { return false }
 
 func (m *Model) matmulJS(l *linear, a *qact, out []float32, ldo int, add bool) {
 	panic("engine: no WebAssembly kernel in this build")

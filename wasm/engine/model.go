@@ -60,6 +60,7 @@ type Model struct {
 	workers     int
 	simd        bool // the AVX-512 VNNI kernel (native)
 	js          bool // the WebAssembly SIMD kernel (in a page that loaded it)
+	relaxed     bool // and its relaxed-SIMD int4 matmul (kernel_relaxed.wat), where the browser has it
 	fileSize    int64
 	logitScale  float64 // exp(logit_scale), clamped at maxLogitScale
 
@@ -172,6 +173,9 @@ func Load(data []byte, opt Options) (*Model, error) {
 	m.simd = haveSIMD && !opt.Portable
 	// The WebAssembly kernel works in 16-input chunks.
 	m.js = !opt.Portable && m.block%16 == 0 && findJSKernel()
+	// The relaxed module multiplies int4 weights in 32-input chunks; int8 layers stay
+	// with the SIMD128 module.
+	m.relaxed = m.js && m.block%32 == 0 && (m.textBits == 4 || m.visionBits == 4) && findRelaxedKernel()
 	if m.simd {
 		for _, l := range m.linears() {
 			l.repack()

@@ -4,9 +4,13 @@ package wasmtest
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,16 +19,36 @@ import (
 )
 
 // TestBrowserMatchesNative: the engine in headless Chromium, through the Web Worker of
-// wasm/web with its SIMD kernel module, gives the native engine's embeddings and
-// classifies. Skipped without Chromium (apt-get install chromium).
+// wasm/web with its SIMD kernel modules, gives the native engine's embeddings and
+// classifies: an int8 model on the SIMD128 module, an int4 one with the relaxed-SIMD
+// module beside it (Chromium ships relaxed SIMD, so the worker must load it and use it),
+// and an int8 one with both (the relaxed module has no int8 matmul: SIMD128 runs).
+// Skipped without Chromium (apt-get install chromium).
 func TestBrowserMatchesNative(t *testing.T) {
 	simd := simdKernel(t)
+	for _, c := range []struct {
+		bits    int
+		relaxed string // clip-simd-relaxed.wasm, or "" for none
+		kernel  string
+	}{{8, "", "wasm-simd128"}, {4, relaxedKernel(t), "wasm-relaxed-simd"}, {8, relaxedKernel(t), "wasm-simd128"}} {
+		t.Run(fmt.Sprintf("int%d/relaxed-module=%v", c.bits, c.relaxed != ""), func(t *testing.T) {
+			files := map[string]string{"clip-simd.wasm": simd}
+			if c.relaxed != "" {
+				files["clip-simd-relaxed.wasm"] = c.relaxed
+			}
+			browserMatchesNative(t, c.bits, files, c.kernel)
+		})
+	}
+}
+
+func browserMatchesNative(t *testing.T, bits int, files map[string]string, kernel string) {
 	src := t.TempDir()
 	modelPath := filepath.Join(src, "model.bin")
-	os.WriteFile(modelPath, quanttest.Model(t, quanttest.TinyConfig, 8, 32, 8), 0o644)
+	os.WriteFile(modelPath, quanttest.Model(t, quanttest.TinyConfig, bits, 32, 8), 0o644)
 	imgPath := filepath.Join(src, "a.png")
 	os.WriteFile(imgPath, quanttest.PNG(t, 48, 40, 3), 0o644)
-	run := site(t, map[string]string{"model.bin": modelPath, "a.png": imgPath, "clip-simd.wasm": simd})
+	files["model.bin"], files["a.png"] = modelPath, imgPath
+	run := site(t, files)
 	var res struct {
 		Info struct {
 			ID     string `json:"id"`
@@ -50,7 +74,7 @@ func TestBrowserMatchesNative(t *testing.T) {
 		t.Fatal(err)
 	}
 	native := loadNative(t, modelPath)
-	if res.Info.ID != native.ID() || res.Info.Kernel != "wasm-simd128" {
+	if res.Info.ID != native.ID() || res.Info.Kernel != kernel {
 		t.Errorf("model id %q (native %q), kernel %q", res.Info.ID, native.ID(), res.Info.Kernel)
 	}
 	wantImg, _, _ := native.EncodeImageFiles([]string{imgPath})
@@ -123,5 +147,91 @@ func site(t *testing.T, files map[string]string) func(script string, out any) er
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		return browser.Run(ctx, chromium, dir, script, out)
+	}
+}
+
+// TestBrowserSIMDKernelFunctions runs the engine's TestJSKernel (each function of the
+// SIMD module and the relaxed-SIMD int4 matmul against its Go twin, bit for bit: ragged
+// shapes, zero blocks, extreme values) as a js/wasm test binary in headless Chromium's
+// Web Worker with both modules loaded (testdata/kernel-worker.js). Where Node has no
+// exact relaxed SIMD (Node 20, see nodeRelaxedFlags) this is the relaxed kernel's test.
+func TestBrowserSIMDKernelFunctions(t *testing.T) {
+	simd, relaxed := simdKernel(t), relaxedKernel(t)
+	code, out := runEngineTests(t, simd, relaxed, "-test.run=^TestJSKernel$", "-test.v")
+	if code != 0 {
+		t.Fatalf("TestJSKernel in Chromium: exit %d\n%s", code, out)
+	}
+	for _, pass := range []string{"--- PASS: TestJSKernel ", "--- PASS: TestJSKernel/mm4-relaxed ", "--- PASS: TestJSKernel/mm "} {
+		if !strings.Contains(out, pass) {
+			t.Fatalf("%s not in the output:\n%s", strings.TrimSpace(pass), out)
+		}
+	}
+}
+
+// runEngineTests runs the engine's js/wasm test binary with flags in headless Chromium's
+// Web Worker with both kernel modules loaded (testdata/kernel-worker.js) and returns its
+// exit code and output. It skips without Chromium.
+func runEngineTests(t testing.TB, simd, relaxed string, flags ...string) (int, string) {
+	t.Helper()
+	chromium, err := browser.Find("")
+	if err != nil {
+		t.Skip(err)
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "engine.test.wasm")
+	cmd := exec.Command("go", "test", "-c", "-o", bin, "github.com/clip-go/clip/wasm/engine")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	// Prepare serves the worker as clip-worker.js, with a clip-models.js from its folder
+	workerDir := t.TempDir()
+	for name, src := range map[string]string{"kernel-worker.js": "testdata/kernel-worker.js", "clip-models.js": "../web/clip-models.js"} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(workerDir, name), b, 0o644)
+	}
+	siteDir := t.TempDir()
+	if err := browser.Prepare(siteDir, filepath.Join(workerDir, "kernel-worker.js"), bin,
+		map[string]string{"clip-simd.wasm": simd, "clip-simd-relaxed.wasm": relaxed}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var res struct {
+		Code int    `json:"code"`
+		Out  string `json:"out"`
+	}
+	args, _ := json.Marshal(append([]string{"run"}, flags...))
+	if err := browser.Run(ctx, chromium, siteDir, "call(..."+string(args)+")", &res); err != nil {
+		t.Fatal(err)
+	}
+	return res.Code, res.Out
+}
+
+// BenchmarkBrowserMatmul runs the engine's BenchmarkJSMatmul (ViT-B/32's MLP matmul,
+// SIMD128 int8 and int4, relaxed int4) in headless Chromium's worker once per b.N, so
+// -benchtime Nx gives N interleaved rounds, and prints its result lines (b.Log would cut
+// them). Not part of make test:
+//
+//	CLIP_SIMD_WASM=… CLIP_RELAXED_WASM=… go test -run '^$' -bench BrowserMatmul -benchtime 3x ./wasm/wasmtest
+func BenchmarkBrowserMatmul(b *testing.B) {
+	simd := os.Getenv("CLIP_SIMD_WASM")
+	relaxed := os.Getenv("CLIP_RELAXED_WASM")
+	if simd == "" || relaxed == "" {
+		b.Skip("CLIP_SIMD_WASM and CLIP_RELAXED_WASM must name the kernel modules")
+	}
+	for round := range b.N {
+		code, out := runEngineTests(b, simd, relaxed, "-test.run=^$", "-test.bench=^BenchmarkJSMatmul$")
+		if code != 0 {
+			b.Fatalf("exit %d\n%s", code, out)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "BenchmarkJSMatmul") {
+				fmt.Printf("round %d  %s\n", round+1, line)
+			}
+		}
 	}
 }

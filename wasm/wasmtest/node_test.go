@@ -100,17 +100,58 @@ func runNode(t *testing.T, req map[string]any) nodeResult {
 // `make test` builds and names in CLIP_SIMD_WASM.
 func simdKernel(t *testing.T) string {
 	t.Helper()
-	p := os.Getenv("CLIP_SIMD_WASM")
+	return kernelFile(t, "CLIP_SIMD_WASM", "the SIMD kernel")
+}
+
+// relaxedKernel returns the assembled relaxed-SIMD int4 matmul (wasm/simd/kernel_relaxed.wat),
+// which `make test` builds and names in CLIP_RELAXED_WASM.
+func relaxedKernel(t *testing.T) string {
+	t.Helper()
+	return kernelFile(t, "CLIP_RELAXED_WASM", "the relaxed SIMD kernel")
+}
+
+// kernelFile is the module named in the environment variable env: the test skips
+// without it, or fails in CI.
+func kernelFile(t *testing.T, env, what string) string {
+	t.Helper()
+	p := os.Getenv(env)
 	if p == "" {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("CLIP_SIMD_WASM is not set: run the tests through make test")
+			t.Fatalf("%s is not set: run the tests through make test", env)
 		}
-		t.Skip("CLIP_SIMD_WASM is not set: `make test` assembles the SIMD kernel and sets it")
+		t.Skipf("%s is not set: `make test` assembles %s and sets it", env, what)
 	}
 	if _, err := os.Stat(p); err != nil {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// relaxedProbe prints what wasm/web/clip-worker.js's relaxedWorks computes: lane 0 of
+// i32x4.relaxed_dot_i8x16_i7x16_add_s([-127 2 -3 127 0…], [15 5 7 15 0…], [1000 0 0 0]),
+// 989 where relaxed SIMD is on and exact, "invalid" where it is off.
+const relaxedProbe = `const p = new Uint8Array([0,97,115,109,1,0,0,0,1,5,1,96,0,1,127,3,2,1,0,7,5,1,1,116,0,0,10,64,1,62,0,253,12,129,2,253,127,0,0,0,0,0,0,0,0,0,0,0,0,253,12,15,5,7,15,0,0,0,0,0,0,0,0,0,0,0,0,253,12,232,3,0,0,0,0,0,0,0,0,0,0,0,0,0,0,253,147,2,253,27,0,11]);
+process.stdout.write(WebAssembly.validate(p) ? String(new WebAssembly.Instance(new WebAssembly.Module(p)).exports.t()) : "invalid")`
+
+// nodeRelaxedFlags is what Node needs for relaxed SIMD: nothing where its V8 ships it,
+// --experimental-wasm-relaxed-simd before (Node 20). ok is false, and why says why,
+// where this Node has no exact relaxed SIMD: Node 20's experimental one (V8 11.3) gets
+// the dot product wrong on AVX-VNNI CPUs (products doubled, addend dropped), so the
+// relaxed kernel is then tested in Chromium only (TestBrowserSIMDKernelFunctions).
+func nodeRelaxedFlags(t *testing.T, nodeBin string) (flags []string, ok bool, why string) {
+	t.Helper()
+	for _, flags := range [][]string{nil, {"--experimental-wasm-relaxed-simd"}} {
+		out, err := exec.Command(nodeBin, append(flags, "-e", relaxedProbe)...).Output()
+		switch {
+		case err != nil:
+			why += fmt.Sprintf("node %v: %v; ", flags, err)
+		case string(out) == "989":
+			return flags, true, ""
+		default:
+			why += fmt.Sprintf("node %v: probe %s (want 989); ", flags, out)
+		}
+	}
+	return nil, false, why
 }
 
 // kernels are the WebAssembly engine's two matmul kernels: portable Go, and the SIMD
@@ -174,25 +215,39 @@ func TestWasmMatchesNative(t *testing.T) {
 }
 
 // TestSIMDKernelFunctions runs the engine's TestJSKernel, which checks each function of
-// the SIMD module against its Go twin bit for bit (ragged shapes, zero, NaN and infinite
-// inputs), as a js/wasm test binary in Node with the module loaded (testdata/exec-simd.js).
+// the SIMD module, and the relaxed-SIMD int4 matmul, against its Go twin bit for bit
+// (ragged shapes, zero, NaN and infinite inputs, extreme nibbles), as a js/wasm test
+// binary in Node with both modules loaded (testdata/exec-simd.js), with the flag Node
+// needs for relaxed SIMD where it needs one.
 func TestSIMDKernelFunctions(t *testing.T) {
 	nodeBin := node(t)
-	kernel := simdKernel(t)
+	kernel, relaxed := simdKernel(t), relaxedKernel(t)
 	runner, err := filepath.Abs("testdata/exec-simd.js")
 	if err != nil {
 		t.Fatal(err)
 	}
+	flags, ok, why := nodeRelaxedFlags(t, nodeBin)
+	env := []string{"CLIP_SIMD_WASM=" + kernel}
+	passes := []string{"--- PASS: TestJSKernel "}
+	if ok {
+		env = append(env, "CLIP_RELAXED_WASM="+relaxed)
+		passes = append(passes, "--- PASS: TestJSKernel/mm4-relaxed ")
+	} else {
+		t.Logf("the relaxed kernel is not tested in this Node (%s): %s", nodeBin, why)
+	}
+	exe := strings.Join(append(append([]string{nodeBin, "--stack-size=8192"}, flags...), runner), " ")
 	cmd := exec.Command("go", "test", "-count=1", "-run", "^TestJSKernel$", "-v",
-		"-exec", nodeBin+" --stack-size=8192 "+runner, "github.com/clip-go/clip/wasm/engine")
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CLIP_SIMD_WASM="+kernel,
-		"CLIP_WASM_EXEC="+filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"))
+		"-exec", exe, "github.com/clip-go/clip/wasm/engine")
+	cmd.Env = append(append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CLIP_RELAXED_WASM="),
+		append(env, "CLIP_WASM_EXEC="+filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"))...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "--- PASS: TestJSKernel ") {
-		t.Fatalf("TestJSKernel did not run:\n%s", out)
+	for _, pass := range passes {
+		if !strings.Contains(string(out), pass) {
+			t.Fatalf("%s not in the output:\n%s", strings.TrimSpace(pass), out)
+		}
 	}
 }
 

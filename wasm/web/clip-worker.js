@@ -33,15 +33,42 @@ const ready = (async () => {
 // loadSIMD instantiates the SIMD matmul kernel on the Go program's own memory and
 // publishes its exports for the engine (as globalThis.clipSIMD). Without it (a browser
 // without WebAssembly SIMD, or a site without the file) the engine runs its portable
-// kernel: slower, same results.
+// kernel: slower, same results. Where the browser validates relaxed SIMD, it also loads
+// the relaxed int4 matmul (clip-simd-relaxed.wasm, as globalThis.clipRelaxed); without
+// it the SIMD128 one runs: slower, same results.
 async function loadSIMD(mem) {
+  self.clipSIMD = await loadKernel("clip-simd.wasm", mem, "the portable one");
+  if (self.clipSIMD && relaxedWorks()) {
+    self.clipRelaxed = await loadKernel("clip-simd-relaxed.wasm", mem, "the SIMD128 one");
+  }
+}
+
+// loadKernel instantiates the kernel module file on mem and returns its exports, or
+// undefined (with a warning naming the fallback) where it cannot.
+async function loadKernel(file, mem, fallback) {
   try {
-    const res = await fetch("clip-simd.wasm");
-    if (!res.ok) return;
+    const res = await fetch(file);
+    if (!res.ok) return undefined;
     const { instance } = await WebAssembly.instantiate(await res.arrayBuffer(), { env: { mem } });
-    self.clipSIMD = instance.exports;
+    return instance.exports;
   } catch (err) {
-    console.warn("clip: SIMD kernel not loaded, running the portable one:", err);
+    console.warn(`clip: ${file} not loaded, running ${fallback}:`, err);
+    return undefined;
+  }
+}
+
+// relaxedWorks says whether this browser has relaxed SIMD and its dot product is the
+// exact one the kernel relies on. The probe is a tiny module, t() = lane 0 of
+// i32x4.relaxed_dot_i8x16_i7x16_add_s([-127 2 -3 127 0…], [15 5 7 15 0…], [1000 0 0 0])
+// (wat2wasm --enable-relaxed-simd): WebAssembly.validate rejects it where relaxed SIMD is
+// off, and running it must give 989. (Node 20's experimental relaxed SIMD, V8 11.3,
+// validates it but returns -22 on AVX-VNNI CPUs: the products doubled, the addend lost.)
+function relaxedWorks() {
+  const probe = new Uint8Array([0,97,115,109,1,0,0,0,1,5,1,96,0,1,127,3,2,1,0,7,5,1,1,116,0,0,10,64,1,62,0,253,12,129,2,253,127,0,0,0,0,0,0,0,0,0,0,0,0,253,12,15,5,7,15,0,0,0,0,0,0,0,0,0,0,0,0,253,12,232,3,0,0,0,0,0,0,0,0,0,0,0,0,0,0,253,147,2,253,27,0,11]);
+  try {
+    return WebAssembly.validate(probe) && new WebAssembly.Instance(new WebAssembly.Module(probe)).exports.t() === 989;
+  } catch (err) {
+    return false;
   }
 }
 

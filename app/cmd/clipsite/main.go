@@ -1,6 +1,6 @@
 // Command clipsite builds the browser app's static site and serves it locally:
 //
-//	clipsite build -out bin/site [-model builtin or FILE] [-simd clip-simd.wasm]
+//	clipsite build -out bin/site [-model builtin or FILE] [-simd clip-simd.wasm] [-relaxed clip-simd-relaxed.wasm]
 //	clipsite serve [-addr 127.0.0.1:8080] bin/site
 //
 // `make web` and `make serve` run it.
@@ -36,6 +36,7 @@ func run(args []string) error {
 		fs.StringVar(&o.Out, "out", "bin/site", "the folder to write")
 		fs.StringVar(&o.Model, "model", "", `the default model: a quantized .safetensors, or "builtin" (weights/defaultmodel); none if empty`)
 		fs.StringVar(&o.SIMD, "simd", "", "the engine's SIMD kernel, clip-simd.wasm; none if empty")
+		fs.StringVar(&o.Relaxed, "relaxed", "", "its relaxed-SIMD int4 matmul, clip-simd-relaxed.wasm; none if empty")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}

@@ -55,7 +55,15 @@ func main() {
 	chromium := flag.String("chromium", "chromium", "Chromium binary for the browser measurement (skipped if absent)")
 	skipGoMLX := flag.Bool("skip-gomlx", false, "skip the GoMLX baseline")
 	peers := flag.Bool("peers", false, "instead: our engine against ONNX Runtime native and Web (make bench-peers; -python then needs onnxruntime and transformers)")
+	relaxed := flag.Bool("relaxed", false, "instead: the int4 image tower in headless Chromium, SIMD128 vs relaxed SIMD, interleaved -iters rounds (make bench-relaxed)")
 	flag.Parse()
+	if *relaxed {
+		if err := runRelaxed(*iters, *chromium); err != nil {
+			fmt.Fprintln(os.Stderr, "benchquant:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *peers {
 		if err := runPeers(*threads, *iters, *python, *nodeBin, *chromium); err != nil {
 			fmt.Fprintln(os.Stderr, "benchquant:", err)
