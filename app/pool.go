@@ -168,9 +168,8 @@ func (p *Pool) Load(data js.Value) (js.Value, error) {
 	if err != nil {
 		return info, err
 	}
-	p.spread(info.Get("id").String(), n, func(i int, w *Worker) error {
-		_, err := w.Call("load", []any{copies[i], map[string]any{}}, copies[i].Get("buffer"))
-		return err
+	p.spread(info, n, func(i int, w *Worker) (js.Value, error) {
+		return w.Call("load", []any{copies[i], map[string]any{}}, copies[i].Get("buffer"))
 	})
 	return info, nil
 }
@@ -183,9 +182,8 @@ func (p *Pool) LoadStored(id string, size int64) (js.Value, error) {
 	if err != nil {
 		return info, err
 	}
-	p.spread(info.Get("id").String(), core.PoolSize(p.cores, size), func(_ int, w *Worker) error {
-		_, err := w.Call("loadStored", []any{id, map[string]any{}})
-		return err
+	p.spread(info, core.PoolSize(p.cores, size), func(_ int, w *Worker) (js.Value, error) {
+		return w.Call("loadStored", []any{id, map[string]any{}})
 	})
 	return info, nil
 }
@@ -205,18 +203,18 @@ func (p *Pool) Quantize(op string, args []any, progress func(js.Value)) (js.Valu
 	if res.Get("stored").Truthy() {
 		n = core.PoolSize(p.cores, int64(res.Get("info").Get("fileBytes").Float()))
 	}
-	p.spread(res.Get("info").Get("id").String(), n, func(_ int, w *Worker) error {
-		_, err := w.Call("loadStored", []any{id, map[string]any{}})
-		return err
+	p.spread(res.Get("info"), n, func(_ int, w *Worker) (js.Value, error) {
+		return w.Call("loadStored", []any{id, map[string]any{}})
 	})
 	return res, nil
 }
 
-// spread loads the model the main worker now holds into workers 1..n-1 (started when
-// missing) with load, at once, and frees the model in the workers no longer used. A
-// worker that fails to load it (memory) is left out, with those after it. The caller
-// holds the gate.
-func (p *Pool) spread(modelID string, n int, load func(i int, w *Worker) error) {
+// spread loads the model the main worker now holds (its info) into workers 1..n-1
+// (started when missing) with load, at once, and frees the model in the workers no
+// longer used. A worker that fails to load it (memory) is left out, with those after
+// it. The caller holds the gate.
+func (p *Pool) spread(info js.Value, n int, load func(i int, w *Worker) (js.Value, error)) {
+	modelID, kernel := info.Get("id").String(), info.Get("kernel").String()
 	p.mu.Lock()
 	old := p.size
 	p.size = 1 // until the others hold the new model
@@ -234,7 +232,13 @@ func (p *Pool) spread(modelID string, n int, load func(i int, w *Worker) error) 
 	workers := p.workers[1:n]
 	p.mu.Unlock()
 	ok := make([]bool, len(workers))
-	p.each(workers, func(i int, w *Worker) { ok[i] = load(i+1, w) == nil })
+	p.each(workers, func(i int, w *Worker) {
+		got, err := load(i+1, w)
+		ok[i] = err == nil && got.Get("id").String() == modelID
+		if ok[i] && got.Get("kernel").String() != kernel { // same results, but slower
+			js.Global().Get("console").Call("warn", "clip: worker", i+1, "runs the", got.Get("kernel").String(), "kernel")
+		}
+	})
 	size := 1
 	for size < n && ok[size-1] {
 		size++
