@@ -105,7 +105,9 @@ func TestPagePoolMatchesOneWorker(t *testing.T) {
 // worker and with the pool (make bench-web-pool): a ViT-B/32 int8 model of random
 // weights (written here, never committed) is picked as the model file, then 24 images
 // are given at once with labels typed; the time is from giving the files to every card
-// scored. CLIP_POOL_WORKERS sets the pool (default: as the browser reports cores).
+// scored, with the CPU time the tab's renderer (page and workers) used meanwhile: on a
+// shared machine, the cores it got. CLIP_POOL_WORKERS sets the pool (default: as the
+// browser reports cores).
 func BenchmarkPagePool(b *testing.B) {
 	s := newSite(b)
 	s.browserLimit = 20 * time.Minute
@@ -140,7 +142,7 @@ func BenchmarkPagePool(b *testing.B) {
 			p.waitStatusFor(b, "vit-b-32-int8.safetensors: ready", 5*time.Minute)
 			workers := p.workers(b)
 			p.pasteLabels(b, strings.Join(labels, "\n"))
-			start := time.Now()
+			start, cpu := time.Now(), rendererCPU(browserPID(p))
 			p.run(b, chromedp.SetUploadFiles("#images", imgs, chromedp.ByQuery))
 			var cards []card
 			p.waitForLong(b, "every card scored", 10*time.Minute, func() bool {
@@ -154,9 +156,11 @@ func BenchmarkPagePool(b *testing.B) {
 				return n == len(imgs)
 			})
 			elapsed := time.Since(start)
+			cpu = rendererCPU(browserPID(p)) - cpu
 			r := float64(len(imgs)) / elapsed.Seconds()
 			rate[path] = r
-			b.Logf("%s: %d workers, %d ViT-B/32 images in %.2fs = %.2f images/s", path, workers, len(imgs), elapsed.Seconds(), r)
+			b.Logf("%s: %d workers, %d ViT-B/32 images in %.2fs = %.2f images/s; the tab used %.1f CPU-seconds (%.2f cores)",
+				path, workers, len(imgs), elapsed.Seconds(), r, cpu, cpu/elapsed.Seconds())
 		}
 	}
 	b.ReportMetric(rate["/?workers=1"], "img/s-1worker")
