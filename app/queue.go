@@ -167,7 +167,8 @@ func (c *Root) encoding() bool {
 
 // embed returns the image's embedding and the model that made it, from the cache when
 // this model has seen these bytes (the key is the model and the SHA-256 of the content,
-// not the file name). Several run at once (one per worker); the cache has its lock.
+// not the file name). Several run at once (one per worker): a copy of an image being
+// encoded waits for that encoding rather than encoding it again.
 func (c *Root) embed(it *imageItem, modelID string) (js.Value, string, error) {
 	data, err := fileBytes(it.file)
 	if err != nil {
@@ -176,22 +177,32 @@ func (c *Root) embed(it *imageItem, modelID string) (js.Value, string, error) {
 	if it.hash == "" {
 		it.hash = hashBytes(data)
 	}
+	key := modelID + "/" + it.hash
 	c.embMu.Lock()
-	e, ok := c.embeddings[modelID+"/"+it.hash]
-	c.embMu.Unlock()
-	if ok {
+	for wait, ok := c.inflight[key]; ok; wait, ok = c.inflight[key] {
+		c.embMu.Unlock()
+		<-wait
+		c.embMu.Lock()
+	}
+	if e, ok := c.embeddings[key]; ok {
+		c.embMu.Unlock()
 		return e, modelID, nil
 	}
+	done := make(chan struct{})
+	c.inflight[key] = done
+	c.embMu.Unlock()
 	emb, encodedBy, err := c.pool.EmbedImage(data)
+	c.embMu.Lock()
+	defer c.embMu.Unlock()
+	delete(c.inflight, key)
+	close(done)
 	if err != nil {
 		return js.Value{}, encodedBy, err
 	}
-	c.embMu.Lock()
 	if len(c.embeddings) >= maxEmbeddings {
 		clear(c.embeddings) // the cards keep theirs; only re-added files pay again
 	}
 	c.embeddings[encodedBy+"/"+it.hash] = emb
-	c.embMu.Unlock()
 	return emb, encodedBy, nil
 }
 

@@ -39,8 +39,9 @@ type Root struct {
 	nextID            int
 	queued, processed int // the queue's progress since it was last empty
 	kick              chan struct{}
-	embeddings        map[string]js.Value // model id + "/" + SHA-256 → Float32Array
-	embMu             sync.Mutex          // guards embeddings (the queue encodes on several workers)
+	embeddings        map[string]js.Value      // model id + "/" + SHA-256 → Float32Array
+	inflight          map[string]chan struct{} // the keys being encoded, closed when done
+	embMu             sync.Mutex               // guards both (the queue encodes on several workers)
 
 	sortBy, filter string // how the cards are shown (core.Order)
 
@@ -52,7 +53,7 @@ func newRoot(env vugu.EventEnv, pool *Pool) *Root {
 	c := &Root{
 		env: env, pool: pool, model: modelState{Phase: phaseLoading, Name: "default"},
 		templateSet: zeroshot.DefaultTemplateSet, customTemplates: "a photo of a {}.", sortBy: core.SortGiven,
-		kick: make(chan struct{}, 1), embeddings: map[string]js.Value{},
+		kick: make(chan struct{}, 1), embeddings: map[string]js.Value{}, inflight: map[string]chan struct{}{},
 	}
 	c.labelsChanged()
 	return c

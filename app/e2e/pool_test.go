@@ -20,9 +20,10 @@ import (
 	"github.com/clip-go/clip/wasm/quanttest"
 )
 
-// poolImages writes n distinct PNGs of various sizes, a corrupt one among them and, last,
-// a copy of the first (the page's cache by content hash answers it), and returns their
-// paths in the order given.
+// poolImages writes n distinct PNGs of various sizes, a corrupt one among them, a copy of
+// the first right after it (given at once, the pool encodes them at the same time: the
+// copy must wait for the first's encoding) and, last, a copy of the second (the page's
+// cache by content hash answers it), and returns their paths in the order given.
 func poolImages(t testing.TB, s *testSite, n int) []string {
 	files := map[string][]byte{"broken.png": []byte("\x89PNG\r\n\x1a\nnot an image")}
 	var order []string
@@ -30,11 +31,15 @@ func poolImages(t testing.TB, s *testSite, n int) []string {
 		name := fmt.Sprintf("img%02d.png", i)
 		files[name] = quanttest.PNG(t, 24+7*i, 60-3*i, uint64(100+i))
 		order = append(order, name)
+		if i == 0 {
+			order = append(order, "twin.png")
+		}
 		if i == n/2 {
 			order = append(order, "broken.png")
 		}
 	}
-	files["copy.png"] = files[order[0]]
+	files["twin.png"] = files[order[0]]
+	files["copy.png"] = files[order[2]]
 	return s.images(t, files, append(order, "copy.png")...)
 }
 
@@ -55,7 +60,7 @@ func (p *tab) workers(t testing.TB) int {
 // and the model's size: core.PoolSize) and with four workers: every card, in the order
 // the files were given, is the same in all three (labels and probabilities to the last
 // digit) and the native engine's; the pool's counters add up to one encoding per distinct
-// image (the copy comes from the page's cache, the corrupt one is not counted).
+// image (the copies come from the page's cache, the corrupt one is not counted).
 func TestPagePoolMatchesOneWorker(t *testing.T) {
 	s := newSite(t)
 	imgs := poolImages(t, s, 12)
@@ -93,8 +98,8 @@ func TestPagePoolMatchesOneWorker(t *testing.T) {
 			} else if !reflect.DeepEqual(cards, first) {
 				t.Errorf("cards differ from one worker's:\n%+v\n%+v", cards, first)
 			}
-			if got := p.stats(t); got.Images != len(imgs)-2 {
-				t.Errorf("%d images encoded, want %d (not the copy nor the corrupt one)", got.Images, len(imgs)-2)
+			if got := p.stats(t); got.Images != len(imgs)-3 {
+				t.Errorf("%d images encoded, want %d (not the two copies nor the corrupt one)", got.Images, len(imgs)-3)
 			}
 			p.checkClean(t)
 		})
