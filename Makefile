@@ -22,7 +22,7 @@ MODEL     ?=
 # backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build vocab test demo bench bench-peers bench-relaxed bench-web-quant bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
+.PHONY: all build vocab test demo bench bench-peers bench-relaxed bench-web-quant bench-web-pool bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
 
 all: build
 
@@ -116,6 +116,12 @@ web: $(VOCAB) $(KERNELS)
 # time and the tab's peak memory against the int8 file (docs/web-app.md). Not in make test.
 bench-web-quant: $(VOCAB) $(KERNELS)
 	$(KERNEL_ENV) $(GO) test -run '^$$' -bench PageQuantizeViTB32 -benchtime 1x -timeout 60m -v ./app/e2e
+
+# Images per second in headless Chromium, one engine worker against the pool (ViT-B/32
+# int8 of random weights, 24 images; docs/web-app.md). CLIP_POOL_WORKERS=N sets the pool.
+# Not in make test.
+bench-web-pool: $(VOCAB) $(KERNELS)
+	$(KERNEL_ENV) $(GO) test -run '^$$' -bench PagePool -benchtime 1x -timeout 30m -v ./app/e2e
 
 serve: web
 	$(GO) run ./app/cmd/clipsite serve -addr $(SITE_ADDR) bin/site

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall/js"
 
 	"github.com/clip-go/clip/app/core"
@@ -245,19 +246,18 @@ func (c *Labeller) rescore(p *project.Project) {
 		c.setBusy("Waiting for the model…")
 		return
 	}
+	got, errs := c.encodeAll(p, images, model)
 	var idx []int
 	var embs []any
 	for i, im := range images {
-		c.setBusy(fmt.Sprintf("Encoding image %d of %d…", i+1, len(images)))
-		emb, err := c.embedding(p, im, model)
-		if err != nil {
+		if errs[i] != nil {
 			c.Root.env.Lock()
-			im.Err = err.Error()
+			im.Err = errs[i].Error()
 			c.Root.unlockRender()
 			continue
 		}
 		idx = append(idx, i)
-		embs = append(embs, emb)
+		embs = append(embs, got[i])
 	}
 	c.setBusy("")
 	if len(idx) == 0 || len(labels) == 0 {
@@ -268,7 +268,7 @@ func (c *Labeller) rescore(p *project.Project) {
 		return
 	}
 	req := map[string]any{"images": embs, "labels": anySlice(labels), "templates": anySlice(templates), "top": topK}
-	res, err := c.Root.worker.Call("classify", []any{req})
+	res, err := c.Root.pool.Call("classify", []any{req})
 	var tops [][]project.Pred
 	if err == nil {
 		err = json.Unmarshal([]byte(js.Global().Get("JSON").Call("stringify", res).String()), &tops)
@@ -293,12 +293,47 @@ func equal(a, b []string) bool {
 	return strings.Join(a, "\x00") == strings.Join(b, "\x00") && len(a) == len(b)
 }
 
+// encodeAll gets the images' embeddings (embedding), on as many workers at once as
+// the pool has, in the images' order.
+func (c *Labeller) encodeAll(p *project.Project, images []*project.Image, model string) ([]js.Value, []error) {
+	embs, errs := make([]js.Value, len(images)), make([]error, len(images))
+	next := make(chan int, len(images))
+	for i := range images {
+		next <- i
+	}
+	close(next)
+	var mu sync.Mutex
+	started := 0
+	var wg sync.WaitGroup
+	for range min(c.Root.pool.Size(), len(images)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				mu.Lock()
+				started++
+				n := started
+				mu.Unlock()
+				c.setBusy(fmt.Sprintf("Encoding image %d of %d…", n, len(images)))
+				embs[i], errs[i] = c.embedding(p, images[i], model)
+			}
+		}()
+	}
+	wg.Wait()
+	return embs, errs
+}
+
 // embeddings kept in memory, by model and content hash (IndexedDB keeps them all).
-var labelEmbs = map[string]js.Value{}
+var (
+	labelEmbs   = map[string]js.Value{}
+	labelEmbsMu sync.Mutex
+)
 
 // keepEmbedding remembers an embedding, dropping the others past maxEmbeddings (they
 // are read back from IndexedDB).
 func keepEmbedding(key string, e js.Value) {
+	labelEmbsMu.Lock()
+	defer labelEmbsMu.Unlock()
 	if len(labelEmbs) >= maxEmbeddings {
 		clear(labelEmbs)
 	}
@@ -313,7 +348,10 @@ func (c *Labeller) embedding(p *project.Project, im *project.Image, model string
 	c.Root.env.UnlockOnly()
 	if hash != "" {
 		key := model + "/" + hash
-		if e, ok := labelEmbs[key]; ok {
+		labelEmbsMu.Lock()
+		e, ok := labelEmbs[key]
+		labelEmbsMu.Unlock()
+		if ok {
 			return e, nil
 		}
 		if e, err := getEmbedding(key); err == nil && e.Truthy() {
@@ -335,10 +373,13 @@ func (c *Labeller) embedding(p *project.Project, im *project.Image, model string
 		im.Hash = hash
 		c.Root.env.UnlockOnly()
 	}
-	key := model + "/" + hash
-	emb, err := c.Root.worker.Call("embedImage", []any{data}, data.Get("buffer"))
+	emb, encodedBy, err := c.Root.pool.EmbedImage(data)
 	if err != nil {
 		return js.Value{}, err
+	}
+	key := encodedBy + "/" + hash
+	if encodedBy != model {
+		return js.Value{}, fmt.Errorf("the model changed while the image was encoded")
 	}
 	keepEmbedding(key, emb)
 	if err := putEmbedding(key, emb); err != nil {

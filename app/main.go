@@ -2,12 +2,16 @@
 
 // Command app is the browser page (Vugu, compiled to WebAssembly for the main thread):
 // drop images, type labels, see each image's top-5. Inference runs in the engine's Web
-// Worker (wasm/web/clip-worker.js); this program only renders and keeps the queue.
+// Workers (wasm/web/clip-worker.js, a pool of them: pool.go); this program only renders
+// and keeps the queue.
 // `make web` generates the Vugu code and builds the site; see app/site.
 package main
 
 import (
+	"strconv"
 	"syscall/js"
+
+	"github.com/clip-go/clip/app/core"
 
 	"github.com/vugu/vugu"
 	"github.com/vugu/vugu/domrender"
@@ -26,7 +30,7 @@ func main() {
 		fatal(err)
 		return
 	}
-	root := newRoot(env, NewWorker("clip-worker.js"))
+	root := newRoot(env, NewPool("clip-worker.js", cores()))
 	listenForPaste(root)
 	go root.runQueue()
 	go root.loadDefault()
@@ -36,6 +40,18 @@ func main() {
 			return
 		}
 	}
+}
+
+// cores is navigator.hardwareConcurrency, the pool's upper bound, unless the address
+// says ?workers=N (the benchmark compares one worker with the pool that way).
+func cores() int {
+	if v, err := strconv.Atoi(js.Global().Get("URLSearchParams").New(js.Global().Get("location").Get("search")).Call("get", "workers").String()); err == nil && v >= 1 {
+		return min(v, core.MaxPoolWorkers)
+	}
+	if n := js.Global().Get("navigator").Get("hardwareConcurrency"); n.Type() == js.TypeNumber {
+		return n.Int()
+	}
+	return 1
 }
 
 // listenForPaste takes images pasted anywhere on the page (the paste event goes to the

@@ -47,6 +47,8 @@ type modelState struct {
 	Bytes int64 // the file's size, known before it is loaded
 	Got   int64 // bytes downloaded so far
 	Info  modelInfo
+	// Workers is the number of engine workers holding the model (the pool, pool.go).
+	Workers int
 	// Failed says why another model did not load while this one stayed in use.
 	Failed string
 	// Action is what loading does, when it is more than reading a file ("downloading
@@ -85,6 +87,9 @@ func (m modelState) statusText() string {
 		text := fmt.Sprintf("Model %s: ready · ViT %d px / %d px patches, %d+%d layers of %d/%d, %d-d embeddings · %s · %s · %s",
 			m.Name, i.ImageSize, i.PatchSize, i.VisionLayers, i.TextLayers, i.VisionWidth, i.TextWidth, i.EmbeddingDim,
 			core.Bytes(i.FileBytes), bits, kernel)
+		if m.Workers > 1 {
+			text += fmt.Sprintf(" · %d workers", m.Workers)
+		}
 		if m.Note != "" {
 			text += " · " + m.Note
 		}
@@ -192,7 +197,7 @@ func (c *Root) loadFile(file js.Value) {
 func (c *Root) loadBytes(name string, data js.Value) {
 	size := int64(data.Get("length").Float())
 	c.startLoading(modelState{Name: name, Phase: phaseLoading, Bytes: size})
-	res, err := c.worker.Call("load", []any{data, map[string]any{}}, data.Get("buffer"))
+	res, err := c.pool.Load(data)
 	var info modelInfo
 	if err == nil {
 		err = fromJS(res, &info)
@@ -206,6 +211,7 @@ func (c *Root) loadBytes(name string, data js.Value) {
 
 // useModel makes a loaded model the page's and queues every image again for it.
 func (c *Root) useModel(m modelState) {
+	m.Workers = c.pool.Size()
 	c.env.Lock()
 	c.model = m
 	c.requeueAll()
@@ -229,7 +235,7 @@ func (c *Root) startLoading(m modelState) {
 // failed reports a model that did not load: beside the previous model if the worker
 // still has it (its stats answer), else as the status line's error.
 func (c *Root) failed(name string, size int64, err error) {
-	_, noModel := c.worker.Call("stats", nil)
+	_, noModel := c.pool.Stats()
 	c.env.Lock()
 	if noModel == nil && c.previous.Phase == phaseReady {
 		c.model = c.previous

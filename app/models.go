@@ -149,7 +149,7 @@ func folderName(files []js.Value) string {
 func (c *Root) quantize(op string, src any, name, source string) {
 	bits := c.modelBits()
 	c.startLoading(modelState{Name: name, Phase: phaseLoading, Action: fmt.Sprintf("downloading and quantizing to int%d", bits)})
-	res, err := c.worker.CallProgress(op, []any{src, map[string]any{"name": name, "bits": bits, "source": source}}, c.quantProgress)
+	res, err := c.pool.Quantize(op, []any{src, map[string]any{"name": name, "bits": bits, "source": source}}, c.quantProgress)
 	var r quantResult
 	if err == nil {
 		err = fromJS(res, &r)
@@ -203,7 +203,7 @@ func (c *Root) quantProgress(p js.Value) {
 
 // refreshStored asks the worker for the kept models.
 func (c *Root) refreshStored() {
-	res, err := c.worker.Call("listModels", nil)
+	res, err := c.pool.Call("listModels", nil)
 	var list []storedModel
 	if err == nil {
 		err = fromJS(res, &list)
@@ -223,7 +223,7 @@ func (c *Root) onUseStored(m storedModel) {
 
 func (c *Root) onRemoveStored(m storedModel) {
 	go func() {
-		if _, err := c.worker.Call("removeModel", []any{m.ID}); err != nil {
+		if _, err := c.pool.Call("removeModel", []any{m.ID}); err != nil {
 			c.env.Lock()
 			c.models.storeErr = "Could not remove " + m.Name + ": " + err.Error()
 			c.unlockRender()
@@ -235,7 +235,7 @@ func (c *Root) onRemoveStored(m storedModel) {
 // loadStored loads a kept model from the browser's storage: no download.
 func (c *Root) loadStored(m storedModel) {
 	c.startLoading(modelState{Name: m.Name, Phase: phaseLoading, Bytes: m.Bytes, Action: "loading from this browser's storage"})
-	res, err := c.worker.Call("loadStored", []any{m.ID, map[string]any{}})
+	res, err := c.pool.LoadStored(m.ID, m.Bytes)
 	var info modelInfo
 	if err == nil {
 		err = fromJS(res, &info)

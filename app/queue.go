@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sync"
 	"syscall/js"
 )
 
@@ -90,11 +91,20 @@ func (c *Root) kickQueue() {
 	}
 }
 
-// runQueue encodes queued images one at a time, for as long as the page lives.
+// runQueue encodes queued images, as many at a time as the pool has workers, for as
+// long as the page lives.
 func (c *Root) runQueue() {
 	for range c.kick {
-		for c.step() {
+		var wg sync.WaitGroup
+		for range c.pool.Size() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for c.step() {
+				}
+			}()
 		}
+		wg.Wait()
 	}
 }
 
@@ -113,7 +123,9 @@ func (c *Root) step() bool {
 		}
 	}
 	if it == nil {
-		c.queued, c.processed = 0, 0
+		if !c.encoding() { // the last one finished
+			c.queued, c.processed = 0, 0
+		}
 		c.unlockRender()
 		return false
 	}
@@ -121,11 +133,11 @@ func (c *Root) step() bool {
 	modelID := c.model.Info.ID
 	c.unlockRender()
 
-	emb, err := c.embed(it, modelID)
+	emb, encodedBy, err := c.embed(it, modelID)
 
 	c.env.Lock()
 	switch {
-	case c.model.Info.ID != modelID: // the model changed meanwhile: requeueAll took care of it
+	case c.model.Info.ID != encodedBy: // the model changed meanwhile: requeueAll took care of it
 	case err != nil:
 		it.State, it.Err = stateError, err.Error()
 		c.processed++
@@ -134,36 +146,64 @@ func (c *Root) step() bool {
 		c.processed++
 	}
 	c.unlockRender()
+	// Scoring and the counters wait for the main worker, which may be encoding an image:
+	// this goroutine goes on to the next one meanwhile.
 	if err == nil {
-		c.score([]*imageItem{it})
+		go c.score([]*imageItem{it})
 	}
-	c.refreshStats()
+	go c.refreshStats()
 	return true
 }
 
-// embed returns the image's embedding, from the cache when this model has seen these
-// bytes (the key is the model and the SHA-256 of the content, not the file name).
-func (c *Root) embed(it *imageItem, modelID string) (js.Value, error) {
+// encoding reports whether an image is being encoded. The caller holds the event lock.
+func (c *Root) encoding() bool {
+	for _, x := range c.items {
+		if x.State == stateEncoding {
+			return true
+		}
+	}
+	return false
+}
+
+// embed returns the image's embedding and the model that made it, from the cache when
+// this model has seen these bytes (the key is the model and the SHA-256 of the content,
+// not the file name). Several run at once (one per worker): a copy of an image being
+// encoded waits for that encoding rather than encoding it again.
+func (c *Root) embed(it *imageItem, modelID string) (js.Value, string, error) {
 	data, err := fileBytes(it.file)
 	if err != nil {
-		return js.Value{}, fmt.Errorf("could not read the file: %v", err)
+		return js.Value{}, modelID, fmt.Errorf("could not read the file: %v", err)
 	}
 	if it.hash == "" {
 		it.hash = hashBytes(data)
 	}
 	key := modelID + "/" + it.hash
-	if e, ok := c.embeddings[key]; ok {
-		return e, nil
+	c.embMu.Lock()
+	for wait, ok := c.inflight[key]; ok; wait, ok = c.inflight[key] {
+		c.embMu.Unlock()
+		<-wait
+		c.embMu.Lock()
 	}
-	emb, err := c.worker.Call("embedImage", []any{data}, data.Get("buffer"))
+	if e, ok := c.embeddings[key]; ok {
+		c.embMu.Unlock()
+		return e, modelID, nil
+	}
+	done := make(chan struct{})
+	c.inflight[key] = done
+	c.embMu.Unlock()
+	emb, encodedBy, err := c.pool.EmbedImage(data)
+	c.embMu.Lock()
+	defer c.embMu.Unlock()
+	delete(c.inflight, key)
+	close(done)
 	if err != nil {
-		return js.Value{}, err
+		return js.Value{}, encodedBy, err
 	}
 	if len(c.embeddings) >= maxEmbeddings {
 		clear(c.embeddings) // the cards keep theirs; only re-added files pay again
 	}
-	c.embeddings[key] = emb
-	return emb, nil
+	c.embeddings[encodedBy+"/"+it.hash] = emb
+	return emb, encodedBy, nil
 }
 
 // maxEmbeddings bounds the image embeddings kept (a few kB each).

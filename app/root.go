@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"sync"
 	"syscall/js"
 	"time"
 
@@ -18,8 +19,8 @@ import (
 // run with the event lock held; the goroutines that talk to the worker take it with
 // env.Lock and release it with unlockRender, which schedules a render.
 type Root struct {
-	env    vugu.EventEnv
-	worker *Worker
+	env  vugu.EventEnv
+	pool *Pool // the engine's workers
 
 	model      modelState
 	previous   modelState // the model in use while another one loads
@@ -38,7 +39,9 @@ type Root struct {
 	nextID            int
 	queued, processed int // the queue's progress since it was last empty
 	kick              chan struct{}
-	embeddings        map[string]js.Value // model id + "/" + SHA-256 → Float32Array
+	embeddings        map[string]js.Value      // model id + "/" + SHA-256 → Float32Array
+	inflight          map[string]chan struct{} // the keys being encoded, closed when done
+	embMu             sync.Mutex               // guards both (the queue encodes on several workers)
 
 	sortBy, filter string // how the cards are shown (core.Order)
 
@@ -46,11 +49,11 @@ type Root struct {
 	view     string // "label" shows the labelling view (labeller.vugu), else the classify one
 }
 
-func newRoot(env vugu.EventEnv, worker *Worker) *Root {
+func newRoot(env vugu.EventEnv, pool *Pool) *Root {
 	c := &Root{
-		env: env, worker: worker, model: modelState{Phase: phaseLoading, Name: "default"},
+		env: env, pool: pool, model: modelState{Phase: phaseLoading, Name: "default"},
 		templateSet: zeroshot.DefaultTemplateSet, customTemplates: "a photo of a {}.", sortBy: core.SortGiven,
-		kick: make(chan struct{}, 1), embeddings: map[string]js.Value{},
+		kick: make(chan struct{}, 1), embeddings: map[string]js.Value{}, inflight: map[string]chan struct{}{},
 	}
 	c.labelsChanged()
 	return c
@@ -145,6 +148,9 @@ func imagesOnly(files []js.Value) []js.Value {
 func (c *Root) statusText() string { return c.model.statusText() }
 
 func (c *Root) statusClass() string { return "status " + c.model.Phase }
+
+// workersAttr is the status line's data-workers: the engine workers holding the model.
+func (c *Root) workersAttr() string { return strconv.Itoa(c.model.Workers) }
 
 func (c *Root) queueActive() bool { return c.queued > 0 }
 

@@ -68,7 +68,7 @@ func (c *Root) score(items []*imageItem) {
 	c.env.UnlockOnly()
 
 	req := map[string]any{"images": embs, "labels": anySlice(labels), "templates": anySlice(templates), "top": topK}
-	res, err := c.worker.Call("classify", []any{req})
+	res, err := c.pool.Call("classify", []any{req})
 	var tops [][]prediction
 	if err == nil {
 		err = json.Unmarshal([]byte(js.Global().Get("JSON").Call("stringify", res).String()), &tops)
@@ -106,14 +106,10 @@ type engineStats struct {
 	TextCacheHits int `json:"textCacheHits"`
 }
 
-// refreshStats fetches the worker's counters for the page's footer.
+// refreshStats fetches the workers' counters (added up) for the page's footer.
 func (c *Root) refreshStats() {
-	res, err := c.worker.Call("stats", nil)
+	s, err := c.pool.Stats()
 	if err != nil {
-		return
-	}
-	var s engineStats
-	if json.Unmarshal([]byte(js.Global().Get("JSON").Call("stringify", res).String()), &s) != nil {
 		return
 	}
 	c.env.Lock()

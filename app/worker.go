@@ -10,8 +10,8 @@ import (
 
 // Worker is the engine's Web Worker (wasm/web/clip-worker.js) seen from Go: Call sends
 // one {id, op, args} message and blocks until its reply. Calls may come from several
-// goroutines; the worker answers them in order. A pool of workers would hand out calls
-// the same way, which is why nothing here knows which ops exist.
+// goroutines; the worker answers them in order. Nothing here knows which ops exist; the
+// pool of workers (pool.go) does.
 type Worker struct {
 	w        js.Value
 	mu       sync.Mutex
@@ -69,6 +69,13 @@ func (w *Worker) Call(op string, args []any, transfer ...js.Value) (js.Value, er
 // CallProgress is Call for ops that report progress before they reply: progress gets
 // each report, on the JavaScript callback (it must not block).
 func (w *Worker) CallProgress(op string, args []any, progress func(js.Value), transfer ...js.Value) (js.Value, error) {
+	r := <-w.send(op, args, progress, transfer...)
+	return r.result, r.err
+}
+
+// send posts one call and returns where its reply will come: messages reach the worker
+// in the order they are sent, which a caller that must come first (init) relies on.
+func (w *Worker) send(op string, args []any, progress func(js.Value), transfer ...js.Value) <-chan reply {
 	ch := make(chan reply, 1)
 	w.mu.Lock()
 	id := w.next
@@ -84,6 +91,5 @@ func (w *Worker) CallProgress(op string, args []any, progress func(js.Value), tr
 		list[i] = t
 	}
 	w.w.Call("postMessage", msg, list)
-	r := <-ch
-	return r.result, r.err
+	return ch
 }

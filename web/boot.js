@@ -13,6 +13,12 @@ window.eval = function (source) {
   const go = new Go();
   try {
     const { instance } = await WebAssembly.instantiateStreaming(fetch("app.wasm"), go.importObject);
+    // This script runs in <head>: a cached app.wasm can be ready before the body is
+    // parsed, and the renderer's first render needs #app (it panicked "mount point
+    // selector not found" now and then on a loaded machine).
+    if (document.readyState === "loading") {
+      await new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
+    }
     await go.run(instance);
   } catch (err) {
     const status = document.querySelector("[data-testid=status]");

@@ -133,6 +133,31 @@ func rendererMemory(browser int, key string) map[string]int64 {
 	return out
 }
 
+// rendererCPU is the CPU time the renderer processes of the browser whose process is
+// browser have used (user + system, all threads: the page and its workers), in seconds.
+func rendererCPU(browser int) float64 {
+	var ticks int64
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, proc := range procs {
+		cmd, err := os.ReadFile(filepath.Join(proc, "cmdline"))
+		if err != nil || !strings.Contains(string(cmd), "--type=renderer") || !descends(filepath.Base(proc), strconv.Itoa(browser)) {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join(proc, "stat"))
+		if err != nil {
+			continue
+		}
+		// After "pid (comm)": state is field 3 of proc(5), utime and stime 14 and 15.
+		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(fields) > 12 {
+			u, _ := strconv.ParseInt(fields[11], 10, 64)
+			s, _ := strconv.ParseInt(fields[12], 10, 64)
+			ticks += u + s
+		}
+	}
+	return float64(ticks) / 100 // USER_HZ, 100 on Linux
+}
+
 // writeRandomHubFolder writes a float32 hub folder of a preset's shape with random
 // weights, streaming model.safetensors to disk (it is as large as the real one), and
 // returns the weights file's size.

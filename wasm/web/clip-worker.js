@@ -4,7 +4,7 @@
 // WebAssembly SIMD, from wasm/simd/kernel.wat; `make wasm` builds all of them into bin/web).
 //
 // The page talks to it with messages {id, op, args}; the reply is {id, result} or
-// {id, error}. ops: load(bytes, opts), embedImage(bytes), embedTexts(texts, opts),
+// {id, error}. ops: init(module?) (see below), load(bytes, opts), embedImage(bytes), embedTexts(texts, opts),
 // classify(request), stats(), bench(opts), unload() (see wasm/cmd/clipwasm), and the
 // model ops of clip-models.js (quantizeURL, quantizeFiles, listModels, loadStored,
 // removeModel), which may post {id, progress} messages before their reply. Example:
@@ -21,14 +21,25 @@
 
 importScripts("wasm_exec.js", "clip-models.js");
 
-const ready = (async () => {
-  const go = new Go();
-  const engine = new Promise((resolve) => { self.onClipEngineReady = resolve; });
-  const { instance } = await WebAssembly.instantiateStreaming(fetch("clip.wasm"), go.importObject);
-  await loadSIMD(instance.exports.mem);
-  go.run(instance); // returns when the Go program exits, which it does not
-  return engine;
-})();
+// The engine starts on the first message. init(module?) is that message in a pool of
+// workers: the first worker compiles clip.wasm and replies with the compiled
+// WebAssembly.Module, which the page posts to the others, so the module is fetched and
+// compiled once however many workers run it (each still gets its own instance and
+// memory: Go's js/wasm is single-threaded). Any other first message starts the engine
+// from clip.wasm as well.
+let ready = null;
+
+function start(module) {
+  return (async () => {
+    const go = new Go();
+    const engine = new Promise((resolve) => { self.onClipEngineReady = resolve; });
+    if (!module) module = await WebAssembly.compileStreaming(fetch("clip.wasm"));
+    const instance = await WebAssembly.instantiate(module, go.importObject);
+    await loadSIMD(instance.exports.mem);
+    go.run(instance); // returns when the Go program exits, which it does not
+    return { engine: await engine, module };
+  })();
+}
 
 // loadSIMD instantiates the SIMD matmul kernel on the Go program's own memory and
 // publishes its exports for the engine (as globalThis.clipSIMD). Without it (a browser
@@ -75,7 +86,12 @@ function relaxedWorks() {
 self.onmessage = async (e) => {
   const { id, op, args } = e.data;
   try {
-    const engine = await ready;
+    if (!ready) ready = start(op === "init" && args && args[0] instanceof WebAssembly.Module ? args[0] : null);
+    const { engine, module } = await ready;
+    if (op === "init") {
+      self.postMessage({ id, result: module });
+      return;
+    }
     const modelOp = self.clipModelOps[op];
     if (typeof modelOp === "function") {
       const result = await modelOp(engine, (progress) => self.postMessage({ id, progress }), ...(args || []));
@@ -86,6 +102,8 @@ self.onmessage = async (e) => {
     const result = engine[op](...(args || []));
     if (result && result.error !== undefined && Object.keys(result).length === 1) {
       self.postMessage({ id, error: result.error });
+    } else if (result instanceof Float32Array) {
+      self.postMessage({ id, result }, [result.buffer]); // an embedding: moved, not copied
     } else {
       self.postMessage({ id, result });
     }
