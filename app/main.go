@@ -35,6 +35,9 @@ func main() {
 			fatal(err)
 			return
 		}
+		env.Lock()
+		root.syncCards()
+		env.UnlockOnly()
 	}
 }
 

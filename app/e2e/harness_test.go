@@ -84,7 +84,19 @@ type tab struct {
 	mu          sync.Mutex // guards what the event listener records
 	dialogs     int
 	requests    []string
-	transferred int64 // bytes over the network, as sent (compressed)
+	transferred int64    // bytes over the network, as sent (compressed)
+	console     []string // the page's console and exceptions (the last maxConsole lines)
+}
+
+const maxConsole = 50
+
+func (p *tab) logConsole(line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.console = append(p.console, line)
+	if len(p.console) > maxConsole {
+		p.console = p.console[1:]
+	}
 }
 
 func (p *tab) run(t testing.TB, actions ...chromedp.Action) {
@@ -132,6 +144,7 @@ func (p *tab) waitStatusFor(t testing.TB, word string, limit time.Duration) stri
 	defer func() {
 		if t.Failed() {
 			t.Logf("status line: %q", status)
+			p.logLoadState(t)
 		}
 	}()
 	p.waitForLong(t, "the status line to say "+word, limit, func() bool {
@@ -139,6 +152,28 @@ func (p *tab) waitStatusFor(t testing.TB, word string, limit time.Duration) stri
 		return strings.Contains(status, word)
 	})
 	return status
+}
+
+// logLoadState logs what a page that did not get its model was doing: the service
+// worker's state and the site's requests with their timings (one still running has no
+// responseEnd).
+func (p *tab) logLoadState(t testing.TB) {
+	t.Helper()
+	var state string
+	err := chromedp.Run(p.ctx, chromedp.Evaluate(`(async () => {
+		const sw = navigator.serviceWorker, reg = sw && await sw.getRegistration();
+		const st = (w) => w ? w.state : "none";
+		const lines = ["controller " + st(sw && sw.controller) + ", active " + st(reg && reg.active) +
+			", installing " + st(reg && reg.installing) + ", waiting " + st(reg && reg.waiting)];
+		for (const e of performance.getEntriesByType("resource"))
+			lines.push(e.name + " start " + e.startTime.toFixed(0) + " end " + e.responseEnd.toFixed(0) + " ms, " + e.transferSize + " B");
+		return lines.join("\n");
+	})()`, &state, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
+	if err != nil {
+		t.Logf("page state: %v", err)
+		return
+	}
+	t.Logf("page state:\n%s", state)
 }
 
 // typeLabels replaces the labels box's text by typing it, as a person would.

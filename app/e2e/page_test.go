@@ -19,6 +19,8 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/performance"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/clip-go/clip/model/zeroshot"
@@ -324,6 +326,29 @@ func (s *testSite) open(t testing.TB, path string) *tab {
 			p.mu.Lock()
 			p.transferred += int64(ev.EncodedDataLength)
 			p.mu.Unlock()
+		case *runtime.EventExceptionThrown:
+			p.logConsole("exception: " + ev.ExceptionDetails.Error())
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type != runtime.APITypeDebug { // Go's own output (a panic) comes as log
+				var parts []string
+				for _, a := range ev.Args {
+					if a.Value != nil {
+						parts = append(parts, string(a.Value))
+					} else {
+						parts = append(parts, a.Description)
+					}
+				}
+				p.logConsole(string(ev.Type) + ": " + strings.Join(parts, " "))
+			}
+		}
+	})
+	t.Cleanup(func() { // what the page said, to tell why a test failed
+		if t.Failed() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			for _, line := range p.console {
+				t.Logf("page console: %s", line)
+			}
 		}
 	})
 	p.run(t,
@@ -340,15 +365,40 @@ func (s *testSite) open(t testing.TB, path string) *tab {
 	return p
 }
 
+// mainThreadCPU is the CPU time the page's main thread has used (Chromium's ThreadTime
+// metric; performance.Enable first). Unlike the wall-clock stalls, it does not grow
+// when other processes take the cores, so it compares renders on a busy machine.
+func (p *tab) mainThreadCPU(t testing.TB) time.Duration {
+	t.Helper()
+	var metrics []*performance.Metric
+	p.run(t, chromedp.ActionFunc(func(ctx context.Context) (err error) {
+		metrics, err = performance.GetMetrics().Do(ctx)
+		return err
+	}))
+	for _, m := range metrics {
+		if m.Name == "ThreadTime" {
+			return time.Duration(m.Value * float64(time.Second))
+		}
+	}
+	t.Fatal("no ThreadTime metric")
+	return 0
+}
+
 // TestPageStaysResponsive: while 20 images go through the queue, the main thread keeps
 // running (a 10 ms timer loop in the page records the longest gap), and the status line
 // shows the queue's progress; then the cards sort by confidence, filter by top label
-// and come back in the order given. The issue's goal is no stall over 100 ms; on this
-// project's 2-core machine, with the worker busy on one core, headless Chromium's main
-// thread measured 110-440 ms at worst over several runs (most gaps under 60 ms), so the
-// test logs the number and fails only on a freeze (maxStall).
+// and come back in the order given. The issue's goal is no stall over 100 ms. On this
+// project's 2-core machine, shared (load average 14-19), the longest gap measured
+// 98-384 ms with the cards rendered by cards.go (136-462 ms before): the stalls are
+// mostly the main thread waiting for a core, so the wall-clock bound is loose
+// (maxStall). The main thread's CPU time is not inflated by other processes: it
+// measured 235-248 ms for the 20 images (487-755 ms when Vugu re-rendered every card),
+// and maxMainCPU fails a return to that.
 func TestPageStaysResponsive(t *testing.T) {
-	const maxStall = 1000 // ms
+	const (
+		maxStall   = 750 // ms
+		maxMainCPU = 400 * time.Millisecond
+	)
 	s := newSite(t)
 	files := map[string][]byte{}
 	var order []string
@@ -368,18 +418,25 @@ func TestPageStaysResponsive(t *testing.T) {
 		new MutationObserver(() => { if (document.querySelector("[data-testid=queue]")) window.__sawQueue = true; })
 			.observe(document.body, {subtree: true, childList: true, characterData: true});
 		return true; })()`, nil)
+	p.run(t, performance.Enable())
+	cpu0 := p.mainThreadCPU(t)
 	start := time.Now()
 	p.run(t, chromedp.SetUploadFiles("#images", imgs, chromedp.ByQuery))
 	p.waitCards(t, 20, []string{"a", "b", "c"})
 	elapsed := time.Since(start)
+	cpu := p.mainThreadCPU(t) - cpu0
 	var res struct {
 		Gap      float64 `json:"gap"`
 		SawQueue bool    `json:"sawQueue"`
 	}
 	p.eval(t, `(() => { clearInterval(window.__timer); return {gap: window.__gap, sawQueue: window.__sawQueue}; })()`, &res)
-	t.Logf("20 images in %.2fs (%.1f images/s); longest main-thread stall %.0f ms", elapsed.Seconds(), 20/elapsed.Seconds(), res.Gap)
+	t.Logf("20 images in %.2fs (%.1f images/s); longest main-thread stall %.0f ms; the main thread's CPU time %.0f ms",
+		elapsed.Seconds(), 20/elapsed.Seconds(), res.Gap, cpu.Seconds()*1000)
 	if res.Gap > maxStall {
 		t.Errorf("the main thread stalled %.0f ms", res.Gap)
+	}
+	if cpu > maxMainCPU {
+		t.Errorf("the main thread used %v of CPU for 20 images, want at most %v", cpu, maxMainCPU)
 	}
 	if !res.SawQueue {
 		t.Error("the status line never showed the queue")
