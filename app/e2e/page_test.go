@@ -140,6 +140,22 @@ func TestPageClassifiesLikeTheEngine(t *testing.T) {
 // "error" in the status line; the page stays usable, a model file the user picks (here
 // a 4-bit one) loads and classifies, and a file that is not a model then gets an error
 // while that model stays in use.
+// TestPageWorkerDoesNotStart: when the engine's worker cannot start (its script, or a
+// script it imports, is missing), the status line says so with "error" instead of
+// waiting for the worker forever.
+func TestPageWorkerDoesNotStart(t *testing.T) {
+	for _, missing := range []string{"/clip-worker.js", "/clip-models.js"} {
+		t.Run(strings.TrimPrefix(missing, "/"), func(t *testing.T) {
+			s := newSite(t)
+			s.missing = missing
+			p := s.open(t, "/")
+			if status := p.waitStatus(t, "error"); !strings.Contains(status, "worker did not start") {
+				t.Errorf("status %q: want the worker's failure", status)
+			}
+		})
+	}
+}
+
 func TestPageModelError(t *testing.T) {
 	s := newSite(t)
 	s.truncateModel = true
@@ -188,6 +204,7 @@ func TestPageModelError(t *testing.T) {
 type testSite struct {
 	dir, modelPath, modelName string
 	simd, truncateModel       bool
+	missing                   string // a path the server answers with 404
 	srv                       *httptest.Server
 	chromium                  string
 	browserLimit              time.Duration // how long a tab may live (default 3 minutes)
@@ -271,6 +288,10 @@ func newSite(t testing.TB) *testSite {
 	handler := siteHandler(s.dir)
 	sp := &s
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if sp.missing != "" && r.URL.Path == sp.missing {
+			http.NotFound(w, r)
+			return
+		}
 		if sp.truncateModel && r.URL.Path == "/models/"+sp.modelName {
 			data, _ := os.ReadFile(sp.modelPath)
 			w.Write(data[:len(data)/2])
