@@ -140,17 +140,27 @@ func TestPageClassifiesLikeTheEngine(t *testing.T) {
 // "error" in the status line; the page stays usable, a model file the user picks (here
 // a 4-bit one) loads and classifies, and a file that is not a model then gets an error
 // while that model stays in use.
-// TestPageWorkerDoesNotStart: when the engine's worker cannot start (its script, or a
-// script it imports, is missing), the status line says so with "error" instead of
-// waiting for the worker forever.
-func TestPageWorkerDoesNotStart(t *testing.T) {
-	for _, missing := range []string{"/clip-worker.js", "/clip-models.js"} {
-		t.Run(strings.TrimPrefix(missing, "/"), func(t *testing.T) {
+// TestPageStartErrors: when the page cannot start its engine or ask for its default
+// model, the status line says so with "error" instead of waiting forever: the engine's
+// worker script or a script it imports missing (the worker never answers), the default
+// model's manifest not answered at all (the connection dropped; a 404 means the site
+// has no default model).
+func TestPageStartErrors(t *testing.T) {
+	for _, c := range []struct {
+		path string
+		drop bool // close the connection instead of answering 404
+		want string
+	}{
+		{"/clip-worker.js", false, "worker did not start"},
+		{"/clip-models.js", false, "worker did not start"},
+		{"/models/default.json", true, "models/default.json"},
+	} {
+		t.Run(strings.TrimPrefix(c.path, "/"), func(t *testing.T) {
 			s := newSite(t)
-			s.missing = missing
+			s.missing, s.drop = c.path, c.drop
 			p := s.open(t, "/")
-			if status := p.waitStatus(t, "error"); !strings.Contains(status, "worker did not start") {
-				t.Errorf("status %q: want the worker's failure", status)
+			if status := p.waitStatus(t, "error"); !strings.Contains(status, c.want) {
+				t.Errorf("status %q: want %q", status, c.want)
 			}
 		})
 	}
@@ -205,6 +215,7 @@ type testSite struct {
 	dir, modelPath, modelName string
 	simd, truncateModel       bool
 	missing                   string // a path the server answers with 404
+	drop                      bool   // or, for that path, with a dropped connection
 	srv                       *httptest.Server
 	chromium                  string
 	browserLimit              time.Duration // how long a tab may live (default 3 minutes)
@@ -289,6 +300,9 @@ func newSite(t testing.TB) *testSite {
 	sp := &s
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if sp.missing != "" && r.URL.Path == sp.missing {
+			if sp.drop {
+				panic(http.ErrAbortHandler) // the server closes the connection: fetch rejects
+			}
 			http.NotFound(w, r)
 			return
 		}
