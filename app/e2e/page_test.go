@@ -423,16 +423,18 @@ func (p *tab) mainThreadCPU(t testing.TB) time.Duration {
 // running (a 10 ms timer loop in the page records the longest gap), and the status line
 // shows the queue's progress; then the cards sort by confidence, filter by top label
 // and come back in the order given. The goal is no stall over 100 ms. On this
-// project's 2-core machine, shared (load average 14-19), the longest gap measured
-// 98-384 ms with the cards rendered by cards.go (136-462 ms before): the stalls are
+// project's 2-core machine, shared (load average 10-19), the longest gap measured
+// 76-462 ms with the cards rendered by cards.go (115-394 ms before): the stalls are
 // mostly the main thread waiting for a core, so the wall-clock bound is loose
-// (maxStall). The main thread's CPU time is not inflated by other processes: it
-// measured 235-248 ms for the 20 images (487-755 ms when Vugu re-rendered every card),
-// and maxMainCPU fails a return to that.
+// (maxStall, about twice the worst gap seen). The main thread's CPU time is not
+// inflated by other processes, but it grows with the run's length (renders are
+// spaced in time): 193-323 ms for the 20 images (median 238; 243-755 ms, median 487,
+// when Vugu re-rendered every card), so maxMainCPU only catches a gross regression
+// (a render loop), not a return to the old rendering.
 func TestPageStaysResponsive(t *testing.T) {
 	const (
 		maxStall   = 750 // ms
-		maxMainCPU = 400 * time.Millisecond
+		maxMainCPU = 800 * time.Millisecond
 	)
 	s := newSite(t)
 	files := map[string][]byte{}
