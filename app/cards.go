@@ -40,19 +40,8 @@ type cardList struct {
 // each render, with the render's lock held.
 func (c *Root) syncCards() {
 	l := &c.cards
-	if l.views == nil {
+	if l.views == nil { // the first time, or after clearImages forgot every card
 		l.views = map[int]*cardView{}
-	}
-	if len(l.views) > len(c.items) { // images were cleared: forget their cards
-		live := make(map[int]bool, len(c.items))
-		for _, it := range c.items {
-			live[it.ID] = true
-		}
-		for id := range l.views {
-			if !live[id] {
-				delete(l.views, id)
-			}
-		}
 	}
 	host := js.Global().Get("document").Call("getElementById", cardsID)
 	if !host.Truthy() { // the labelling view is shown

@@ -535,6 +535,15 @@ func TestPageStaysResponsive(t *testing.T) {
 		}
 		return true
 	})
+
+	// Clear, then one image again: one card, the new one (the cleared cards' DOM is
+	// gone, not kept beside it).
+	p.run(t, chromedp.Click(".results-head button", chromedp.ByQuery))
+	p.waitFor(t, "no cards after Clear images", func() bool { return len(p.cards(t)) == 0 })
+	p.run(t, chromedp.SetUploadFiles("#images", imgs[:1], chromedp.ByQuery))
+	if cards := p.waitCards(t, 1, []string{"a", "b", "c"}); cards[0].Name != order[0] {
+		t.Errorf("after Clear images, the card is %q, want %q", cards[0].Name, order[0])
+	}
 }
 
 // TestPageInputs: images pasted from the clipboard and dropped on the page join the
