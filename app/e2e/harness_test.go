@@ -85,17 +85,22 @@ type tab struct {
 	dialogs     int
 	requests    []string
 	transferred int64    // bytes over the network, as sent (compressed)
-	console     []string // the page's console and exceptions (the last maxConsole lines)
+	console     []string // the page's console and exceptions: the first maxConsole lines,
+	consoleTail []string // and the last maxConsole after them (a Go crash's message comes first)
 }
 
-const maxConsole = 50
+const maxConsole = 40
 
 func (p *tab) logConsole(line string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.console = append(p.console, line)
-	if len(p.console) > maxConsole {
-		p.console = p.console[1:]
+	if len(p.console) < maxConsole {
+		p.console = append(p.console, line)
+		return
+	}
+	p.consoleTail = append(p.consoleTail, line)
+	if len(p.consoleTail) > maxConsole {
+		p.consoleTail = p.consoleTail[1:]
 	}
 }
 

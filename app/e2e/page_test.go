@@ -381,7 +381,7 @@ func (s *testSite) open(t testing.TB, path string) *tab {
 		if t.Failed() {
 			p.mu.Lock()
 			defer p.mu.Unlock()
-			for _, line := range p.console {
+			for _, line := range append(p.console, p.consoleTail...) {
 				t.Logf("page console: %s", line)
 			}
 		}
