@@ -9,19 +9,16 @@ window.eval = function (source) {
   throw new EvalError("eval is disabled on this page");
 };
 
-// The document must be parsed before the app renders into #app: this script runs in the
-// head, and app.wasm, answered from the service worker's cache, can be compiled before
-// the parser is done; Vugu's first render then threw in its JavaScript and the Go
-// program died with the page at "Starting the app…" (a few runs in tens of the e2e tests).
-const parsed = document.readyState === "loading"
-  ? new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }))
-  : Promise.resolve();
-
 (async () => {
   const go = new Go();
   try {
     const { instance } = await WebAssembly.instantiateStreaming(fetch("app.wasm"), go.importObject);
-    await parsed;
+    // This script runs in <head>: a cached app.wasm can be ready before the body is
+    // parsed, and the renderer's first render needs #app (it panicked "mount point
+    // selector not found" now and then on a loaded machine).
+    if (document.readyState === "loading") {
+      await new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
+    }
     await go.run(instance);
   } catch (err) {
     const status = document.querySelector("[data-testid=status]");
