@@ -39,6 +39,9 @@ func main() {
 			fatal(err)
 			return
 		}
+		env.Lock()
+		root.syncCards()
+		env.UnlockOnly()
 	}
 }
 

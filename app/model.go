@@ -109,7 +109,11 @@ func (c *Root) loadDefault() {
 		return
 	}
 	res, err := await(js.Global().Call("fetch", defaultManifest))
-	if err != nil || !res.Get("ok").Bool() {
+	if err != nil { // not an answer (a site without a default model answers 404): say so
+		c.setModel(modelState{Name: "default", Phase: phaseError, Err: fmt.Sprintf("%s: %v", defaultManifest, err)})
+		return
+	}
+	if !res.Get("ok").Bool() {
 		c.setModel(modelState{Phase: phaseNone})
 		return
 	}

@@ -73,6 +73,7 @@ func (c *Root) clearImages() {
 		js.Global().Get("URL").Call("revokeObjectURL", it.Thumb)
 	}
 	c.items, c.queued, c.processed = nil, 0, 0
+	c.cards.views = nil // their DOM goes with them (IDs are never reused)
 }
 
 // requeueAll queues every image again (a new model). The caller holds the event lock.

@@ -43,7 +43,8 @@ type Root struct {
 	inflight          map[string]chan struct{} // the keys being encoded, closed when done
 	embMu             sync.Mutex               // guards both (the queue encodes on several workers)
 
-	sortBy, filter string // how the cards are shown (core.Order)
+	sortBy, filter string   // how the cards are shown (core.Order)
+	cards          cardList // the cards' DOM (cards.go)
 
 	dragging bool
 	view     string // "label" shows the labelling view (labeller.vugu), else the classify one
@@ -157,6 +158,11 @@ func (c *Root) queueActive() bool { return c.queued > 0 }
 func (c *Root) queueText() string {
 	return fmt.Sprintf("%d of %d images encoded", c.processed, c.queued)
 }
+
+// busyAttr is the cards' aria-busy while the queue runs. (The attribute is also what
+// keeps the container dynamic: vugugen gives a static element an empty innerHTML on
+// every render, which would wipe the cards that cards.go puts there.)
+func (c *Root) busyAttr() string { return strconv.FormatBool(c.queueActive()) }
 
 func (c *Root) queueMax() string   { return strconv.Itoa(c.queued) }
 func (c *Root) queueValue() string { return strconv.Itoa(c.processed) }

@@ -19,6 +19,9 @@ type Worker struct {
 	pending  map[int]chan reply
 	progress map[int]func(js.Value)
 	onMsg    js.Func
+	onErr    js.Func
+	answered bool  // the worker has replied at least once: its script runs
+	dead     error // why the worker never started; every call fails with it
 }
 
 type reply struct {
@@ -42,6 +45,7 @@ func NewWorker(url string) *Worker {
 			return nil
 		}
 		w.mu.Lock()
+		w.answered = true
 		delete(w.progress, id)
 		ch := w.pending[id]
 		delete(w.pending, id)
@@ -57,6 +61,27 @@ func NewWorker(url string) *Worker {
 		return nil
 	})
 	w.w.Set("onmessage", w.onMsg)
+	// A worker whose script does not load or throws before it listens (a failed fetch
+	// of clip-worker.js or of a script it imports) never answers: without this, every
+	// call would wait forever and the status line would stay at "loading".
+	w.onErr = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.answered || w.dead != nil {
+			return nil // an error after the start is an op's, answered by the op itself
+		}
+		w.dead = errors.New("the engine's worker did not start")
+		if len(args) > 0 && args[0].Get("message").Type() == js.TypeString {
+			w.dead = errors.New("the engine's worker did not start: " + args[0].Get("message").String())
+		}
+		for id, ch := range w.pending {
+			ch <- reply{err: w.dead}
+			delete(w.pending, id)
+			delete(w.progress, id)
+		}
+		return nil
+	})
+	w.w.Set("onerror", w.onErr)
 	return w
 }
 
@@ -78,6 +103,11 @@ func (w *Worker) CallProgress(op string, args []any, progress func(js.Value), tr
 func (w *Worker) send(op string, args []any, progress func(js.Value), transfer ...js.Value) <-chan reply {
 	ch := make(chan reply, 1)
 	w.mu.Lock()
+	if w.dead != nil {
+		w.mu.Unlock()
+		ch <- reply{err: w.dead}
+		return ch
+	}
 	id := w.next
 	w.next++
 	w.pending[id] = ch

@@ -86,7 +86,24 @@ type tab struct {
 	mu          sync.Mutex // guards what the event listener records
 	dialogs     int
 	requests    []string
-	transferred int64 // bytes over the network, as sent (compressed)
+	transferred int64    // bytes over the network, as sent (compressed)
+	console     []string // the page's console and exceptions: the first maxConsole lines,
+	consoleTail []string // and the last maxConsole after them (a Go crash's message comes first)
+}
+
+const maxConsole = 40
+
+func (p *tab) logConsole(line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.console) < maxConsole {
+		p.console = append(p.console, line)
+		return
+	}
+	p.consoleTail = append(p.consoleTail, line)
+	if len(p.consoleTail) > maxConsole {
+		p.consoleTail = p.consoleTail[1:]
+	}
 }
 
 func (p *tab) run(t testing.TB, actions ...chromedp.Action) {
@@ -134,6 +151,7 @@ func (p *tab) waitStatusFor(t testing.TB, word string, limit time.Duration) stri
 	defer func() {
 		if t.Failed() {
 			t.Logf("status line: %q", status)
+			p.logLoadState(t)
 		}
 	}()
 	p.waitForLong(t, "the status line to say "+word, limit, func() bool {
@@ -141,6 +159,28 @@ func (p *tab) waitStatusFor(t testing.TB, word string, limit time.Duration) stri
 		return strings.Contains(status, word)
 	})
 	return status
+}
+
+// logLoadState logs what a page that did not get its model was doing: the service
+// worker's state and the site's requests with their timings (one still running has no
+// responseEnd).
+func (p *tab) logLoadState(t testing.TB) {
+	t.Helper()
+	var state string
+	err := chromedp.Run(p.ctx, chromedp.Evaluate(`(async () => {
+		const sw = navigator.serviceWorker, reg = sw && await sw.getRegistration();
+		const st = (w) => w ? w.state : "none";
+		const lines = ["controller " + st(sw && sw.controller) + ", active " + st(reg && reg.active) +
+			", installing " + st(reg && reg.installing) + ", waiting " + st(reg && reg.waiting)];
+		for (const e of performance.getEntriesByType("resource"))
+			lines.push(e.name + " start " + e.startTime.toFixed(0) + " end " + e.responseEnd.toFixed(0) + " ms, " + e.transferSize + " B");
+		return lines.join("\n");
+	})()`, &state, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
+	if err != nil {
+		t.Logf("page state: %v", err)
+		return
+	}
+	t.Logf("page state:\n%s", state)
 }
 
 // typeLabels replaces the labels box's text by typing it, as a person would.

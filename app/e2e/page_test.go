@@ -19,6 +19,8 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/performance"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/clip-go/clip/model/zeroshot"
@@ -138,6 +140,32 @@ func TestPageClassifiesLikeTheEngine(t *testing.T) {
 // "error" in the status line; the page stays usable, a model file the user picks (here
 // a 4-bit one) loads and classifies, and a file that is not a model then gets an error
 // while that model stays in use.
+// TestPageStartErrors: when the page cannot start its engine or ask for its default
+// model, the status line says so with "error" instead of waiting forever: the engine's
+// worker script or a script it imports missing (the worker never answers), the default
+// model's manifest not answered at all (the connection dropped; a 404 means the site
+// has no default model).
+func TestPageStartErrors(t *testing.T) {
+	for _, c := range []struct {
+		path string
+		drop bool // close the connection instead of answering 404
+		want string
+	}{
+		{"/clip-worker.js", false, "worker did not start"},
+		{"/clip-models.js", false, "worker did not start"},
+		{"/models/default.json", true, "models/default.json"},
+	} {
+		t.Run(strings.TrimPrefix(c.path, "/"), func(t *testing.T) {
+			s := newSite(t)
+			s.missing, s.drop = c.path, c.drop
+			p := s.open(t, "/")
+			if status := p.waitStatus(t, "error"); !strings.Contains(status, c.want) {
+				t.Errorf("status %q: want %q", status, c.want)
+			}
+		})
+	}
+}
+
 func TestPageModelError(t *testing.T) {
 	s := newSite(t)
 	s.truncateModel = true
@@ -191,6 +219,8 @@ type testSite struct {
 	dir, modelPath, modelName string
 	simd, relaxed             bool
 	truncateModel             bool
+	missing                   string // a path the server answers with 404
+	drop                      bool   // or, for that path, with a dropped connection
 	srv                       *httptest.Server
 	chromium                  string
 	browserLimit              time.Duration // how long a tab may live (default 3 minutes)
@@ -274,6 +304,13 @@ func newSite(t testing.TB) *testSite {
 	handler := siteHandler(s.dir)
 	sp := &s
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if sp.missing != "" && r.URL.Path == sp.missing {
+			if sp.drop {
+				panic(http.ErrAbortHandler) // the server closes the connection: fetch rejects
+			}
+			http.NotFound(w, r)
+			return
+		}
 		if sp.truncateModel && r.URL.Path == "/models/"+sp.modelName {
 			data, _ := os.ReadFile(sp.modelPath)
 			w.Write(data[:len(data)/2])
@@ -329,6 +366,29 @@ func (s *testSite) open(t testing.TB, path string) *tab {
 			p.mu.Lock()
 			p.transferred += int64(ev.EncodedDataLength)
 			p.mu.Unlock()
+		case *runtime.EventExceptionThrown:
+			p.logConsole("exception: " + ev.ExceptionDetails.Error())
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type != runtime.APITypeDebug { // Go's own output (a panic) comes as log
+				var parts []string
+				for _, a := range ev.Args {
+					if a.Value != nil {
+						parts = append(parts, string(a.Value))
+					} else {
+						parts = append(parts, a.Description)
+					}
+				}
+				p.logConsole(string(ev.Type) + ": " + strings.Join(parts, " "))
+			}
+		}
+	})
+	t.Cleanup(func() { // what the page said, to tell why a test failed
+		if t.Failed() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			for _, line := range append(p.console, p.consoleTail...) {
+				t.Logf("page console: %s", line)
+			}
 		}
 	})
 	p.run(t,
@@ -345,15 +405,42 @@ func (s *testSite) open(t testing.TB, path string) *tab {
 	return p
 }
 
+// mainThreadCPU is the CPU time the page's main thread has used (Chromium's ThreadTime
+// metric; performance.Enable first). Unlike the wall-clock stalls, it does not grow
+// when other processes take the cores, so it compares renders on a busy machine.
+func (p *tab) mainThreadCPU(t testing.TB) time.Duration {
+	t.Helper()
+	var metrics []*performance.Metric
+	p.run(t, chromedp.ActionFunc(func(ctx context.Context) (err error) {
+		metrics, err = performance.GetMetrics().Do(ctx)
+		return err
+	}))
+	for _, m := range metrics {
+		if m.Name == "ThreadTime" {
+			return time.Duration(m.Value * float64(time.Second))
+		}
+	}
+	t.Fatal("no ThreadTime metric")
+	return 0
+}
+
 // TestPageStaysResponsive: while 20 images go through the queue, the main thread keeps
 // running (a 10 ms timer loop in the page records the longest gap), and the status line
 // shows the queue's progress; then the cards sort by confidence, filter by top label
-// and come back in the order given. The issue's goal is no stall over 100 ms; on this
-// project's 2-core machine, with the worker busy on one core, headless Chromium's main
-// thread measured 110-440 ms at worst over several runs (most gaps under 60 ms), so the
-// test logs the number and fails only on a freeze (maxStall).
+// and come back in the order given. The issue's goal is no stall over 100 ms. On this
+// project's 2-core machine, shared (load average 10-19), the longest gap measured
+// 76-462 ms with the cards rendered by cards.go (115-394 ms before): the stalls are
+// mostly the main thread waiting for a core, so the wall-clock bound is loose
+// (maxStall, about twice the worst gap seen). The main thread's CPU time is not
+// inflated by other processes, but it grows with the run's length (renders are
+// spaced in time): 193-323 ms for the 20 images (median 238; 243-755 ms, median 487,
+// when Vugu re-rendered every card), so maxMainCPU only catches a gross regression
+// (a render loop), not a return to the old rendering.
 func TestPageStaysResponsive(t *testing.T) {
-	const maxStall = 1000 // ms
+	const (
+		maxStall   = 750 // ms
+		maxMainCPU = 800 * time.Millisecond
+	)
 	s := newSite(t)
 	files := map[string][]byte{}
 	var order []string
@@ -373,18 +460,25 @@ func TestPageStaysResponsive(t *testing.T) {
 		new MutationObserver(() => { if (document.querySelector("[data-testid=queue]")) window.__sawQueue = true; })
 			.observe(document.body, {subtree: true, childList: true, characterData: true});
 		return true; })()`, nil)
+	p.run(t, performance.Enable())
+	cpu0 := p.mainThreadCPU(t)
 	start := time.Now()
 	p.run(t, chromedp.SetUploadFiles("#images", imgs, chromedp.ByQuery))
 	p.waitCards(t, 20, []string{"a", "b", "c"})
 	elapsed := time.Since(start)
+	cpu := p.mainThreadCPU(t) - cpu0
 	var res struct {
 		Gap      float64 `json:"gap"`
 		SawQueue bool    `json:"sawQueue"`
 	}
 	p.eval(t, `(() => { clearInterval(window.__timer); return {gap: window.__gap, sawQueue: window.__sawQueue}; })()`, &res)
-	t.Logf("20 images in %.2fs (%.1f images/s); longest main-thread stall %.0f ms", elapsed.Seconds(), 20/elapsed.Seconds(), res.Gap)
+	t.Logf("20 images in %.2fs (%.1f images/s); longest main-thread stall %.0f ms; the main thread's CPU time %.0f ms",
+		elapsed.Seconds(), 20/elapsed.Seconds(), res.Gap, cpu.Seconds()*1000)
 	if res.Gap > maxStall {
 		t.Errorf("the main thread stalled %.0f ms", res.Gap)
+	}
+	if cpu > maxMainCPU {
+		t.Errorf("the main thread used %v of CPU for 20 images, want at most %v", cpu, maxMainCPU)
 	}
 	if !res.SawQueue {
 		t.Error("the status line never showed the queue")
@@ -446,6 +540,15 @@ func TestPageStaysResponsive(t *testing.T) {
 		}
 		return true
 	})
+
+	// Clear, then one image again: one card, the new one (the cleared cards' DOM is
+	// gone, not kept beside it).
+	p.run(t, chromedp.Click(".results-head button", chromedp.ByQuery))
+	p.waitFor(t, "no cards after Clear images", func() bool { return len(p.cards(t)) == 0 })
+	p.run(t, chromedp.SetUploadFiles("#images", imgs[:1], chromedp.ByQuery))
+	if cards := p.waitCards(t, 1, []string{"a", "b", "c"}); cards[0].Name != order[0] {
+		t.Errorf("after Clear images, the card is %q, want %q", cards[0].Name, order[0])
+	}
 }
 
 // TestPageInputs: images pasted from the clipboard and dropped on the page join the
