@@ -22,7 +22,7 @@ MODEL     ?=
 # backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build vocab test demo bench bench-peers bench-relaxed bench-web-quant bench-web-pool bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
+.PHONY: all build vocab test demo bench bench-peers bench-relaxed bench-text bench-web-quant bench-web-pool bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
 
 all: build
 
@@ -110,6 +110,12 @@ WEB_MODEL ?= builtin
 SITE_ADDR ?= 127.0.0.1:8080
 web: $(VOCAB) $(KERNELS)
 	$(GO) run ./app/cmd/clipsite build -out bin/site -simd $(SIMD_WASM) -relaxed $(RELAXED_WASM) -model=$(WEB_MODEL)
+
+# The text tower as a zero-shot classifier uses it: 700 prompts (100 labels x the 7
+# clip7 templates) of the random-weight ViT-B/32, int8 and int4, on every thread and on
+# one (docs/engine.md). Not in make test.
+bench-text: $(VOCAB)
+	$(GO) run ./wasm/internal/benchquant -text -iters $(BENCH_ROUNDS)
 
 # The page's streaming quantizer on the ViT-B/32 shape: a 605 MB float32 folder of random
 # weights (written to a temporary folder) loaded by URL in headless Chromium; prints the

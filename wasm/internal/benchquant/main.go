@@ -56,7 +56,15 @@ func main() {
 	skipGoMLX := flag.Bool("skip-gomlx", false, "skip the GoMLX baseline")
 	peers := flag.Bool("peers", false, "instead: our engine against ONNX Runtime native and Web (make bench-peers; -python then needs onnxruntime and transformers)")
 	relaxed := flag.Bool("relaxed", false, "instead: the int4 image tower in headless Chromium, SIMD128 vs relaxed SIMD, interleaved -iters rounds (make bench-relaxed)")
+	text := flag.Bool("text", false, "instead: the text tower, 700 prompts (100 labels × 7 templates), int8 and int4 (make bench-text)")
 	flag.Parse()
+	if *text {
+		if err := runText(*threads, *iters); err != nil {
+			fmt.Fprintln(os.Stderr, "benchquant:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *relaxed {
 		if err := runRelaxed(*iters, *chromium); err != nil {
 			fmt.Fprintln(os.Stderr, "benchquant:", err)
