@@ -54,13 +54,7 @@ func TestHubTransformersLoadsExport(t *testing.T) {
 	ours := embedAll(t, exported, texts, images)
 	tj, _ := json.Marshal(texts)
 	ij, _ := json.Marshal(images)
-	cmd := exec.Command(py, "-c", hubScript, exported, string(tj), string(ij))
-	var errBuf strings.Builder
-	cmd.Stderr = &errBuf
-	res, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("transformers: %v\n%s", err, errBuf.String())
-	}
+	res, stderr := runScript(t, "transformers", py, hubScript, exported, string(tj), string(ij))
 	var hub struct {
 		Missing, Unexpected, Mismatched []string
 		Text, Image                     [][]float64
@@ -71,7 +65,7 @@ func TestHubTransformersLoadsExport(t *testing.T) {
 	if len(hub.Missing)+len(hub.Unexpected)+len(hub.Mismatched) > 0 {
 		t.Errorf("weights missing %v, unexpected %v, mismatched %v", hub.Missing, hub.Unexpected, hub.Mismatched)
 	}
-	if w := errBuf.String(); strings.Contains(w, "not initialized") || strings.Contains(w, "not used") {
+	if w := stderr; strings.Contains(w, "not initialized") || strings.Contains(w, "not used") {
 		t.Errorf("transformers warned:\n%s", w)
 	}
 	theirs := append(hub.Text, hub.Image...)
@@ -142,13 +136,7 @@ func TestOpenCLIPLoadsExport(t *testing.T) {
 	ours := embedAll(t, exported, texts, images)
 	tj, _ := json.Marshal(texts)
 	ij, _ := json.Marshal(images)
-	cmd := exec.Command(py, "-c", openCLIPScript, exported, string(tj), string(ij))
-	var errBuf strings.Builder
-	cmd.Stderr = &errBuf
-	res, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("open_clip: %v\n%s", err, errBuf.String())
-	}
+	res, _ := runScript(t, "open_clip", py, openCLIPScript, exported, string(tj), string(ij))
 	var oc struct {
 		Missing, Unexpected []string
 		Act                 string
@@ -229,13 +217,7 @@ func TestHubSavedFolderLoads(t *testing.T) {
 	images = images[:3]
 	tj, _ := json.Marshal(texts)
 	ij, _ := json.Marshal(images)
-	cmd := exec.Command(py, "-c", hubSaveScript, dir, filepath.Join(fixtures.Dir(t), "clip-bpe"), string(tj), string(ij))
-	var errBuf strings.Builder
-	cmd.Stderr = &errBuf
-	res, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("transformers: %v\n%s", err, errBuf.String())
-	}
+	res, _ := runScript(t, "transformers", py, hubSaveScript, dir, filepath.Join(fixtures.Dir(t), "clip-bpe"), string(tj), string(ij))
 	var hub map[string][][]float64
 	if err := json.Unmarshal(res, &hub); err != nil {
 		t.Fatalf("transformers printed %q: %v", res, err)
@@ -289,4 +271,18 @@ func relDiff(a []float32, b []float64) float64 {
 		diff, norm = diff+d*d, norm+v*v
 	}
 	return math.Sqrt(diff / norm)
+}
+
+// runScript runs a Python script with py -c and its arguments and returns what it printed;
+// a failing script fails the test with its standard error (who names the library).
+func runScript(t *testing.T, who, py, script string, args ...string) (stdout []byte, stderr string) {
+	t.Helper()
+	cmd := exec.Command(py, append([]string{"-c", script}, args...)...)
+	var errBuf strings.Builder
+	cmd.Stderr = &errBuf
+	res, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", who, err, errBuf.String())
+	}
+	return res, errBuf.String()
 }
