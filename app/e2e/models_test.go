@@ -164,10 +164,8 @@ func TestPageQuantizesFromURL(t *testing.T) {
 	}
 	img := s.images(t, map[string][]byte{"e.png": quanttest.PNG(t, 40, 30, 5)}, "e.png")
 	labels := []string{"sun", "sea", "tree"}
-	p.pasteLabels(t, strings.Join(labels, "\n"))
-	p.run(t, chromedp.SetUploadFiles("#images", img, chromedp.ByQuery))
+	p.classifyLike(t, m, img, labels)
 	clip7, _ := zeroshot.TemplateSet(zeroshot.DefaultTemplateSet)
-	native{m}.check(t, p.waitCards(t, 1, labels), img, labels, clip7)
 
 	for _, c := range []struct{ path, want string }{
 		{"/org/truncated/resolve/main/", "truncated"},
@@ -201,9 +199,7 @@ func TestPageQuantizesFromURL(t *testing.T) {
 		t.Errorf("the reload made %d requests to the model's server", n)
 	}
 	p.waitFor(t, "the kept model's row", func() bool { return len(p.storedNames(t)) == 1 })
-	p.pasteLabels(t, strings.Join(labels, "\n"))
-	p.run(t, chromedp.SetUploadFiles("#images", img, chromedp.ByQuery))
-	native{m}.check(t, p.waitCards(t, 1, labels), img, labels, clip7)
+	p.classifyLike(t, m, img, labels)
 
 	// Removing it empties the list.
 	p.run(t, chromedp.Click("details.model-picker summary", chromedp.ByQuery),
@@ -248,11 +244,19 @@ func TestPageQuantizesDroppedFolderWithFullStorage(t *testing.T) {
 	}
 	img := s.images(t, map[string][]byte{"f.png": quanttest.PNG(t, 36, 30, 6)}, "f.png")
 	labels := []string{"red", "green", "blue"}
-	p.pasteLabels(t, strings.Join(labels, "\n"))
-	p.run(t, chromedp.SetUploadFiles("#images", img, chromedp.ByQuery))
-	clip7, _ := zeroshot.TemplateSet(zeroshot.DefaultTemplateSet)
-	native{m}.check(t, p.waitCards(t, 1, labels), img, labels, clip7)
+	p.classifyLike(t, m, img, labels)
 	if names := p.storedNames(t); len(names) != 0 {
 		t.Errorf("kept models %q with a full storage", names)
 	}
+}
+
+// classifyLike types labels, gives the page the image files img and checks the card
+// against the engine with model m and the default templates (what the page uses with a
+// model that is not the built-in one).
+func (p *tab) classifyLike(t testing.TB, m *engine.Model, img, labels []string) {
+	t.Helper()
+	p.pasteLabels(t, strings.Join(labels, "\n"))
+	p.run(t, chromedp.SetUploadFiles("#images", img, chromedp.ByQuery))
+	clip7, _ := zeroshot.TemplateSet(zeroshot.DefaultTemplateSet)
+	native{m}.check(t, p.waitCards(t, len(img), labels), img, labels, clip7)
 }
