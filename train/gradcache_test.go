@@ -76,26 +76,7 @@ func TestGradientCachingEqualsFullBatch(t *testing.T) {
 			t.Errorf("groups left the loss at %v", wantLoss)
 		}
 		want, _ := full.Gradients()
-		for _, micro := range []int{4, 3, 1} {
-			h.MicroBatch = micro
-			tr := newRandomTrainer(t, "tiny", h)
-			loss, err := tr.ComputeGradients(batch)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := loss - wantLoss; d > 1e-5 || d < -1e-5 {
-				t.Errorf("groups %v micro=%d: loss %v, full batch %v", groups, micro, loss, wantLoss)
-			}
-			got, _ := tr.Gradients()
-			for name, w := range want {
-				if zeroGradient(name) {
-					continue
-				}
-				if e := relErr(got[name], w); e > 1e-4 {
-					t.Errorf("groups %v micro=%d: gradient of %s off by %.2e relative", groups, micro, name, e)
-				}
-			}
-		}
+		sameAsFullBatch(t, h, batch, wantLoss, want, []int{4, 3, 1})
 	}
 }
 
@@ -161,4 +142,30 @@ func cosine(a, b []float32) float64 {
 		bb += float64(b[i]) * float64(b[i])
 	}
 	return ab / math.Sqrt(aa*bb)
+}
+
+// sameAsFullBatch trains fresh tiny trainers of h on batch in each micro-batch size and
+// checks their loss and gradients against the full batch's (wantLoss, want).
+func sameAsFullBatch(t *testing.T, h Hyper, batch Batch, wantLoss float64, want map[string][]float32, micros []int) {
+	t.Helper()
+	for _, micro := range micros {
+		h.MicroBatch = micro
+		tr := newRandomTrainer(t, "tiny", h)
+		loss, err := tr.ComputeGradients(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := loss - wantLoss; d > 1e-5 || d < -1e-5 {
+			t.Errorf("groups %v micro=%d: loss %v, full batch %v", batch.Groups, micro, loss, wantLoss)
+		}
+		got, _ := tr.Gradients()
+		for name, w := range want {
+			if zeroGradient(name) {
+				continue
+			}
+			if e := relErr(got[name], w); e > 1e-4 {
+				t.Errorf("groups %v micro=%d: gradient of %s off by %.2e relative", batch.Groups, micro, name, e)
+			}
+		}
+	}
 }

@@ -31,26 +31,7 @@ func TestSigmoidGradientCachingEqualsFullBatch(t *testing.T) {
 		if g := want[LogitBias]; len(g) != 1 || g[0] == 0 {
 			t.Fatalf("groups %v: gradient of the bias %v", groups, g)
 		}
-		for _, micro := range []int{4, 1} {
-			h.MicroBatch = micro
-			tr := newRandomTrainer(t, "tiny", h)
-			loss, err := tr.ComputeGradients(batch)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := loss - wantLoss; d > 1e-5 || d < -1e-5 {
-				t.Errorf("groups %v micro=%d: loss %v, full batch %v", groups, micro, loss, wantLoss)
-			}
-			got, _ := tr.Gradients()
-			for name, w := range want {
-				if zeroGradient(name) {
-					continue
-				}
-				if e := relErr(got[name], w); e > 1e-4 {
-					t.Errorf("groups %v micro=%d: gradient of %s off by %.2e relative", groups, micro, name, e)
-				}
-			}
-		}
+		sameAsFullBatch(t, h, batch, wantLoss, want, []int{4, 1})
 	}
 }
 
