@@ -36,9 +36,16 @@ type cardList struct {
 	shown []int // IDs in the container's order
 }
 
-// syncCards brings the cards' DOM up to date with the visible images. It runs after
-// each render, with the render's lock held.
-func (c *Root) syncCards() {
+// newCardsPerRender bounds the cards built in one render. Building one is a dozen calls
+// into JavaScript plus its layout, about 1 ms of the main thread; 20 dropped at once
+// made a 20 ms task, which with both cores busy encoding took 60 ms of wall time and
+// left the page's timers waiting 115 ms. The rest are built in the renders after.
+const newCardsPerRender = 4
+
+// syncCards brings the cards' DOM up to date with the visible images; it reports whether
+// cards are still to be built (the caller asks for another render). It runs after each
+// render, with the render's lock held.
+func (c *Root) syncCards() (more bool) {
 	l := &c.cards
 	if l.views == nil { // the first time, or after clearImages forgot every card
 		l.views = map[int]*cardView{}
@@ -46,24 +53,29 @@ func (c *Root) syncCards() {
 	host := js.Global().Get("document").Call("getElementById", cardsID)
 	if !host.Truthy() { // the labelling view is shown
 		l.host, l.shown = js.Null(), nil
-		return
+		return false
 	}
 	if !host.Equal(l.host) { // a new container (or one Vugu reused): fill it afresh
 		l.host, l.shown = host, nil
 	}
 	visible := c.visibleItems()
-	ids := make([]int, len(visible))
-	for i, it := range visible {
-		ids[i] = it.ID
+	ids := make([]int, 0, len(visible))
+	built := 0
+	for _, it := range visible {
 		v := l.views[it.ID]
 		if v == nil {
-			v = newCardView(it)
+			if built == newCardsPerRender {
+				more = true
+				continue
+			}
+			v, built = newCardView(it), built+1
 			l.views[it.ID] = v
 		}
 		v.update(it)
+		ids = append(ids, it.ID)
 	}
 	if slices.Equal(ids, l.shown) {
-		return
+		return more
 	}
 	els := make([]any, len(ids))
 	for i, id := range ids {
@@ -71,6 +83,7 @@ func (c *Root) syncCards() {
 	}
 	host.Call("replaceChildren", els...)
 	l.shown = ids
+	return more
 }
 
 func newCardView(it *imageItem) *cardView {

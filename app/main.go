@@ -40,8 +40,11 @@ func main() {
 			return
 		}
 		env.Lock()
-		root.syncCards()
-		env.UnlockOnly()
+		if root.syncCards() {
+			root.unlockRender()
+		} else {
+			env.UnlockOnly()
+		}
 	}
 }
 

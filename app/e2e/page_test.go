@@ -427,19 +427,23 @@ func (p *tab) mainThreadCPU(t testing.TB) time.Duration {
 // TestPageStaysResponsive: while 20 images go through the queue, the main thread keeps
 // running (a 10 ms timer loop in the page records the longest gap), and the status line
 // shows the queue's progress; then the cards sort by confidence, filter by top label
-// and come back in the order given. The issue's goal is no stall over 100 ms. On this
-// project's 2-core machine, shared (load average 10-19), the longest gap measured
-// 76-462 ms with the cards rendered by cards.go (115-394 ms before): the stalls are
-// mostly the main thread waiting for a core, so the wall-clock bound is loose
-// (maxStall, about twice the worst gap seen). The main thread's CPU time is not
-// inflated by other processes, but it grows with the run's length (renders are
-// spaced in time): 193-323 ms for the 20 images (median 238; 243-755 ms, median 487,
-// when Vugu re-rendered every card), so maxMainCPU only catches a gross regression
-// (a render loop), not a return to the old rendering.
+// and come back in the order given. The issue's goal is no stall over 100 ms.
+//
+// Two measures. Chromium's trace of the main thread's top-level tasks gives each task's
+// CPU time: that is what the page's own work blocks the thread for, and it must stay
+// under maxTaskCPU (the longest: 20-39 ms, with the cards built four per render; 27-33
+// ms when the 20 were built in the drop's task). The timer loop's wall-clock gap adds
+// the time the thread waits for a core: on this project's 2-core sandbox it measured
+// 54-155 ms on a quiet machine (76-462 ms under load), and a trace of the worst gaps
+// shows the main thread inside tasks for nearly all of the gap but running for only
+// a quarter of it (a 12.8 ms task with 1.9 ms of CPU), with one engine worker as with
+// two; so the wall-clock bound is loose (maxStall). The main thread's CPU time over
+// the run, 276-416 ms, only catches a gross regression (a render loop).
 func TestPageStaysResponsive(t *testing.T) {
 	const (
 		maxStall   = 750 // ms
 		maxMainCPU = 800 * time.Millisecond
+		maxTaskCPU = 100 * time.Millisecond
 	)
 	s := newSite(t)
 	files := map[string][]byte{}
@@ -462,18 +466,28 @@ func TestPageStaysResponsive(t *testing.T) {
 		return true; })()`, nil)
 	p.run(t, performance.Enable())
 	cpu0 := p.mainThreadCPU(t)
+	stopTrace := p.traceMainThread(t)
 	start := time.Now()
 	p.run(t, chromedp.SetUploadFiles("#images", imgs, chromedp.ByQuery))
 	p.waitCards(t, 20, []string{"a", "b", "c"})
 	elapsed := time.Since(start)
 	cpu := p.mainThreadCPU(t) - cpu0
+	longest := stopTrace()
 	var res struct {
 		Gap      float64 `json:"gap"`
 		SawQueue bool    `json:"sawQueue"`
 	}
 	p.eval(t, `(() => { clearInterval(window.__timer); return {gap: window.__gap, sawQueue: window.__sawQueue}; })()`, &res)
-	t.Logf("20 images in %.2fs (%.1f images/s); longest main-thread stall %.0f ms; the main thread's CPU time %.0f ms",
-		elapsed.Seconds(), 20/elapsed.Seconds(), res.Gap, cpu.Seconds()*1000)
+	t.Logf("20 images in %.2fs (%.1f images/s); longest main-thread stall %.0f ms; the main thread's CPU time %.0f ms; "+
+		"its longest task (of %d) %.1f ms of CPU, %.1f ms of wall time; load average %.1f",
+		elapsed.Seconds(), 20/elapsed.Seconds(), res.Gap, cpu.Seconds()*1000,
+		longest.Tasks, ms(longest.CPU), ms(longest.Wall), loadAverage())
+	if longest.Tasks == 0 {
+		t.Error("the trace saw no task on the page's main thread")
+	}
+	if longest.CPU > maxTaskCPU {
+		t.Errorf("a task (%s) held the main thread for %.1f ms of CPU, want at most %v", longest.Name, ms(longest.CPU), maxTaskCPU)
+	}
 	if res.Gap > maxStall {
 		t.Errorf("the main thread stalled %.0f ms", res.Gap)
 	}
