@@ -27,10 +27,13 @@ func (m *Model) Block() int    { return m.block }
 // Workers is the number of goroutines a forward pass uses.
 func (m *Model) Workers() int { return m.workers }
 
-// Kernel names the matmul kernel in use: "avx512-vnni", "wasm-relaxed-simd" (the int4
-// layers in relaxed SIMD, the rest in SIMD128), "wasm-simd128" or "portable".
+// Kernel names the matmul kernel in use: "amx+avx512-vnni" (the 8-bit layers in AMX,
+// the rest in VNNI), "avx512-vnni", "wasm-relaxed-simd" (the int4 layers in relaxed
+// SIMD, the rest in SIMD128), "wasm-simd128" or "portable".
 func (m *Model) Kernel() string {
 	switch {
+	case m.amx && (m.visionBits == 8 || m.textBits == 8):
+		return "amx+" + simdName
 	case m.simd:
 		return simdName
 	case m.relaxed:

@@ -51,16 +51,19 @@ func (m *Model) matmul(l *linear, a *qact, out []float32, ldo int, add bool, act
 		m.parallel(a.rowsPad/2, a.pack)
 		a.packed = true
 	}
+	// With AMX, a group's rows go in strips of amxRows (the last one shorter); otherwise
+	// in tiles of tileRows.
+	amx := l.tiled && m.amx && l.bits == 8 && l.bs%32 == 0
 	m.parallel(groups*panels, func(lo, hi int) {
-		var c [tileRows * tileCols]float32
+		var c [amxRows * tileCols]float32
+		var scratch [2 * amxRows * 16]int32
 		for it := lo; it < hi; it++ {
 			g, p := it/panels, it%panels
 			n0 := p * tileCols
 			nn := min(tileCols, l.out-n0)
-			for t := g * groupTiles; t < min((g+1)*groupTiles, tiles); t++ {
-				m0 := t * tileRows
-				tile(a, m0, p, &c)
-				for r := range min(tileRows, a.rows-m0) {
+			// emit moves the tile's first rows rows (from row m0) to out.
+			emit := func(m0, rows int) {
+				for r := range rows {
 					src := c[r*tileCols : r*tileCols+nn]
 					dst := out[(m0+r)*ldo+n0 : (m0+r)*ldo+n0+nn]
 					if add {
@@ -74,6 +77,19 @@ func (m *Model) matmul(l *linear, a *qact, out []float32, ldo int, add bool, act
 						act(dst)
 					}
 				}
+			}
+			if amx {
+				for m0 := g * groupTiles * tileRows; m0 < min((g+1)*groupTiles*tileRows, a.rows); m0 += amxRows {
+					rows := min(amxRows, a.rows-m0)
+					l.tileAMX(a, m0, p, rows, &c, &scratch)
+					emit(m0, rows)
+				}
+				continue
+			}
+			for t := g * groupTiles; t < min((g+1)*groupTiles, tiles); t++ {
+				m0 := t * tileRows
+				tile(a, m0, p, (*[tileRows * tileCols]float32)(c[:tileRows*tileCols]))
+				emit(m0, min(tileRows, a.rows-m0))
 			}
 		}
 	})

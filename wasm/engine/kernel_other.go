@@ -19,3 +19,11 @@ func attnOutSIMD(p, v []float32, ldv int, o []float32)                    { pani
 func quantRowSIMD(x []float32, q []int8, scale []float32, init []int32, bs int, offset int32) {
 	panic("engine: no SIMD")
 }
+
+const haveAMX = false
+
+const amxRows = 16
+
+func (l *linear) tileAMX(a *qact, m0, p, rows int, c *[amxRows * tileCols]float32, scratch *[2 * amxRows * 16]int32) {
+	panic("engine: no AMX kernel in this build")
+}

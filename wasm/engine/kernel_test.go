@@ -41,6 +41,8 @@ func TestKernels(t *testing.T) {
 	for _, c := range []struct{ rows, out, in, bits, block int }{
 		{1, 32, 32, 8, 32}, {5, 70, 100, 8, 32}, {9, 64, 768, 8, 32}, {4, 33, 64, 8, 64},
 		{3, 32, 48, 8, 8}, {7, 96, 200, 4, 32}, {1, 40, 64, 4, 8}, {8, 64, 512, 4, 128},
+		// AMX strips of 16 rows with VNNI tiles for the rest
+		{16, 32, 32, 8, 32}, {17, 64, 768, 8, 32}, {50, 70, 300, 8, 32}, {33, 96, 256, 8, 64}, {70, 32, 64, 8, 128},
 	} {
 		t.Run(fmt.Sprintf("%dx%dx%d/int%d/block%d", c.rows, c.out, c.in, c.bits, c.block), func(t *testing.T) {
 			l, wf := randLinear(t, rng, c.out, c.in, c.bits, c.block)
@@ -77,6 +79,17 @@ func TestKernels(t *testing.T) {
 			for i := range got {
 				if math.Float32bits(got[i]) != math.Float32bits(simd[i]) {
 					t.Fatalf("SIMD [%d] = %v, portable %v", i, simd[i], got[i])
+				}
+			}
+			if !haveAMX || c.bits != 8 || c.block%32 != 0 {
+				return
+			}
+			m.amx = true
+			amx := make([]float32, c.rows*c.out)
+			m.matmul(l, &a, amx, c.out, false, nil)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(amx[i]) {
+					t.Fatalf("AMX [%d] = %v, portable %v", i, amx[i], got[i])
 				}
 			}
 		})

@@ -35,6 +35,9 @@ type Options struct {
 	// Portable forces the portable kernel even where the SIMD one would run (to compare
 	// them, and to measure what WebAssembly runs).
 	Portable bool
+	// NoAMX keeps 8-bit layers on the AVX-512 VNNI kernel where the AMX one would run (to
+	// compare them).
+	NoAMX bool
 	// MaxMemory, if positive, refuses a model whose estimated memory (see
 	// EstimateMemory) exceeds it, before anything is allocated.
 	MaxMemory int64
@@ -59,6 +62,7 @@ type Model struct {
 	visionBits  int // and of the image tower's
 	workers     int
 	simd        bool // the AVX-512 VNNI kernel (native)
+	amx         bool // and the AMX kernel for its 8-bit layers (native, where the CPU has AMX)
 	js          bool // the WebAssembly SIMD kernel (in a page that loaded it)
 	relaxed     bool // and its relaxed-SIMD int4 matmul (kernel_relaxed.wat), where the browser has it
 	fileSize    int64
@@ -171,6 +175,7 @@ func Load(data []byte, opt Options) (*Model, error) {
 		m.workers = runtime.GOMAXPROCS(0)
 	}
 	m.simd = haveSIMD && !opt.Portable
+	m.amx = m.simd && haveAMX && !opt.NoAMX && m.block%32 == 0
 	// The WebAssembly kernel works in 16-input chunks.
 	m.js = !opt.Portable && m.block%16 == 0 && findJSKernel()
 	// The relaxed module multiplies int4 weights in 32-input chunks; int8 layers stay

@@ -46,10 +46,15 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 	if err := writeHub(cfg, params, hub); err != nil {
 		return err
 	}
-	files := map[int]string{}
-	for _, bits := range []int{8, 4} {
-		files[bits] = filepath.Join(dir, fmt.Sprintf("vitb32-int%d.safetensors", bits))
-		if err := writeQuantized(cfg, params, bits, files[bits]); err != nil {
+	// Our files: int8 and int4 in blocks of 32 (the default), and int8 in blocks of 128,
+	// the cheaper scheme (fewer scales to apply) measured against the float model.
+	files := map[string]string{}
+	for _, f := range []struct {
+		name        string
+		bits, block int
+	}{{"int8", 8, 32}, {"int4", 4, 32}, {"int8-b128", 8, 128}} {
+		files[f.name] = filepath.Join(dir, fmt.Sprintf("vitb32-%s.safetensors", f.name))
+		if err := writeQuantized(cfg, params, f.bits, f.block, files[f.name]); err != nil {
 			return err
 		}
 	}
@@ -97,16 +102,17 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 
 	// Accuracy: each engine's image features of the same two inputs against PyTorch float32.
 	cosines := map[string]float64{"ort-int8": slices.Min(peers.Image.Int8Cosine)}
-	ours := map[string]*engine.Model{}
+	ours, kernels := map[string]*engine.Model{}, map[string]string{}
+	// int8-vnni: the int8 file on the AVX-512 VNNI kernel where AMX would run.
 	for _, c := range []struct {
-		name string
-		bits int
-	}{{"int8", 8}, {"int4", 4}} {
-		m, err := engine.LoadFile(files[c.bits], engine.Options{Workers: threads})
+		name, file string
+		noAMX      bool
+	}{{"int8", "int8", false}, {"int8-vnni", "int8", true}, {"int4", "int4", false}, {"int8-b128", "int8-b128", false}} {
+		m, err := engine.LoadFile(files[c.file], engine.Options{Workers: threads, NoAMX: c.noAMX})
 		if err != nil {
 			return err
 		}
-		ours[c.name] = m
+		ours[c.name], kernels[c.name] = m, m.Kernel()
 		feats, err := m.EncodePixels(benchPixels(2), 2)
 		if err != nil {
 			return err
@@ -157,7 +163,9 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 	}{
 		{"int8", func(b int) (float64, error) { return timeOurs(ours["int8"], b) }},
 		{"ort-int8", func(b int) (float64, error) { return ortRun("int8", b) }},
+		{"int8-vnni", func(b int) (float64, error) { return timeOurs(ours["int8-vnni"], b) }},
 		{"int4", func(b int) (float64, error) { return timeOurs(ours["int4"], b) }},
+		{"int8-b128", func(b int) (float64, error) { return timeOurs(ours["int8-b128"], b) }},
 		{"ort-f32", func(b int) (float64, error) { return ortRun("f32", b) }},
 	}
 	native := map[string]map[int][]float64{}
@@ -187,7 +195,7 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 
 	// The browser, interleaved in a page: our Web Worker (SIMD kernel) and ONNX Runtime
 	// Web's wasm build on the page, on one thread, then (a second page) on two.
-	web, err := peersChromium(chromium, dir, files[8], onnxFile, rounds)
+	web, err := peersChromium(chromium, dir, files["int8"], onnxFile, rounds)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chromium:", err)
 	}
@@ -230,8 +238,10 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 	row := func(name, key, cos string) {
 		fmt.Printf("| %s | %s | %s | %s |\n", name, mf(native[key][1]), mf(native[key][8]), cos)
 	}
-	row(fmt.Sprintf("ours int8, native, %d threads", threads), "int8", fmt.Sprintf("%.5f", cosines["int8"]))
-	row(fmt.Sprintf("ours int4 (text 8-bit), native, %d threads", threads), "int4", fmt.Sprintf("%.5f", cosines["int4"]))
+	row(fmt.Sprintf("ours int8, native (%s), %d threads", kernels["int8"], threads), "int8", fmt.Sprintf("%.5f", cosines["int8"]))
+	row(fmt.Sprintf("ours int8, native (%s), %d threads", kernels["int8-vnni"], threads), "int8-vnni", fmt.Sprintf("%.5f", cosines["int8-vnni"]))
+	row(fmt.Sprintf("ours int8 in blocks of 128, native (%s), %d threads", kernels["int8-b128"], threads), "int8-b128", fmt.Sprintf("%.5f", cosines["int8-b128"]))
+	row(fmt.Sprintf("ours int4 (text 8-bit), native (%s), %d threads", kernels["int4"], threads), "int4", fmt.Sprintf("%.5f", cosines["int4"]))
 	row(fmt.Sprintf("%s int8 (quantize_dynamic, per-channel; %.0f MB), onnxruntime-node, %d threads", ortV, peers.Image.MB["int8"], threads), "ort-int8",
 		fmt.Sprintf("%.5f", cosines["ort-int8"]))
 	row(fmt.Sprintf("%s float32 (%.0f MB), onnxruntime-node, %d threads", ortV, peers.Image.MB["f32"], threads), "ort-f32",
@@ -266,6 +276,8 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 	fmt.Println("|---|---|---|")
 	for _, r := range []struct{ name, peer, ours string }{
 		{"ONNX Runtime int8 / ours int8, native", "ort-int8", "int8"},
+		{"ONNX Runtime int8 / ours int8 on VNNI, native", "ort-int8", "int8-vnni"},
+		{"ONNX Runtime int8 / ours int8 in blocks of 128, native", "ort-int8", "int8-b128"},
 		{"ONNX Runtime int8 / ours int4, native", "ort-int8", "int4"},
 		{"ONNX Runtime float32 / ours int8, native", "ort-f32", "int8"},
 	} {
