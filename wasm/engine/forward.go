@@ -53,7 +53,7 @@ func (m *Model) matmul(l *linear, a *qact, out []float32, ldo int, add bool, act
 	}
 	// With AMX, a group's rows go in strips of amxRows (the last one shorter); otherwise
 	// in tiles of tileRows.
-	amx := l.tiled && m.amx && l.bits == 8 && l.bs%32 == 0
+	amx := l.amx
 	m.parallel(groups*panels, func(lo, hi int) {
 		var c [amxRows * tileCols]float32
 		var scratch [2 * amxRows * 16]int32

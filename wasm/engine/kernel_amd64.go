@@ -39,22 +39,21 @@ func (l *linear) tileSIMD(a *qact, m0, p int, c *[tileRows * tileCols]float32) {
 var haveAMX = haveSIMD && cpu.X86.HasAMXTile && cpu.X86.HasAMXInt8 && requestAMX()
 
 //go:noescape
-func tileAMX8(a *int8, lda int, init *int32, scale *float32, lds int, w *byte, ws *byte, nb int, steps int, c *float32, bias *float32, scratch *int32, cfg *byte, kstep int, rows int)
+func tileAMX8(a *int8, lda int, scale *float32, lds int, w *byte, ws *byte, nb int, steps int, c *float32, bias *float32, scratch *int32, cfg *byte, kstep int, rows int)
 
 // amxRows is the AMX kernel's tile height: up to 16 activation rows.
 const amxRows = 16
 
 // amxConfigs are the tile configurations (palette 1), by step (32 or 64 inputs) and
-// rows (1 to 16): tmm0 and tmm1 the int32 sums (rows × 16 outputs), tmm2 the
-// activations (rows × kstep inputs), tmm3 and tmm4 the weights (kstep/4 groups of 4
-// inputs × 16 outputs). One instruction takes up to 64 inputs; blocks of 32 take
-// steps of 32.
+// rows (1 to 16): tmm0 and tmm3 the int32 sums of two blocks (rows × 16 outputs), tmm1
+// the activations (rows × kstep inputs), tmm2 the weights (kstep/4 groups of 4 inputs ×
+// 16 outputs). One instruction takes up to 64 inputs; blocks of 32 take steps of 32.
 var amxConfigs = func() (cfgs [2][amxRows + 1][64]byte) {
 	for i, kstep := range []int{32, 64} {
 		for rows := 1; rows <= amxRows; rows++ {
 			cfg := &cfgs[i][rows]
 			cfg[0] = 1
-			for t, shape := range [][2]int{{rows, 64}, {rows, 64}, {rows, kstep}, {kstep / 4, 64}, {kstep / 4, 64}} {
+			for t, shape := range [][2]int{{rows, 64}, {rows, kstep}, {kstep / 4, 64}, {rows, 64}} {
 				cfg[16+2*t] = byte(shape[1]) // bytes per row, little-endian uint16
 				cfg[48+t] = byte(shape[0])   // rows
 			}
@@ -63,15 +62,18 @@ var amxConfigs = func() (cfgs [2][amxRows + 1][64]byte) {
 	return
 }()
 
-// tileAMX is tileSIMD for up to amxRows rows on an 8-bit layer (blocks a multiple of
-// 32), with AMX; c's rows past rows keep the bias.
+// tileAMX is tileSIMD for up to amxRows rows on a layer repacked for AMX (8-bit, blocks
+// a multiple of 32), one half panel of 16 outputs at a time; c's rows past rows are
+// left undefined.
 func (l *linear) tileAMX(a *qact, m0, p, rows int, c *[amxRows * tileCols]float32, scratch *[2 * amxRows * 16]int32) {
-	w := &l.q[p*tileCols*l.rowBytes]
-	ws := &l.scale[p*tileCols*l.nb*2]
-	ap, ip, sp := &a.q[m0*a.kpad], &a.init[m0*a.nb], &a.scale[m0*a.nb]
 	kstep, cfg := 32, &amxConfigs[0][rows]
 	if l.bs%64 == 0 {
 		kstep, cfg = 64, &amxConfigs[1][rows]
 	}
-	tileAMX8(ap, a.kpad, ip, sp, a.nb*4, w, ws, l.nb, l.bs/kstep, &c[0], &l.biasPad[p*tileCols], &scratch[0], &cfg[0], kstep, rows)
+	ap, sp := &a.q[m0*a.kpad], &a.scale[m0*a.nb]
+	for h := range 2 {
+		w := &l.q[p*tileCols*l.rowBytes+h*64]
+		ws := &l.scale[p*tileCols*l.nb*2+h*32]
+		tileAMX8(ap, a.kpad, sp, a.nb*4, w, ws, l.nb, l.bs/kstep, &c[h*16], &l.biasPad[p*tileCols+h*16], &scratch[0], &cfg[0], kstep, rows)
+	}
 }

@@ -2,139 +2,191 @@
 
 #include "textflag.h"
 
-// The AMX int8 tile kernel: c[16][32] (float32, row-major) for 16 activation rows × one
-// 32-output weight panel, computing exactly what tileGeneric and the VNNI kernel compute
-// (see kernel_amd64.s): per block, the exact int32 dot products, plus init (the weights'
-// +128 taken back out), times ascale·wscale in float32, added to c in block order.
+// The AMX int8 tile kernel: 16 outputs (half a panel) for up to 16 activation rows,
+// computing exactly what tileGeneric and the VNNI kernel compute: per block, the exact
+// int32 dot products, times ascale·wscale in float32, added to c in block order.
 //
-// TDPBSUD multiplies a tile of signed bytes (16 activation rows × 32 inputs) by a tile of
-// unsigned bytes (8 groups of 4 inputs × 16 outputs, the VNNI panel layout read with a
-// 128-byte stride), so the repacked weights serve as they are: one instruction does
-// 16×16×32 multiply-adds. The int32 tiles are stored after each block and the float
-// epilogue runs in AVX-512, row by row, in the portable kernel's order.
+// TDPBSSD multiplies a tile of signed bytes (rows × kstep inputs of the activations) by a
+// tile of signed bytes (kstep/4 groups of 4 inputs × 16 outputs: the panel layout of
+// repack, read with its 128-byte stride, holding the weights as they are, without the
+// VNNI kernel's +128), so one instruction does rows×16×kstep multiply-adds and no
+// correction term is needed. After each block the int32 tile goes to scratch and the
+// float part runs in AVX-512 with the 16 rows' sums held in Z0-Z15 across blocks, so a
+// block costs five vector instructions per row on top of the tile's own work.
 //
-// Go's assembler has no AMX mnemonics, so the six instructions are spelled as bytes
-// (VEX.128 0F38 forms; only AX, CX, DX, BX, SI, DI appear in them, so no VEX register
-// extension bits are needed).
+// Go's assembler has no AMX mnemonics, so the instructions are spelled as bytes (VEX.128
+// 0F38 forms; only AX, CX, DX, BX, SI, DI appear in them, so no VEX register extension
+// bits are needed).
 
 // LDTILECFG (AX)
 #define LDTILECFG_AX BYTE $0xC4; BYTE $0xE2; BYTE $0x78; BYTE $0x49; BYTE $0x00
 // TILERELEASE
 #define TILERELEASE BYTE $0xC4; BYTE $0xE2; BYTE $0x78; BYTE $0x49; BYTE $0xC0
-// TILEZERO tmm0, tmm1
+// TILEZERO tmm0, tmm3
 #define TILEZERO_T0 BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xC0
-#define TILEZERO_T1 BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xC8
-// TILELOADD tmm2, (SI)(BX*1): the activations, lda apart
-#define TILELOADD_T2_SI_BX BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0x14; BYTE $0x1E
-// TILELOADD tmm3, (DI)(DX*1): weights of outputs 0-15, 128 bytes apart
-#define TILELOADD_T3_DI_DX BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0x1C; BYTE $0x17
-// TILELOADD tmm4, (AX)(DX*1): weights of outputs 16-31
-#define TILELOADD_T4_AX_DX BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0x24; BYTE $0x10
-// TDPBSUD tmm0, tmm2, tmm3 and TDPBSUD tmm1, tmm2, tmm4
-#define TDPBSUD_T0_T2_T3 BYTE $0xC4; BYTE $0xE2; BYTE $0x62; BYTE $0x5E; BYTE $0xC2
-#define TDPBSUD_T1_T2_T4 BYTE $0xC4; BYTE $0xE2; BYTE $0x5A; BYTE $0x5E; BYTE $0xCA
-// TILESTORED (AX)(CX*1), tmm0 and tmm1
+#define TILEZERO_T3 BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x49; BYTE $0xD8
+// TILELOADD tmm1, (SI)(BX*1): the activations, lda apart
+#define TILELOADD_T1_SI_BX BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0x0C; BYTE $0x1E
+// TILELOADD tmm2, (DI)(DX*1): the weights, 128 bytes apart
+#define TILELOADD_T2_DI_DX BYTE $0xC4; BYTE $0xE2; BYTE $0x7B; BYTE $0x4B; BYTE $0x14; BYTE $0x17
+// TDPBSSD tmm0, tmm1, tmm2 and TDPBSSD tmm3, tmm1, tmm2
+#define TDPBSSD_T0_T1_T2 BYTE $0xC4; BYTE $0xE2; BYTE $0x6B; BYTE $0x5E; BYTE $0xC1
+#define TDPBSSD_T3_T1_T2 BYTE $0xC4; BYTE $0xE2; BYTE $0x6B; BYTE $0x5E; BYTE $0xD9
+// TILESTORED (AX)(CX*1), tmm0 and TILESTORED 1024(AX)(CX*1), tmm3
 #define TILESTORED_AX_CX_T0 BYTE $0xC4; BYTE $0xE2; BYTE $0x7A; BYTE $0x4B; BYTE $0x04; BYTE $0x08
-#define TILESTORED_AX_CX_T1 BYTE $0xC4; BYTE $0xE2; BYTE $0x7A; BYTE $0x4B; BYTE $0x0C; BYTE $0x08
+#define TILESTORED_1024_AX_CX_T3 BYTE $0xC4; BYTE $0xE2; BYTE $0x7A; BYTE $0x4B; BYTE $0x9C; BYTE $0x08; BYTE $0x00; BYTE $0x04; BYTE $0x00; BYTE $0x00
 
-// func tileAMX8(a *int8, lda int, init *int32, scale *float32, lds int, w *byte, ws *byte, nb int, steps int, c *float32, bias *float32, scratch *int32, cfg *byte, kstep int, rows int)
+// ROW adds row r's block sum (scratch at AX + 64r) times its scale into ACC; R13 walks
+// the rows' activation scales (lds apart), Z16 holds the block's 16 weight scales; DX
+// counts the rows left, and at zero the epilogue jumps to DONE.
+#define ROW(OFF, r, ACC, DONE) \
+	VBROADCASTSS (R13), Z17 \
+	VMULPS       Z16, Z17, Z17 \
+	VCVTDQ2PS    (OFF+r*64)(AX), Z18 \
+	VMULPS       Z17, Z18, Z18 \
+	VADDPS       Z18, ACC, ACC \
+	ADDQ         R10, R13 \
+	DECQ         DX \
+	JZ           DONE
+
+// EPILOGUE folds the block in scratch (at AX+OFF) into Z0-Z15 (its weight scales at R11, its
+// activation scales at R9) and moves R9 and R11 to the next block; DX is 128 after it.
+#define EPILOGUE(OFF, DONE) \
+	VCVTPH2PS (R11), Z16 \
+	MOVQ      R9, R13 \
+	MOVQ      rows+104(FP), DX \
+	ROW(OFF, 0, Z0, DONE) \
+	ROW(OFF, 1, Z1, DONE) \
+	ROW(OFF, 2, Z2, DONE) \
+	ROW(OFF, 3, Z3, DONE) \
+	ROW(OFF, 4, Z4, DONE) \
+	ROW(OFF, 5, Z5, DONE) \
+	ROW(OFF, 6, Z6, DONE) \
+	ROW(OFF, 7, Z7, DONE) \
+	ROW(OFF, 8, Z8, DONE) \
+	ROW(OFF, 9, Z9, DONE) \
+	ROW(OFF, 10, Z10, DONE) \
+	ROW(OFF, 11, Z11, DONE) \
+	ROW(OFF, 12, Z12, DONE) \
+	ROW(OFF, 13, Z13, DONE) \
+	ROW(OFF, 14, Z14, DONE) \
+	ROW(OFF, 15, Z15, DONE) \
+DONE: \
+	MOVQ $128, DX \
+	ADDQ $64, R11 \
+	ADDQ $4, R9
+
+// STEPS0 and STEPS3 compute one block into tmm0 or tmm3 (SI, DI advance to the next
+// block).
+#define STEPS0(LOOP) \
+	TILEZERO_T0 \
+	MOVQ steps+56(FP), R13 \
+LOOP: \
+	TILELOADD_T1_SI_BX \
+	TILELOADD_T2_DI_DX \
+	TDPBSSD_T0_T1_T2 \
+	ADDQ R12, SI \
+	ADDQ R14, DI \
+	DECQ R13 \
+	JNZ  LOOP
+
+#define STEPS3(LOOP) \
+	TILEZERO_T3 \
+	MOVQ steps+56(FP), R13 \
+LOOP: \
+	TILELOADD_T1_SI_BX \
+	TILELOADD_T2_DI_DX \
+	TDPBSSD_T3_T1_T2 \
+	ADDQ R12, SI \
+	ADDQ R14, DI \
+	DECQ R13 \
+	JNZ  LOOP
+
+// func tileAMX8(a *int8, lda int, scale *float32, lds int, w *byte, ws *byte, nb int, steps int, c *float32, bias *float32, scratch *int32, cfg *byte, kstep int, rows int)
 // Each block is steps steps of kstep inputs (32 or 64) for rows rows (1 to 16), as the
-// 64-byte tile configuration cfg says; scratch holds 2×16×16 int32.
-TEXT ·tileAMX8(SB), NOSPLIT, $0-120
-	MOVQ cfg+96(FP), AX
+// 64-byte tile configuration cfg says; w and ws are the half panel's first weights and
+// scales; c's rows are 32 floats apart; scratch holds 2×16×16 int32.
+TEXT ·tileAMX8(SB), NOSPLIT, $0-112
+	MOVQ cfg+88(FP), AX
 	LDTILECFG_AX
 	MOVQ a+0(FP), SI
 	MOVQ lda+8(FP), BX
-	MOVQ init+16(FP), R8
-	MOVQ scale+24(FP), R9
-	MOVQ lds+32(FP), R10
-	MOVQ w+40(FP), DI
-	MOVQ ws+48(FP), R11
-
-	// c starts from the bias in every row.
-	MOVQ    bias+80(FP), AX
-	VMOVUPS (AX), Z30
-	VMOVUPS 64(AX), Z31
-	MOVQ    c+72(FP), CX
-	MOVQ    $16, DX
-
-biasrow:
-	VMOVUPS Z30, (CX)
-	VMOVUPS Z31, 64(CX)
-	ADDQ    $128, CX
-	DECQ    DX
-	JNZ     biasrow
-
-block:
-	TILEZERO_T0
-	TILEZERO_T1
+	MOVQ scale+16(FP), R9
+	MOVQ lds+24(FP), R10
+	MOVQ w+32(FP), DI
+	MOVQ ws+40(FP), R11
 	MOVQ $128, DX
-	MOVQ kstep+104(FP), R12 // activation bytes per step
+	MOVQ kstep+96(FP), R12 // activation bytes per step
 	MOVQ R12, R14
-	SHLQ $5, R14            // weight bytes per step: kstep/4 groups of 128
-	LEAQ 64(DI), AX
-	MOVQ steps+64(FP), R13
-
-step:
-	TILELOADD_T2_SI_BX
-	TILELOADD_T3_DI_DX
-	TILELOADD_T4_AX_DX
-	TDPBSUD_T0_T2_T3
-	TDPBSUD_T1_T2_T4
-	ADDQ R12, SI
-	ADDQ R14, DI
-	ADDQ R14, AX
-	DECQ R13
-	JNZ  step
-
-	// The block's int32 sums to scratch: outputs 0-15 of each row, then 16-31.
-	MOVQ scratch+88(FP), AX
+	SHLQ $5, R14           // weight bytes per step: kstep/4 groups of 128
+	MOVQ scratch+80(FP), AX
 	MOVQ $64, CX
+
+	// Every row starts from the bias.
+	MOVQ      bias+72(FP), R8
+	VMOVUPS   (R8), Z0
+	VMOVAPS   Z0, Z1
+	VMOVAPS   Z0, Z2
+	VMOVAPS   Z0, Z3
+	VMOVAPS   Z0, Z4
+	VMOVAPS   Z0, Z5
+	VMOVAPS   Z0, Z6
+	VMOVAPS   Z0, Z7
+	VMOVAPS   Z0, Z8
+	VMOVAPS   Z0, Z9
+	VMOVAPS   Z0, Z10
+	VMOVAPS   Z0, Z11
+	VMOVAPS   Z0, Z12
+	VMOVAPS   Z0, Z13
+	VMOVAPS   Z0, Z14
+	VMOVAPS   Z0, Z15
+	MOVQ      nb+48(FP), R8
+
+	// Two blocks are in flight: while one block's tile multiplies run (in tmm0 or tmm3),
+	// the epilogue reads the other's sums from scratch (at 0 or 1024). One accumulator
+	// tile made every block wait for the last one's store and reload.
+	STEPS0(step0)
 	TILESTORED_AX_CX_T0
-	ADDQ $1024, AX
-	TILESTORED_AX_CX_T1
-	SUBQ $1024, AX
+	DECQ R8
+	JZ   last0
 
-	// The block's 32 weight scales.
-	VCVTPH2PS (R11), Z24
-	VCVTPH2PS 32(R11), Z25
-	ADDQ      $64, R11
+pair:
+	STEPS3(step3)
+	EPILOGUE(0, done0)
+	TILESTORED_1024_AX_CX_T3
+	DECQ R8
+	JZ   last3
+	STEPS0(step0b)
+	EPILOGUE(1024, done3)
+	TILESTORED_AX_CX_T0
+	DECQ R8
+	JNZ  pair
 
-	// Row by row: (sum + init) as float32, times ascale·wscale, added to c.
-	MOVQ c+72(FP), CX
-	MOVQ R8, R14
-	MOVQ R9, R13
-	MOVQ rows+112(FP), DX
+last0:
+	EPILOGUE(0, lastdone0)
+	JMP out
 
-row:
-	VMOVDQU32    (AX), Z0
-	VMOVDQU32    1024(AX), Z1
-	VPBROADCASTD (R14), Z2
-	VPADDD       Z2, Z0, Z0
-	VPADDD       Z2, Z1, Z1
-	VBROADCASTSS (R13), Z26
-	VMULPS       Z24, Z26, Z27
-	VMULPS       Z25, Z26, Z28
-	VCVTDQ2PS    Z0, Z0
-	VCVTDQ2PS    Z1, Z1
-	VMULPS       Z27, Z0, Z0
-	VMULPS       Z28, Z1, Z1
-	VADDPS       (CX), Z0, Z0
-	VADDPS       64(CX), Z1, Z1
-	VMOVUPS      Z0, (CX)
-	VMOVUPS      Z1, 64(CX)
-	ADDQ         $64, AX
-	ADDQ         $128, CX
-	ADDQ         R10, R14
-	ADDQ         R10, R13
-	DECQ         DX
-	JNZ          row
+last3:
+	EPILOGUE(1024, lastdone3)
 
-	ADDQ $4, R8
-	ADDQ $4, R9
-	DECQ nb+56(FP)
-	JNZ  block
-
+out:
+	MOVQ    c+64(FP), R8
+	VMOVUPS Z0, (R8)
+	VMOVUPS Z1, 128(R8)
+	VMOVUPS Z2, 256(R8)
+	VMOVUPS Z3, 384(R8)
+	VMOVUPS Z4, 512(R8)
+	VMOVUPS Z5, 640(R8)
+	VMOVUPS Z6, 768(R8)
+	VMOVUPS Z7, 896(R8)
+	VMOVUPS Z8, 1024(R8)
+	VMOVUPS Z9, 1152(R8)
+	VMOVUPS Z10, 1280(R8)
+	VMOVUPS Z11, 1408(R8)
+	VMOVUPS Z12, 1536(R8)
+	VMOVUPS Z13, 1664(R8)
+	VMOVUPS Z14, 1792(R8)
+	VMOVUPS Z15, 1920(R8)
 	TILERELEASE
 	VZEROUPPER
 	RET

@@ -34,8 +34,9 @@ func randLinear(t testing.TB, rng *rand.Rand, out, in, bits, block int) (*linear
 }
 
 // TestKernels checks the portable kernel against float64 arithmetic on the dequantized
-// operands, and the SIMD kernel (where this CPU has it) against the portable one, bit
-// for bit, over shapes with partial tiles, panels and blocks.
+// operands, and the SIMD kernels (VNNI, and AMX for 8-bit layers, where this CPU has
+// them) against the portable one, bit for bit, over shapes with partial tiles, strips,
+// panels and blocks, a zero block and a saturated row.
 func TestKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, c := range []struct{ rows, out, in, bits, block int }{
@@ -51,6 +52,14 @@ func TestKernels(t *testing.T) {
 				x[i] = float32(rng.NormFloat64())
 			}
 			x[3] = 40 // an outlier: per-block scales keep it from flattening the rest
+			// A zero block (scale 0) in row 0, and a row whose every value quantizes to
+			// the extreme: +127 and -127 alternating, against weights up to ±127.
+			clear(x[min(c.block, c.in):min(2*c.block, c.in)])
+			if c.rows > 2 {
+				for k := range c.in {
+					x[2*c.in+k] = float32(1 - 2*(k%2))
+				}
+			}
 			m := &Model{workers: 2, bits: c.bits, block: c.block}
 			var a qact
 			m.quantRows(x, c.rows, c.in, c.bits, &a)
@@ -73,7 +82,9 @@ func TestKernels(t *testing.T) {
 			if !haveSIMD {
 				t.Skip("no SIMD kernel on this CPU")
 			}
-			l.repack()
+			forAMX := *l
+			forAMX.q, forAMX.scale = append([]byte(nil), l.q...), append([]byte(nil), l.scale...)
+			l.repack(false)
 			simd := make([]float32, c.rows*c.out)
 			m.matmul(l, &a, simd, c.out, false, nil)
 			for i := range got {
@@ -84,9 +95,9 @@ func TestKernels(t *testing.T) {
 			if !haveAMX || c.bits != 8 || c.block%32 != 0 {
 				return
 			}
-			m.amx = true
+			forAMX.repack(true)
 			amx := make([]float32, c.rows*c.out)
-			m.matmul(l, &a, amx, c.out, false, nil)
+			m.matmul(&forAMX, &a, amx, c.out, false, nil)
 			for i := range got {
 				if math.Float32bits(got[i]) != math.Float32bits(amx[i]) {
 					t.Fatalf("AMX [%d] = %v, portable %v", i, amx[i], got[i])

@@ -183,7 +183,7 @@ func Load(data []byte, opt Options) (*Model, error) {
 	m.relaxed = m.js && m.block%32 == 0 && (m.textBits == 4 || m.visionBits == 4) && findRelaxedKernel()
 	if m.simd {
 		for _, l := range m.linears() {
-			l.repack()
+			l.repack(m.amx && l.bits == 8 && l.bs%32 == 0)
 		}
 	}
 	size := opt.TextCache

@@ -13,7 +13,10 @@ package engine
 //     input 8o+i in its low nibble and input 8o+4+i in its high one (both q+8), so a
 //     mask and a shift give the two 4-input groups;
 //   - scales: [block][32] float16.
-func (l *linear) repack() {
+//
+// For the AMX kernel (amx: an 8-bit layer in blocks of a multiple of 32) the 8-bit
+// weights stay signed, as its tile multiply takes signed × signed bytes.
+func (l *linear) repack(amx bool) {
 	panels := l.panels()
 	if rows := panels * tileCols; rows != l.out {
 		// Pad the last panel with zero weights (no file row to rearrange in place).
@@ -30,6 +33,10 @@ func (l *linear) repack() {
 		copy(s, l.scale)
 		l.q, l.scale = q, s
 	}
+	flip := byte(0x80) // int8 + 128, as a byte
+	if amx {
+		flip = 0
+	}
 	panelBytes := tileCols * l.rowBytes
 	tmp := make([]byte, panelBytes)
 	stmp := make([]byte, tileCols*l.nb*2)
@@ -40,7 +47,7 @@ func (l *linear) repack() {
 			row := tmp[j*l.rowBytes : (j+1)*l.rowBytes]
 			if l.bits == 8 {
 				for k, v := range row {
-					dst[(k/4)*128+j*4+k%4] = v ^ 0x80 // int8 + 128, as a byte
+					dst[(k/4)*128+j*4+k%4] = v ^ flip
 				}
 				continue
 			}
@@ -60,5 +67,5 @@ func (l *linear) repack() {
 			}
 		}
 	}
-	l.tiled = true
+	l.tiled, l.amx = true, amx
 }
