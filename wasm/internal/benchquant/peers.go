@@ -21,6 +21,90 @@ import (
 	"github.com/clip-go/clip/weights"
 )
 
+// refPrompts are the two prompts whose text features every engine is checked on.
+var refPrompts = []string{"a photo of a cat.", "a diagram of the inside of a wasp's nest"}
+
+// timeTexts times the text tower as a zero-shot classifier of 100 labels uses it: the 700
+// prompts of benchPrompts in one call, in rounds that interleave the engines (after a
+// warm-up round), and returns each engine's seconds. Ours encode the token rows as they
+// are (each as long as its prompt); ONNX Runtime gets them padded with zeros to the
+// longest of their batch, as transformers.js pads a batch (the causal mask keeps the
+// padding out of each prompt's end-of-text feature), all 700 in one batch and in
+// batches of 50.
+func timeTexts(ours map[string]*engine.Model, ortCall func(map[string]any) (float64, error), onnxDir string, rounds int) (map[string][]float64, error) {
+	prompts, err := benchPrompts()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := ours["int8"].Tokenize(prompts, true)
+	if err != nil {
+		return nil, err
+	}
+	// pad cuts rows into batches of n rows, each padded to its own longest.
+	pad := func(n int) [][][]int {
+		var batches [][][]int
+		for lo := 0; lo < len(rows); lo += n {
+			batch := rows[lo:min(lo+n, len(rows))]
+			longest := 0
+			for _, r := range batch {
+				longest = max(longest, len(r))
+			}
+			var padded [][]int
+			for _, r := range batch {
+				padded = append(padded, append(slices.Clone(r), make([]int, longest-len(r))...))
+			}
+			batches = append(batches, padded)
+		}
+		return batches
+	}
+	ortText := func(kind string, n int) func() (float64, error) {
+		batches := pad(n)
+		return func() (float64, error) {
+			var total float64
+			for _, b := range batches {
+				ms, err := ortCall(map[string]any{"model": filepath.Join(onnxDir, "text-"+kind+".onnx"), "ids": b})
+				if err != nil {
+					return 0, err
+				}
+				total += ms
+			}
+			return total / 1000, nil
+		}
+	}
+	oursText := func(name string) func() (float64, error) {
+		return func() (float64, error) {
+			start := time.Now()
+			_, err := ours[name].EncodeTokens(rows)
+			return time.Since(start).Seconds(), err
+		}
+	}
+	engines := []struct {
+		key string
+		run func() (float64, error)
+	}{
+		{"int8", oursText("int8")}, {"ort-int8", ortText("int8", len(rows))}, {"int8-vnni", oursText("int8-vnni")},
+		{"ort-int8-b50", ortText("int8", 50)}, {"int8-b128", oursText("int8-b128")}, {"ort-f32", ortText("f32", len(rows))},
+	}
+	secs := map[string][]float64{}
+	for round := 0; round <= rounds; round++ {
+		for _, e := range engines {
+			time.Sleep(settle)
+			s, err := e.run()
+			if err != nil {
+				return nil, fmt.Errorf("text, %s: %w", e.key, err)
+			}
+			if round > 0 {
+				secs[e.key] = append(secs[e.key], s)
+			}
+		}
+		if round > 0 {
+			fmt.Fprintf(os.Stderr, "text round %d/%d: int8 %.2f s, ONNX Runtime int8 %.2f s for %d prompts\n", round, rounds,
+				secs["int8"][round-1], secs["ort-int8"][round-1], len(rows))
+		}
+	}
+	return secs, nil
+}
+
 // settle is the pause before each timed run of the native comparison.
 const settle = 300 * time.Millisecond
 
@@ -69,7 +153,7 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 		return err
 	}
 	var ids [][]int
-	for _, s := range []string{"a photo of a cat.", "a diagram of the inside of a wasp's nest"} {
+	for _, s := range refPrompts {
 		e, err := tok.Encode(s)
 		if err != nil {
 			return err
@@ -143,8 +227,8 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 	defer func() { stdin.Close(); node.Wait() }()
 	answers := bufio.NewScanner(stdoutPipe)
 	answers.Buffer(nil, 1<<20)
-	ortRun := func(kind string, batch int) (float64, error) {
-		req, _ := json.Marshal(map[string]any{"model": onnxFile(kind), "batch": batch})
+	ortCall := func(request map[string]any) (float64, error) {
+		req, _ := json.Marshal(request)
 		if _, err := fmt.Fprintf(stdin, "%s\n", req); err != nil {
 			return 0, err
 		}
@@ -159,6 +243,9 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 			return 0, fmt.Errorf("onnxruntime-node: %v %s", err, r.Error)
 		}
 		return r.MS, nil
+	}
+	ortRun := func(kind string, batch int) (float64, error) {
+		return ortCall(map[string]any{"model": onnxFile(kind), "batch": batch})
 	}
 	engines := []struct {
 		key string
@@ -196,6 +283,20 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 		if round > 0 {
 			fmt.Fprintf(os.Stderr, "native round %d/%d: int8 %.1f, ONNX Runtime int8 %.1f ms/image at batch 1\n", round, rounds,
 				native["int8"][1][round-1], native["ort-int8"][1][round-1])
+		}
+	}
+	text, err := timeTexts(ours, ortCall, onnxDir, rounds)
+	if err != nil {
+		return err
+	}
+	for name, m := range ours {
+		feats, err := m.EncodeTexts(refPrompts, false)
+		if err != nil {
+			return err
+		}
+		cosines["text-"+name] = 1
+		for i, f := range feats {
+			cosines["text-"+name] = min(cosines["text-"+name], cosine(f, peers.Text.Torch[i]))
 		}
 	}
 	stdin.Close()
@@ -296,6 +397,25 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 			fmt.Printf("| ONNX Runtime Web int8 on %d thread(s) / ours int8, one worker, Chromium | %s | – |\n", th, ratios(w.MS["int8"], w.MS["ours"]))
 			fmt.Printf("| ONNX Runtime Web float32 on %d thread(s) / ours int8, one worker, Chromium | %s | – |\n", th, ratios(w.MS["f32"], w.MS["ours"]))
 		}
+	}
+	fmt.Printf("\nText tower: 700 prompts (100 labels × the 7 templates of clip7) in one call, seconds, median (fastest) of %d rounds that interleave the engines, %d threads:\n\n", rounds, threads)
+	fmt.Println("| engine | 700 prompts | ONNX Runtime int8 (one batch) / this | cosine to PyTorch float32 (min of 2 prompts) |")
+	fmt.Println("|---|---|---|---|")
+	sec := func(v []float64) string {
+		if len(v) == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.2f (%.2f)", med(v), slices.Min(v))
+	}
+	for _, r := range []struct{ name, key, cos string }{
+		{fmt.Sprintf("ours int8 (%s); int4 files keep the text tower at 8 bits", kernels["int8"]), "int8", fmt.Sprintf("%.5f", cosines["text-int8"])},
+		{fmt.Sprintf("ours int8 (%s)", kernels["int8-vnni"]), "int8-vnni", fmt.Sprintf("%.5f", cosines["text-int8-vnni"])},
+		{fmt.Sprintf("ours int8 in blocks of 128 (%s)", kernels["int8-b128"]), "int8-b128", fmt.Sprintf("%.5f", cosines["text-int8-b128"])},
+		{ortV + " int8, onnxruntime-node, all 700 in one batch (padded to the longest)", "ort-int8", fmt.Sprintf("%.5f", slices.Min(peers.Text.Int8Cosine))},
+		{ortV + " int8, onnxruntime-node, 14 batches of 50 (each padded to its longest)", "ort-int8-b50", fmt.Sprintf("%.5f", slices.Min(peers.Text.Int8Cosine))},
+		{ortV + " float32, onnxruntime-node (rows padded to the longest)", "ort-f32", fmt.Sprintf("rel. diff %.1e", peers.Text.F32RelDiff)},
+	} {
+		fmt.Printf("| %s | %s | %s | %s |\n", r.name, sec(text[r.key]), ratios(text["ort-int8"], text[r.key]), r.cos)
 	}
 	fmt.Printf("\nChecks (peers_onnx.py): ONNX Runtime float32 vs PyTorch, relative difference: image %.1e, text %.1e; "+
 		"int8 (%d MatMulInteger, %d DynamicQuantizeLinear in the image tower) cosine to PyTorch: image %.5f, text %.5f. PyTorch %s.\n",

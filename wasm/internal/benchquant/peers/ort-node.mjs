@@ -1,6 +1,7 @@
 // ONNX Runtime's native CPU engine (onnxruntime-node) for make bench-peers: reads one JSON
 // request a line on stdin, {model, batch, features?}, runs the ONNX image tower once on
-// benchquant's pixel pattern and answers one line, {ms, features?}. Sessions are made on
+// benchquant's pixel pattern and answers one line, {ms, features?}; or {model, ids}: runs
+// the text tower once on those token rows (all of one length) and answers {ms}. Sessions are made on
 // first use (the caller sends a warm-up first), so that benchquant can interleave these
 // runs with its own engine's.
 //
@@ -27,7 +28,9 @@ for await (const line of rl) {
         graphOptimizationLevel: "all",
       }));
     }
-    const feeds = { pixel_values: pixels(r.batch) };
+    const feeds = r.ids
+      ? { input_ids: new ort.Tensor("int64", BigInt64Array.from(r.ids.flat(), BigInt), [r.ids.length, r.ids[0].length]) }
+      : { pixel_values: pixels(r.batch) };
     const start = performance.now();
     const out = await sessions.get(r.model).run(feeds);
     const ms = performance.now() - start;
