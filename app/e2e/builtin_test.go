@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,8 +41,9 @@ func TestBuiltinModelInThePage(t *testing.T) {
 	p.run(t, chromedp.SetUploadFiles("#images", imgs, chromedp.ByQuery))
 	cards := p.waitCards(t, len(imgs), labels)
 	p.mu.Lock()
-	t.Logf("built-in model: page opened to model ready in %.2fs, to all %d cards scored in %.2fs; %.1f MB transferred by the page (gzip)",
-		ready.Seconds(), len(imgs), time.Since(opened).Seconds(), float64(p.transferred)/1e6)
+	t.Logf("built-in model: page opened to model ready in %.2fs, to all %d cards scored in %.2fs; %.1f MB transferred by the page (gzip), "+
+		"%.1f MB served in all (the page, its service worker's precache, the engine workers)",
+		ready.Seconds(), len(imgs), time.Since(opened).Seconds(), float64(p.transferred)/1e6, float64(s.served.Load())/1e6)
 	p.mu.Unlock()
 	templates, _ := zeroshot.TemplateSet(defaultmodel.TemplateSet)
 	s.native(t).check(t, cards, imgs, labels, templates)
@@ -72,7 +75,28 @@ func builtinSite(t *testing.T) *testSite {
 	s := *base
 	s.dir, s.modelName = dir, filepath.Base(o.Model)
 	s.modelPath = filepath.Join(dir, "models", s.modelName)
-	s.srv = httptest.NewServer(siteHandler(dir))
+	s.served = new(atomic.Int64)
+	s.srv = httptest.NewServer(countBytes(siteHandler(dir), s.served))
 	t.Cleanup(s.srv.Close)
 	return &s
+}
+
+// countBytes adds the bytes of every response body h sends, as sent (compressed where
+// the handler compresses), to n: what a first visit costs, whoever asked for it (the
+// page, its service worker's precache, the engine workers).
+func countBytes(h http.Handler, n *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(countingWriter{w, n}, r)
+	})
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (w countingWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.n.Add(int64(n))
+	return n, err
 }

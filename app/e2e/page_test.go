@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -222,6 +223,7 @@ type testSite struct {
 	missing                   string // a path the server answers with 404
 	drop                      bool   // or, for that path, with a dropped connection
 	srv                       *httptest.Server
+	served                    *atomic.Int64 // bytes of response bodies sent (builtinSite counts them)
 	chromium                  string
 	browserLimit              time.Duration // how long a tab may live (default 3 minutes)
 }
