@@ -51,9 +51,8 @@ func (m *Model) matmul(l *linear, a *qact, out []float32, ldo int, add bool, act
 		m.parallel(a.rowsPad/2, a.pack)
 		a.packed = true
 	}
-	// With AMX, a group's rows go in strips of amxRows (the last one shorter); otherwise
-	// in tiles of tileRows.
-	amx := l.amx
+	// On a layer repacked for AMX, a group's rows go in strips of amxRows (the last one
+	// shorter); otherwise in tiles of tileRows.
 	m.parallel(groups*panels, func(lo, hi int) {
 		var c [amxRows * tileCols]float32
 		var scratch [2 * amxRows * 16]int32
@@ -78,7 +77,7 @@ func (m *Model) matmul(l *linear, a *qact, out []float32, ldo int, add bool, act
 					}
 				}
 			}
-			if amx {
+			if l.amx {
 				for m0 := g * groupTiles * tileRows; m0 < min((g+1)*groupTiles*tileRows, a.rows); m0 += amxRows {
 					rows := min(amxRows, a.rows-m0)
 					l.tileAMX(a, m0, p, rows, &c, &scratch)

@@ -16,6 +16,7 @@ import (
 // webTimes is what the Chromium page returns: ms per image of each engine, per round.
 type webTimes struct {
 	Kernel       string               `json:"kernel"`
+	Kernel4      string               `json:"kernel4"` // the int4 worker's`
 	Version      string               `json:"version"`
 	Agent        string               `json:"agent"`
 	MS           map[string][]float64 `json:"ms"`
@@ -23,10 +24,12 @@ type webTimes struct {
 }
 
 // peersChromium serves our worker and onnxruntime-web's wasm-only build from one folder
-// and times, in rounds, our engine's bench (batch 1, in the worker) and one run of each
-// ONNX model on the page: once with onnxruntime-web on one thread, once on two (the page
-// then cross-origin isolated, which its threads need; our engine stays one worker).
-func peersChromium(name, dir, modelPath string, onnxFile func(string) string, rounds int) (map[int]*webTimes, error) {
+// and times, in rounds, our engine's bench (batch 1, in the worker), two workers encoding
+// an image each at once (the page's pool on two cores), an int4 worker (relaxed SIMD
+// where the browser has it) and one run of each ONNX model on the page: once with
+// onnxruntime-web on one thread, once on two (the page then cross-origin isolated, which
+// its threads need).
+func peersChromium(name, dir, modelPath, model4Path string, onnxFile func(string) string, rounds int) (map[int]*webTimes, error) {
 	chromium, err := browser.Find(name)
 	if err != nil {
 		return nil, err
@@ -44,7 +47,8 @@ func peersChromium(name, dir, modelPath string, onnxFile func(string) string, ro
 		return nil, err
 	}
 	dist := filepath.Join(peersDir, "node_modules", "onnxruntime-web", "dist")
-	files := map[string]string{"model.bin": modelPath, "clip-simd.wasm": simd,
+	files := map[string]string{"model.bin": modelPath, "model4.bin": model4Path, "clip-simd.wasm": simd,
+		"clip-simd-relaxed.wasm": os.Getenv("CLIP_RELAXED_WASM"),
 		"image-int8.onnx": onnxFile("int8"), "image-f32.onnx": onnxFile("f32")}
 	for _, f := range []string{"ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"} {
 		files[f] = filepath.Join(dist, f)
@@ -85,16 +89,49 @@ func webRounds(ctx context.Context, chromium string, h http.Handler, rounds, thr
 			await s[k].run(feeds());
 		}
 		const first = await s.int8.run(feeds());
-		const ms = {ours: [], int8: [], f32: []};
+		// More workers of our engine, each its own Go instance, as the page's pool makes
+		// them: two holding the int8 model (the pool on two cores: two images at once),
+		// and one holding the int4 model, which takes the relaxed-SIMD kernel where the
+		// browser has it.
+		const worker = () => {
+			const w = new Worker("clip-worker.js"), pending = new Map();
+			let next = 0;
+			w.onmessage = (e) => {
+				const p = pending.get(e.data.id);
+				pending.delete(e.data.id);
+				if (e.data.error !== undefined) p.reject(new Error(e.data.error)); else p.resolve(e.data.result);
+			};
+			return (op, ...args) => new Promise((resolve, reject) => {
+				const id = next++;
+				pending.set(id, {resolve, reject});
+				w.postMessage({id, op, args});
+			});
+		};
+		const pool = [worker(), worker()];
+		for (const c of pool) await c("load", await bytes("model.bin"));
+		const four = worker();
+		const info4 = await four("load", await bytes("model4.bin"));
+		// Each worker's bench runs an untimed image, then the timed one, then the text
+		// encoder: the workers' timed images run side by side, so the pool's time per image
+		// is their mean over the pool's size.
+		const poolRun = async () => {
+			const res = await Promise.all(pool.map((c) => c("bench", {batch: 1, iters: 1})));
+			return res.reduce((sum, r) => sum + r.imageMs, 0) / res.length / pool.length;
+		};
+		await poolRun();
+		await four("bench", {batch: 1, iters: 1});
+		const ms = {ours: [], int8: [], f32: [], pool: [], int4: []};
 		for (let r = 0; r < %d; r++) {
 			ms.ours.push((await call("bench", {batch: 1, iters: 1})).imageMs);
+			ms.pool.push(await poolRun());
+			ms.int4.push((await four("bench", {batch: 1, iters: 1})).imageMs);
 			for (const k of ["int8", "f32"]) {
 				const t = performance.now();
 				await s[k].run(feeds());
 				ms[k].push(performance.now() - t);
 			}
 		}
-		return {kernel: info.kernel, version: ort.env.versions.web, ms, agent: navigator.userAgent,
+		return {kernel: info.kernel, kernel4: info4.kernel, version: ort.env.versions.web, ms, agent: navigator.userAgent,
 			int8Features: Array.from(first.embeds.data)};
 	})()`, threads, threads, rounds)
 	var res webTimes
