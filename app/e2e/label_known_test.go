@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -51,8 +50,7 @@ func TestLabellingKnownClasses(t *testing.T) {
 	}
 	paths := s.images(t, files, names...)
 	p := s.open(t, "/")
-	downloads := t.TempDir()
-	p.run(t, browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllow).WithDownloadPath(downloads))
+	downloads := p.downloadsTo(t)
 	p.openLabeller(t)
 	p.setField(t, "#project-labels", strings.Join(sm.Labels, "\n"), "change")
 	start := time.Now()

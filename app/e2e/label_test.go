@@ -145,6 +145,14 @@ func wanted(want map[string][2]string, file, state, label string, failed bool) b
 	return state == w[0] && (w[1] == "" || label == w[1])
 }
 
+// downloadsTo lets the tab download files, into a new temporary folder it returns.
+func (p *tab) downloadsTo(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	p.run(t, browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllow).WithDownloadPath(dir))
+	return dir
+}
+
 func (p *tab) openLabeller(t *testing.T) {
 	t.Helper()
 	p.waitStatus(t, "ready")
@@ -170,8 +178,7 @@ func TestLabelling(t *testing.T) {
 	}
 	paths := s.images(t, files, order...)
 	p := s.open(t, "/")
-	downloads := t.TempDir()
-	p.run(t, browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllow).WithDownloadPath(downloads))
+	downloads := p.downloadsTo(t)
 	p.openLabeller(t)
 
 	labels := []string{"red", "green", "blue"}

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -114,8 +113,7 @@ func TestOfflineApp(t *testing.T) {
 	clip7, _ := zeroshot.TemplateSet(zeroshot.DefaultTemplateSet)
 	s.native(t).check(t, p.waitCards(t, 1, labels), img, labels, clip7)
 	// ... and labels and exports: the labelling view stores, scores and downloads offline.
-	downloads := t.TempDir()
-	p.run(t, browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllow).WithDownloadPath(downloads))
+	downloads := p.downloadsTo(t)
 	p.openLabeller(t)
 	p.setField(t, "#project-labels", "sun\nmoon", "change")
 	p.run(t, chromedp.SetUploadFiles("#label-images", img, chromedp.ByQuery))

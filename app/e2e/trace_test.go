@@ -97,8 +97,7 @@ func longestMainTask(events []traceEvent) mainTask {
 
 func TestLongestMainTask(t *testing.T) {
 	ev := func(ph, name string, tid int64, dur, tdur float64) traceEvent {
-		e := traceEvent{Ph: ph, Name: name, Pid: 1, Tid: tid, Dur: dur, Tdur: tdur}
-		return e
+		return traceEvent{Ph: ph, Name: name, Pid: 1, Tid: tid, Dur: dur, Tdur: tdur}
 	}
 	meta := ev("M", "thread_name", 7, 0, 0)
 	meta.Args.Name = "CrRendererMain"

@@ -49,7 +49,7 @@ func BenchmarkMatmul(b *testing.B) {
 	for _, rows := range []int{50, 400} {
 		for _, block := range []int{32, 128} {
 			for _, amx := range []bool{false, true} {
-				if !haveSIMD || amx && !haveAMX {
+				if !haveSIMD || amx && !haveAMX() {
 					continue
 				}
 				b.Run(fmt.Sprintf("rows%d/block%d/amx=%v", rows, block, amx), func(b *testing.B) {

@@ -3,6 +3,8 @@
 package engine
 
 import (
+	"sync"
+
 	"golang.org/x/sys/cpu"
 )
 
@@ -32,11 +34,14 @@ func (l *linear) tileSIMD(a *qact, m0, p int, c *[tileRows * tileCols]float32) {
 	}
 }
 
-// haveAMX: the AMX int8 kernel (kernel_amx_amd64.s) runs here, for 8-bit layers with
-// blocks a multiple of 32: the CPU has AMX (Sapphire Rapids and later Xeons) and Linux
-// lets this process use its tile registers (arch_prctl ARCH_REQ_XCOMP_PERM, which a
-// process must ask for before its first tile instruction).
-var haveAMX = haveSIMD && cpu.X86.HasAMXTile && cpu.X86.HasAMXInt8 && requestAMX()
+// haveAMX reports whether the AMX int8 kernel (kernel_amx_amd64.s) runs here, for 8-bit
+// layers with blocks a multiple of 32: the CPU has AMX (Sapphire Rapids and later Xeons)
+// and Linux lets this process use its tile registers (arch_prctl ARCH_REQ_XCOMP_PERM,
+// which a process must ask for before its first tile instruction). It asks once, when
+// the first model loads, not at start-up.
+var haveAMX = sync.OnceValue(func() bool {
+	return haveSIMD && cpu.X86.HasAMXTile && cpu.X86.HasAMXInt8 && requestAMX()
+})
 
 //go:noescape
 func tileAMX8(a *int8, lda int, scale *float32, lds int, w *byte, ws *byte, nb int, steps int, c *float32, bias *float32, scratch *int32, cfg *byte, kstep int, rows int)

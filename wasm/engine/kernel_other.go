@@ -20,7 +20,7 @@ func quantRowSIMD(x []float32, q []int8, scale []float32, init []int32, bs int, 
 	panic("engine: no SIMD")
 }
 
-const haveAMX = false
+func haveAMX() bool { return false }
 
 const amxRows = 16
 

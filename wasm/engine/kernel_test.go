@@ -92,7 +92,7 @@ func TestKernels(t *testing.T) {
 					t.Fatalf("SIMD [%d] = %v, portable %v", i, simd[i], got[i])
 				}
 			}
-			if !haveAMX || c.bits != 8 || c.block%32 != 0 {
+			if !haveAMX() || c.bits != 8 || c.block%32 != 0 {
 				return
 			}
 			forAMX.repack(true)

@@ -175,7 +175,7 @@ func Load(data []byte, opt Options) (*Model, error) {
 		m.workers = runtime.GOMAXPROCS(0)
 	}
 	m.simd = haveSIMD && !opt.Portable
-	m.amx = m.simd && haveAMX && !opt.NoAMX && m.block%32 == 0
+	m.amx = m.simd && haveAMX() && !opt.NoAMX && m.block%32 == 0
 	// The WebAssembly kernel works in 16-input chunks.
 	m.js = !opt.Portable && m.block%16 == 0 && findJSKernel()
 	// The relaxed module multiplies int4 weights in 32-input chunks; int8 layers stay

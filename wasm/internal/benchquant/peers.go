@@ -105,7 +105,10 @@ func timeTexts(ours map[string]*engine.Model, ortCall func(map[string]any) (floa
 	return secs, nil
 }
 
-// settle is the pause before each timed run of the native comparison.
+// settle is the pause before each timed run of the native comparison: ONNX Runtime's
+// pool threads spin for a while after a run (its default, good for its own latency), and
+// without the pause they took the cores from whichever engine ran next (ours ran 2.3×
+// slower right after an ONNX Runtime run than after one of ours).
 const settle = 300 * time.Millisecond
 
 // peersDir holds the peers' npm packages (package.json pins them; make bench-peers runs
@@ -262,10 +265,6 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 	for round := 0; round <= rounds; round++ { // round 0 warms up (and makes the sessions)
 		for _, b := range []int{1, 8} {
 			for _, e := range engines {
-				// A pause before each run: ONNX Runtime's pool threads spin for a while
-				// after a run (its default, good for its own latency), and without the
-				// pause they took the cores from whichever engine ran next (ours ran
-				// 2.3× slower right after an ONNX Runtime run than after one of ours).
 				time.Sleep(settle)
 				ms, err := e.run(b)
 				if err != nil {

@@ -47,9 +47,14 @@ func peersChromium(name, dir, modelPath, model4Path string, onnxFile func(string
 		return nil, err
 	}
 	dist := filepath.Join(peersDir, "node_modules", "onnxruntime-web", "dist")
-	files := map[string]string{"model.bin": modelPath, "model4.bin": model4Path, "clip-simd.wasm": simd,
+	files := map[string]string{
+		"model.bin":              modelPath,
+		"model4.bin":             model4Path,
+		"clip-simd.wasm":         simd,
 		"clip-simd-relaxed.wasm": os.Getenv("CLIP_RELAXED_WASM"),
-		"image-int8.onnx": onnxFile("int8"), "image-f32.onnx": onnxFile("f32")}
+		"image-int8.onnx":        onnxFile("int8"),
+		"image-f32.onnx":         onnxFile("f32"),
+	}
 	for _, f := range []string{"ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"} {
 		files[f] = filepath.Join(dist, f)
 	}
