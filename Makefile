@@ -164,12 +164,12 @@ train-xla: build $(DATA_OUT)/manifest.json
 
 # make xla-check-build, then on a GPU host make xla-check (or bash train/xla-check.sh
 # bin/xla): the XLA-vs-Go training test and a short training run on $(XLA_BACKEND), from
-# stripped binaries in bin/xla, so the GPU host needs no Go toolchain; xz-compressed, so
-# that they (the clip binary embeds the default model) fit what the device tool carries.
+# stripped binaries in bin/xla, so the GPU host needs no Go toolchain; built without the
+# embedded default model (-tags nomodel) and xz-compressed, so that they travel small.
 xla-check-build: vocab
 	@mkdir -p bin/xla
-	$(GO) build -ldflags='-s -w' -o bin/xla/clip ./cmd/clip
-	$(GO) test -c -ldflags='-s -w' -o bin/xla/train.test ./train
+	$(GO) build -tags nomodel -ldflags='-s -w' -o bin/xla/clip ./cmd/clip
+	$(GO) test -c -tags nomodel -ldflags='-s -w' -o bin/xla/train.test ./train
 	xz -T0 -6 -f bin/xla/clip bin/xla/train.test
 
 xla-check:

@@ -90,7 +90,8 @@ func TestSigmoidRunLossFalls(t *testing.T) {
 	}
 }
 
-// metricLosses reads the per-step losses of a run's metrics.jsonl.
+// metricLosses reads the per-step losses of a run's metrics.jsonl, and checks that each
+// step's three timed parts (data, gradients, update) are recorded.
 func metricLosses(t *testing.T, path string) []float64 {
 	t.Helper()
 	f, err := os.Open(path)
@@ -101,9 +102,17 @@ func metricLosses(t *testing.T, path string) []float64 {
 	var losses []float64
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var rec struct{ Loss float64 }
+		var rec struct {
+			Loss    float64  `json:"loss"`
+			DataMS  *float64 `json:"data_ms"`
+			GradsMS *float64 `json:"grads_ms"`
+			ApplyMS *float64 `json:"apply_ms"`
+		}
 		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
 			t.Fatal(err)
+		}
+		if rec.DataMS == nil || rec.GradsMS == nil || rec.ApplyMS == nil || *rec.DataMS < 0 || *rec.GradsMS <= 0 || *rec.ApplyMS <= 0 {
+			t.Errorf("step %d: timings data_ms %v, grads_ms %v, apply_ms %v", len(losses)+1, rec.DataMS, rec.GradsMS, rec.ApplyMS)
 		}
 		losses = append(losses, rec.Loss)
 	}

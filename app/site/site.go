@@ -97,7 +97,11 @@ func Build(o Options) error {
 func UseBuiltinModel(o *Options, tmp string) error {
 	o.Model = filepath.Join(tmp, "model-int8.safetensors")
 	o.ModelName, o.TemplateSet = defaultmodel.Name, defaultmodel.TemplateSet
-	return os.WriteFile(o.Model, defaultmodel.Bytes(), 0o644)
+	b, err := defaultmodel.Bytes()
+	if err != nil {
+		return fmt.Errorf("the built-in model %s: %w", defaultmodel.Name, err)
+	}
+	return os.WriteFile(o.Model, b, 0o644)
 }
 
 // WriteModel copies the default model under o.Out's models/ with the manifest the page

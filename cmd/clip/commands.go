@@ -47,7 +47,11 @@ var otherLoaders []func(path string) (m clipModel, ok bool, err error)
 // defaultModel is the model that embed, classify and eval use without --model: the
 // embedded default (weights/defaultmodel), on the quantized engine. Tests swap it.
 var defaultModel = func() (clipModel, error) {
-	m, err := engine.Load(defaultmodel.Bytes(), engine.Options{})
+	b, err := defaultmodel.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("the built-in model %s: %w", defaultmodel.Name, err)
+	}
+	m, err := engine.Load(b, engine.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("the built-in model %s: %w", defaultmodel.Name, err)
 	}

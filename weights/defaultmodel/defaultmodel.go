@@ -8,7 +8,7 @@ package defaultmodel
 
 import (
 	"bytes"
-	_ "embed"
+	"errors"
 )
 
 // Name is how the model is called in the CLI's and the page's messages.
@@ -19,9 +19,15 @@ const Name = "clip-go pictograms (small, int8)"
 // score 11 points higher on unseen styles than the photo templates (MODEL.md).
 const TemplateSet = "pictogram"
 
-//go:embed model-int8.safetensors
-var file []byte
+// ErrNotBuiltIn is Load's error in a binary built with -tags nomodel.
+var ErrNotBuiltIn = errors.New("this binary was built without it (-tags nomodel): give --model")
 
 // Bytes returns a copy of the quantized model file (the format of weights.QuantFile, as
 // `clip quantize` writes): a copy, because the engine rearranges what it loads in place.
-func Bytes() []byte { return bytes.Clone(file) }
+// It fails with ErrNotBuiltIn in a binary built without the model.
+func Bytes() ([]byte, error) {
+	if len(file) == 0 {
+		return nil, ErrNotBuiltIn
+	}
+	return bytes.Clone(file), nil
+}

@@ -15,7 +15,11 @@ import (
 // demo's labels: each picture's top-1 is the label its file is named after, with a clear
 // margin (the pictures were chosen so; MODEL.md has the accuracy on whole sets).
 func TestShippedModel(t *testing.T) {
-	q, err := weights.ParseQuant(Bytes())
+	b, err := Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := weights.ParseQuant(b)
 	if err != nil {
 		t.Fatalf("the shipped file does not parse: %v", err)
 	}
@@ -25,7 +29,11 @@ func TestShippedModel(t *testing.T) {
 	if len(file) > 25<<20 {
 		t.Errorf("shipped file is %d bytes, over 25 MiB", len(file))
 	}
-	m, err := engine.Load(Bytes(), engine.Options{})
+	b, err = Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := engine.Load(b, engine.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
