@@ -22,7 +22,7 @@ MODEL     ?=
 # backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build vocab test demo bench bench-peers bench-relaxed bench-text bench-web-quant bench-web-pool bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
+.PHONY: all build vocab test demo bench bench-go bench-peers bench-relaxed bench-text bench-web-quant bench-web-pool bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
 
 all: build
 
@@ -65,9 +65,13 @@ test: $(VOCAB) $(KERNELS) web
 demo: build
 	$(BIN) classify $(if $(MODEL),--model "$(MODEL)") --labels-file testdata/samples/labels.txt testdata/samples/*.png
 
-# Quantized engine vs PyTorch/GoMLX float32, sgemm peak, wasm in Node/Chromium, peak memory
-# (needs python3-torch python3-numpy libopenblas0-pthread nodejs; chromium optional).
-bench: $(VOCAB) $(KERNELS)
+# make bench: the engine's one table against ONNX Runtime, natively and in Chromium (make
+# bench-peers, below). make bench-go: every Go benchmark of the repository, then the engine
+# against PyTorch/GoMLX float32, sgemm peak, wasm in Node/Chromium, peak memory (needs
+# python3-torch python3-numpy libopenblas0-pthread nodejs; chromium optional).
+bench: bench-peers
+
+bench-go: $(VOCAB) $(KERNELS)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(KERNEL_ENV) $(GO) run ./wasm/internal/benchquant
 

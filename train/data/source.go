@@ -325,48 +325,60 @@ func cleanText(s string) string {
 // with "text" (or "caption") and "lang"), "caption" and a language ("lang", "language"
 // or "LANGUAGE"). Fields of unexpected types are ignored.
 func (b *builder) parseJSON(body []byte) error {
-	var m map[string]json.RawMessage
+	// One typed pass that keeps the fields we read as raw values and skips the rest (the
+	// corpus's licences, sources, hashes): a map of every field, then each value decoded
+	// again, was most of the time of the loader's one reading goroutine. Keys match as
+	// encoding/json matches them: exactly, else without regard to case.
+	var m struct {
+		Lang     json.RawMessage `json:"lang"`
+		Language json.RawMessage `json:"language"`
+		LANGUAGE json.RawMessage `json:"LANGUAGE"`
+		Caption  json.RawMessage `json:"caption"`
+		Concept  json.RawMessage `json:"concept"`
+		Name     json.RawMessage `json:"name"`
+		Captions json.RawMessage `json:"captions"`
+	}
 	if err := json.Unmarshal(body, &m); err != nil {
 		return err
 	}
-	str := func(raw json.RawMessage) string {
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			return ""
-		}
-		return cleanText(s)
-	}
-	for _, k := range []string{"lang", "language", "LANGUAGE"} {
-		if l := str(m[k]); l != "" {
+	str := func(raw json.RawMessage) string { return cleanText(jsonString(raw)) }
+	for _, raw := range []json.RawMessage{m.Lang, m.Language, m.LANGUAGE} {
+		if l := str(raw); l != "" {
 			b.jsonLang = l
 			break
 		}
 	}
-	b.jsonSingle = str(m["caption"])
+	b.jsonSingle = str(m.Caption)
 	// The corpus names emoji by code point ("concept") and icons and clip art by name;
 	// a name is lower-cased so that two icon sets' "Cast" and "cast" are one concept.
-	if c := str(m["concept"]); c != "" {
+	if c := str(m.Concept); c != "" {
 		b.it.concept = c
-	} else if n := str(m["name"]); n != "" {
+	} else if n := str(m.Name); n != "" {
 		b.it.concept = "name:" + strings.ToLower(n)
 	}
 	var list []json.RawMessage
-	if json.Unmarshal(m["captions"], &list) == nil {
+	if json.Unmarshal(m.Captions, &list) == nil {
 		b.jsonCaps = nil
 		for _, raw := range list {
-			if s := str(raw); s != "" {
-				b.jsonCaps = append(b.jsonCaps, caption{s, b.jsonLang})
+			if len(raw) == 0 || raw[0] != '{' { // a string, or nothing usable
+				if s := str(raw); s != "" {
+					b.jsonCaps = append(b.jsonCaps, caption{s, b.jsonLang})
+				}
 				continue
 			}
-			var obj map[string]json.RawMessage
+			var obj struct {
+				Text    json.RawMessage `json:"text"`
+				Caption json.RawMessage `json:"caption"`
+				Lang    json.RawMessage `json:"lang"`
+			}
 			if json.Unmarshal(raw, &obj) != nil {
 				continue
 			}
-			text := str(obj["text"])
+			text := str(obj.Text)
 			if text == "" {
-				text = str(obj["caption"])
+				text = str(obj.Caption)
 			}
-			lang := str(obj["lang"])
+			lang := str(obj.Lang)
 			if lang == "" {
 				lang = b.jsonLang
 			}
@@ -376,6 +388,31 @@ func (b *builder) parseJSON(body []byte) error {
 		}
 	}
 	return nil
+}
+
+// jsonString is the string a JSON value holds, "" for any other value. Most of the
+// corpus's strings have nothing to unescape, and those it returns as they are: decoding
+// each through encoding/json was most of the time of the loader's one reading goroutine,
+// which every sample passes through (docs/training.md).
+func jsonString(raw json.RawMessage) string {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' {
+		body := raw[1 : n-1]
+		plain := utf8.Valid(body)
+		for _, c := range body {
+			if c == '\\' || c == '"' || c < 0x20 {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return string(body)
+		}
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
 }
 
 // readCSV reads a CSV or TSV sample list: a header row naming an image column

@@ -197,8 +197,14 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 	for _, c := range []struct {
 		name, file string
 		noAMX      bool
-	}{{"int8", "int8", false}, {"int8-vnni", "int8", true}, {"int4", "int4", false}, {"int8-b128", "int8-b128", false}} {
-		m, err := engine.LoadFile(files[c.file], engine.Options{Workers: threads, NoAMX: c.noAMX})
+		workers    int // 0: threads
+	}{{"int8", "int8", false, 0}, {"int8-vnni", "int8", true, 0}, {"int4", "int4", false, 0}, {"int8-b128", "int8-b128", false, 0},
+		{"int8-1t", "int8", false, 1}} { // one thread, to set beside one Web Worker
+		w := c.workers
+		if w == 0 {
+			w = threads
+		}
+		m, err := engine.LoadFile(files[c.file], engine.Options{Workers: w, NoAMX: c.noAMX})
 		if err != nil {
 			return err
 		}
@@ -260,6 +266,7 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 		{"int4", func(b int) (float64, error) { return timeOurs(ours["int4"], b) }},
 		{"int8-b128", func(b int) (float64, error) { return timeOurs(ours["int8-b128"], b) }},
 		{"ort-f32", func(b int) (float64, error) { return ortRun("f32", b) }},
+		{"int8-1t", func(b int) (float64, error) { return timeOurs(ours["int8-1t"], b) }},
 	}
 	native := map[string]map[int][]float64{}
 	for round := 0; round <= rounds; round++ { // round 0 warms up (and makes the sessions)
@@ -354,6 +361,7 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 		fmt.Sprintf("%.5f", cosines["ort-int8"]))
 	row(fmt.Sprintf("%s float32 (%.0f MB), onnxruntime-node, %d threads", ortV, peers.Image.MB["f32"], threads), "ort-f32",
 		fmt.Sprintf("rel. diff %.1e", peers.Image.F32RelDiff))
+	row(fmt.Sprintf("ours int8, native (%s), 1 thread", kernels["int8-1t"]), "int8-1t", fmt.Sprintf("%.5f", cosines["int8-1t"]))
 	for _, th := range []int{1, 2} {
 		w := web[th]
 		if w == nil {
@@ -400,6 +408,9 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 			fmt.Printf("| ONNX Runtime Web int8 on %d thread(s) / ours int4, %s, one worker, Chromium | %s | – |\n", th, w.Kernel4, ratios(w.MS["int8"], w.MS["int4"]))
 			fmt.Printf("| ours one worker / ours pool of 2 (the pool's gain), Chromium, page %d | %s | – |\n", th, ratios(w.MS["ours"], w.MS["pool"]))
 			fmt.Printf("| ONNX Runtime Web float32 on %d thread(s) / ours int8, one worker, Chromium | %s | – |\n", th, ratios(w.MS["f32"], w.MS["ours"]))
+			// Not interleaved (the browser runs after the native rounds): medians only.
+			fmt.Printf("| ours in Chromium, one worker, page %d / ours native, 1 thread (the price of WebAssembly: here, below 1 is better; the aim is within 2.5×) | %s | – |\n",
+				th, ratio(med(w.MS["ours"]), med(native["int8-1t"][1])))
 		}
 	}
 	fmt.Printf("\nText tower: 700 prompts (100 labels × the 7 templates of clip7) in one call, seconds, median (fastest) of %d rounds that interleave the engines, %d threads:\n\n", rounds, threads)
