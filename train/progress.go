@@ -98,6 +98,17 @@ func (p *progress) clear() {
 	}
 }
 
+// setTotal changes the number of steps the run will take (a --budget run fixes it late).
+func (p *progress) setTotal(total int) {
+	if p == nil {
+		return
+	}
+	p.total = total
+	if p.bar != nil {
+		p.bar.ChangeMax(total)
+	}
+}
+
 // finish completes the bar and ends its line; later log lines need no clearing.
 func (p *progress) finish() {
 	if p != nil && p.bar != nil {

@@ -32,6 +32,11 @@ type Options struct {
 	CheckpointEvery, EvalEvery, KeepCheckpoints int
 	Progress                                    io.Writer // progress bar (nil: none)
 	Log                                         io.Writer // one-line messages (nil: none)
+	// Budget, when set, is the wall-clock time of the training loop: at the end of the
+	// warm-up the run fixes Hyper.Steps (then an upper bound) so that the schedule ends
+	// with the budget (budget.go). A resumed run keeps the steps its checkpoint has.
+	Budget time.Duration
+	now    func() time.Time // the clock for Budget (tests set it)
 }
 
 // Result summarises a run.
@@ -99,7 +104,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		}
 		steps := h.Steps
 		h = saved.Hyper
-		if steps > 0 {
+		if steps > 0 && opt.Budget == 0 {
 			h.Steps = steps // a resumed run may be extended
 		}
 	} else {
@@ -169,6 +174,18 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	var loss float64
 	batches, stopPrefetch := prefetch(loader, m, h.Batch, h.Steps-tr.Step, h.MultiPositive)
 	defer stopPrefetch()
+	now := opt.now
+	if now == nil {
+		now = time.Now
+	}
+	// The budget's decision point: the end of the warm-up, once, in a new run.
+	decideAt := -1
+	if opt.Budget > 0 && latest == "" {
+		decideAt = max(h.Warmup, minBudgetWarmup)
+	} else if opt.Budget > 0 {
+		logf("resumed: --budget is ignored, the run keeps its %d steps", h.Steps)
+	}
+	firstStep, loopStart, ends := tr.Step, now(), []time.Duration(nil)
 	for tr.Step < h.Steps {
 		if ctx.Err() != nil {
 			res.Stopped = true
@@ -212,6 +229,18 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 			top1, top5 := ev.Top1, ev.Top5
 			rec["eval_top1"], rec["eval_top5"] = top1, top5
 			logf("step %d: zero-shot top-1 %.1f%%, top-5 %.1f%%", tr.Step, 100*top1, 100*top5)
+		}
+		if decideAt >= 0 {
+			ends = append(ends, now().Sub(loopStart))
+			if tr.Step == decideAt {
+				steps := budgetSteps(opt.Budget, firstStep, ends, h.Steps)
+				logf("step %d: %v in, at this pace %d steps fit the budget of %v: the schedule ends there", tr.Step,
+					ends[len(ends)-1].Round(time.Second), steps, opt.Budget)
+				h.Steps, tr.Hyper.Steps = steps, steps
+				prog.setTotal(steps)
+				rec["budget_steps"] = steps
+				decideAt = -1
+			}
 		}
 		js, _ := json.Marshal(rec)
 		if _, err := metrics.Write(append(js, '\n')); err != nil {

@@ -28,7 +28,8 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.Eval, "eval", "", "labelled image folder (class/xxx.png) for zero-shot accuracy during training")
 	fs.StringVar(&o.Backend, "backend", "", "GoMLX backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else go)")
 	fs.BoolVar(&o.Resume, "resume", false, "continue from the newest checkpoint in --out")
-	fs.IntVar(&h.Steps, "steps", h.Steps, "optimizer steps")
+	fs.IntVar(&h.Steps, "steps", h.Steps, "optimizer steps (with --budget: at most this many)")
+	fs.DurationVar(&o.Budget, "budget", 0, "wall-clock time for the training loop (such as 8m): at the end of the warm-up the run sizes --steps so that the schedule ends with it (a resumed run keeps its steps)")
 	epochs := fs.Float64("epochs", 0, "train for this many passes over --data instead of --steps (needs --epoch-size)")
 	epochSize := fs.Int("epoch-size", 0, "pairs in one pass over --data (for --epochs)")
 	fs.IntVar(&h.Batch, "batch", h.Batch, "contrastive batch size (pairs per step)")
@@ -61,6 +62,12 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := h.CheckLoss(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if o.Budget < 0 {
+		return fmt.Errorf("%w: negative --budget %v", errUsage, o.Budget)
+	}
+	if o.Budget > 0 && !flagSet(fs, "steps") && *epochs == 0 {
+		h.Steps = budgetStepCap // the budget decides
 	}
 	if *epochs > 0 {
 		if *epochSize <= 0 {
@@ -151,3 +158,12 @@ func cmdExport(args []string, stdout, _ io.Writer) error {
 }
 
 func joinPresets() string { return joinStrings(arch.Presets()) }
+
+// budgetStepCap bounds a --budget run given no --steps: the budget decides, long before.
+const budgetStepCap = 100_000_000
+
+// flagSet reports whether the command line named the flag.
+func flagSet(fs *flag.FlagSet, name string) (set bool) {
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}

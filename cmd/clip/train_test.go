@@ -346,3 +346,51 @@ func TestTrainSigmoidExport(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainBudget: `clip train --budget` without --steps lets the budget size the run at
+// the end of the warm-up (never fewer steps than the warm-up's), says so, and records the
+// number; a negative budget is a usage error.
+func TestTrainBudget(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := synth.WriteShards(filepath.Join(dir, "shards"), 1, 16, 32, 3); err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "run")
+	args := []string{"train", "--data", filepath.Join(dir, "shards", "*.tar"), "--out", run, "--model-config", "tiny",
+		"--batch", "8", "--warmup", "10", "--quiet"}
+	if _, stderr, code := clip(t, append(args, "--budget", "-1s")...); code != 2 || !strings.Contains(stderr, "negative --budget") {
+		t.Errorf("--budget -1s: exit %d, stderr %q; want a usage error", code, stderr)
+	}
+	stdout, stderr, code := clip(t, append(args, "--budget", "4s")...)
+	if code != 0 {
+		t.Fatalf("train --budget 4s: %s", stderr)
+	}
+	var res struct{ Steps int }
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("stdout %q: %v", stdout, err)
+	}
+	if !strings.Contains(stderr, "steps fit the budget of 4s") {
+		t.Errorf("stderr does not say what the budget chose: %q", stderr)
+	}
+	js, err := os.ReadFile(filepath.Join(run, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chosen int
+	for line := range strings.SplitSeq(strings.TrimSpace(string(js)), "\n") {
+		var rec struct {
+			Step        int `json:"step"`
+			BudgetSteps int `json:"budget_steps"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err == nil && rec.BudgetSteps > 0 {
+			if rec.Step != 10 {
+				t.Errorf("the budget decided at step %d, want 10 (the end of the warm-up)", rec.Step)
+			}
+			chosen = rec.BudgetSteps
+		}
+	}
+	if chosen < 10 || res.Steps != chosen {
+		t.Errorf("the run took %d steps, the budget chose %d (want the same, at least 10)", res.Steps, chosen)
+	}
+	t.Logf("--budget 4s: %d steps", res.Steps)
+}
