@@ -69,6 +69,9 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	if o.Budget > 0 && !flagSet(fs, "steps") && *epochs == 0 {
 		h.Steps = budgetStepCap // the budget decides
 	}
+	if latest, _ := train.LatestCheckpoint(o.Out); o.Resume && latest != "" && !flagSet(fs, "steps") && *epochs == 0 {
+		h.Steps = 0 // a resumed run keeps its own number of steps unless told another
+	}
 	if *epochs > 0 {
 		if *epochSize <= 0 {
 			return fmt.Errorf("%w: --epochs needs --epoch-size (pairs per pass)", errUsage)

@@ -349,7 +349,7 @@ func TestTrainSigmoidExport(t *testing.T) {
 
 // TestTrainBudget: `clip train --budget` without --steps lets the budget size the run at
 // the end of the warm-up (never fewer steps than the warm-up's), says so, and records the
-// number; a negative budget is a usage error.
+// number, which a resumed run keeps; a negative budget is a usage error.
 func TestTrainBudget(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := synth.WriteShards(filepath.Join(dir, "shards"), 1, 16, 32, 3); err != nil {
@@ -393,4 +393,9 @@ func TestTrainBudget(t *testing.T) {
 		t.Errorf("the run took %d steps, the budget chose %d (want the same, at least 10)", res.Steps, chosen)
 	}
 	t.Logf("--budget 4s: %d steps", res.Steps)
+	// Resumed without --steps, the run keeps the number the budget chose: it is done.
+	stdout, stderr, code = clip(t, append(args, "--resume")...)
+	if err := json.Unmarshal([]byte(stdout), &res); code != 0 || err != nil || res.Steps != chosen {
+		t.Errorf("resumed without --steps: exit %d, %s %s; want %d steps, as the budget chose", code, stdout, stderr, chosen)
+	}
 }
