@@ -310,7 +310,7 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 
 	// The browser, interleaved in a page: our Web Worker (SIMD kernel) and ONNX Runtime
 	// Web's wasm build on the page, on one thread, then (a second page) on two.
-	web, err := peersChromium(chromium, dir, files["int8"], files["int4"], onnxFile, rounds)
+	web, err := peersChromium(chromium, dir, files["int8"], files["int4"], files["int8-b128"], onnxFile, rounds)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chromium:", err)
 	}
@@ -374,6 +374,7 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 		fmt.Printf("| ours int8, WebAssembly in Chromium (%s), one Web Worker (page %d) | %s | – | native's (its kernels are tested bit-identical) |\n", w.Kernel, th, mf(w.MS["ours"]))
 		fmt.Printf("| ours int8, WebAssembly in Chromium (%s), a pool of 2 Web Workers, an image each (page %d) | %s | – | native's |\n", w.Kernel, th, mf(w.MS["pool"]))
 		fmt.Printf("| ours int4 (text 8-bit), WebAssembly in Chromium (%s), one Web Worker (page %d) | %s | – | native int4's |\n", w.Kernel4, th, mf(w.MS["int4"]))
+		fmt.Printf("| ours int8 in blocks of 128, WebAssembly in Chromium (%s), one Web Worker (page %d) | %s | – | native's |\n", w.Kernel, th, mf(w.MS["b128"]))
 		fmt.Printf("| ONNX Runtime Web %s int8, wasm, Chromium, %d thread(s) | %s | – | %s |\n", w.Version, th, mf(w.MS["int8"]), webCos)
 		fmt.Printf("| ONNX Runtime Web %s float32, wasm, Chromium, %d thread(s) | %s | – | – |\n", w.Version, th, mf(w.MS["f32"]))
 	}
@@ -406,6 +407,7 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 			fmt.Printf("| ONNX Runtime Web int8 on %d thread(s) / ours int8, one worker, Chromium | %s | – |\n", th, ratios(w.MS["int8"], w.MS["ours"]))
 			fmt.Printf("| ONNX Runtime Web int8 on %d thread(s) / ours int8, pool of 2 workers, Chromium | %s | – |\n", th, ratios(w.MS["int8"], w.MS["pool"]))
 			fmt.Printf("| ONNX Runtime Web int8 on %d thread(s) / ours int4, %s, one worker, Chromium | %s | – |\n", th, w.Kernel4, ratios(w.MS["int8"], w.MS["int4"]))
+			fmt.Printf("| ONNX Runtime Web int8 on %d thread(s) / ours int8 in blocks of 128, one worker, Chromium | %s | – |\n", th, ratios(w.MS["int8"], w.MS["b128"]))
 			fmt.Printf("| ours one worker / ours pool of 2 (the pool's gain), Chromium, page %d | %s | – |\n", th, ratios(w.MS["ours"], w.MS["pool"]))
 			fmt.Printf("| ONNX Runtime Web float32 on %d thread(s) / ours int8, one worker, Chromium | %s | – |\n", th, ratios(w.MS["f32"], w.MS["ours"]))
 			// Not interleaved (the browser runs after the native rounds): medians only.

@@ -26,10 +26,10 @@ type webTimes struct {
 // peersChromium serves our worker and onnxruntime-web's wasm-only build from one folder
 // and times, in rounds, our engine's bench (batch 1, in the worker), two workers encoding
 // an image each at once (the page's pool on two cores), an int4 worker (relaxed SIMD
-// where the browser has it) and one run of each ONNX model on the page: once with
+// where the browser has it), a worker on an int8 file in blocks of 128, and one run of each ONNX model on the page: once with
 // onnxruntime-web on one thread, once on two (the page then cross-origin isolated, which
 // its threads need).
-func peersChromium(name, dir, modelPath, model4Path string, onnxFile func(string) string, rounds int) (map[int]*webTimes, error) {
+func peersChromium(name, dir, modelPath, model4Path, model128Path string, onnxFile func(string) string, rounds int) (map[int]*webTimes, error) {
 	chromium, err := browser.Find(name)
 	if err != nil {
 		return nil, err
@@ -50,6 +50,7 @@ func peersChromium(name, dir, modelPath, model4Path string, onnxFile func(string
 	files := map[string]string{
 		"model.bin":              modelPath,
 		"model4.bin":             model4Path,
+		"model128.bin":           model128Path,
 		"clip-simd.wasm":         simd,
 		"clip-simd-relaxed.wasm": os.Getenv("CLIP_RELAXED_WASM"),
 		"image-int8.onnx":        onnxFile("int8"),
@@ -116,6 +117,8 @@ func webRounds(ctx context.Context, chromium string, h http.Handler, rounds, thr
 		for (const c of pool) await c("load", await bytes("model.bin"));
 		const four = worker();
 		const info4 = await four("load", await bytes("model4.bin"));
+		const b128 = worker(); // int8 in blocks of 128: fewer float steps per product
+		await b128("load", await bytes("model128.bin"));
 		// Each worker's bench runs an untimed image, then the timed one, then the text
 		// encoder: the workers' timed images run side by side, so the pool's time per image
 		// is their mean over the pool's size.
@@ -125,11 +128,13 @@ func webRounds(ctx context.Context, chromium string, h http.Handler, rounds, thr
 		};
 		await poolRun();
 		await four("bench", {batch: 1, iters: 1});
-		const ms = {ours: [], int8: [], f32: [], pool: [], int4: []};
+		await b128("bench", {batch: 1, iters: 1});
+		const ms = {ours: [], int8: [], f32: [], pool: [], int4: [], b128: []};
 		for (let r = 0; r < %d; r++) {
 			ms.ours.push((await call("bench", {batch: 1, iters: 1})).imageMs);
 			ms.pool.push(await poolRun());
 			ms.int4.push((await four("bench", {batch: 1, iters: 1})).imageMs);
+			ms.b128.push((await b128("bench", {batch: 1, iters: 1})).imageMs);
 			for (const k of ["int8", "f32"]) {
 				const t = performance.now();
 				await s[k].run(feeds());
