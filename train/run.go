@@ -34,7 +34,8 @@ type Options struct {
 	Log                                         io.Writer // one-line messages (nil: none)
 	// Budget, when set, is the wall-clock time of the training loop: at the end of the
 	// warm-up the run fixes Hyper.Steps (then an upper bound) so that the schedule ends
-	// with the budget (budget.go). A resumed run keeps the steps its checkpoint has.
+	// with the budget (budget.go). A run resumed after that point keeps the steps its
+	// checkpoint has; one resumed before it decides on the budget given to the resumption.
 	Budget time.Duration
 	now    func() time.Time // the clock for Budget (tests set it)
 }
@@ -179,11 +180,14 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		now = time.Now
 	}
 	// The budget's decision point: the end of the warm-up, once, in a new run.
+	// A run resumed before that point decides in this process, on the time left to it.
 	decideAt := -1
-	if opt.Budget > 0 && latest == "" {
-		decideAt = max(h.Warmup, minBudgetWarmup)
-	} else if opt.Budget > 0 {
-		logf("resumed: --budget is ignored, the run keeps its %d steps", h.Steps)
+	if opt.Budget > 0 {
+		if at := max(h.Warmup, minBudgetWarmup); tr.Step < at && at < h.Steps {
+			decideAt = at
+		} else if latest != "" {
+			logf("resumed: --budget is ignored, the run keeps its %d steps", h.Steps)
+		}
 	}
 	firstStep, loopStart, ends := tr.Step, now(), []time.Duration(nil)
 	for tr.Step < h.Steps {
