@@ -14,6 +14,9 @@ import "time"
 // minBudgetWarmup is the earliest step at which the pace is taken, whatever the warm-up.
 const minBudgetWarmup = 10
 
+// budgetStepCap bounds a budget run given no number of steps: the budget decides, long before.
+const budgetStepCap = 100_000_000
+
 // budgetSteps is the number of steps that fit budget, from the end times of the steps
 // run so far in this process (ends[i] is the time since the loop started at the end of
 // the process's i-th step, the first being step first+1), never more than max and never

@@ -36,6 +36,8 @@ type Options struct {
 	// warm-up the run fixes Hyper.Steps (then an upper bound) so that the schedule ends
 	// with the budget (budget.go). A run resumed after that point keeps the steps its
 	// checkpoint has; one resumed before it decides on the budget given to the resumption.
+	// Hyper.Steps 0 leaves the number to the run: a resumed run's own, else with a Budget
+	// no bound (budgetStepCap), else DefaultHyper's.
 	Budget time.Duration
 	now    func() time.Time // the clock for Budget (tests set it)
 }
@@ -105,10 +107,16 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		}
 		steps := h.Steps
 		h = saved.Hyper
-		if steps > 0 && opt.Budget == 0 {
+		if steps > 0 {
 			h.Steps = steps // a resumed run may be extended
 		}
 	} else {
+		if h.Steps == 0 { // none asked for: the budget decides, else the default
+			h.Steps = DefaultHyper().Steps
+			if opt.Budget > 0 {
+				h.Steps = budgetStepCap
+			}
+		}
 		if cfg, err = configFrom(opt.ModelConfig); err != nil {
 			return Result{}, err
 		}

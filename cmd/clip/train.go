@@ -66,11 +66,8 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	if o.Budget < 0 {
 		return fmt.Errorf("%w: negative --budget %v", errUsage, o.Budget)
 	}
-	if o.Budget > 0 && !flagSet(fs, "steps") && *epochs == 0 {
-		h.Steps = budgetStepCap // the budget decides
-	}
-	if latest, _ := train.LatestCheckpoint(o.Out); o.Resume && latest != "" && !flagSet(fs, "steps") && *epochs == 0 {
-		h.Steps = 0 // a resumed run keeps its own number of steps unless told another
+	if !isFlagSet(fs, "steps") && *epochs == 0 {
+		h.Steps = 0 // Run's choice: a resumed run's own, the budget's, else the default
 	}
 	if *epochs > 0 {
 		if *epochSize <= 0 {
@@ -161,12 +158,3 @@ func cmdExport(args []string, stdout, _ io.Writer) error {
 }
 
 func joinPresets() string { return joinStrings(arch.Presets()) }
-
-// budgetStepCap bounds a --budget run given no --steps: the budget decides, long before.
-const budgetStepCap = 100_000_000
-
-// flagSet reports whether the command line named the flag.
-func flagSet(fs *flag.FlagSet, name string) (set bool) {
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
-}
