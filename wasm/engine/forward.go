@@ -52,47 +52,66 @@ func (m *Model) matmul(l *linear, a *qact, out []float32, ldo int, add bool, act
 		a.packed = true
 	}
 	// On a layer repacked for AMX, a group's rows go in strips of amxRows (the last one
-	// shorter); otherwise in tiles of tileRows.
+	// shorter), each strip against up to amxPanels consecutive panels in one call;
+	// otherwise in tiles of tileRows against one panel.
 	m.parallel(groups*panels, func(lo, hi int) {
-		var c [amxRows * tileCols]float32
 		var scratch [2 * amxRows * 16]int32
-		for it := lo; it < hi; it++ {
-			g, p := it/panels, it%panels
+		var c []float32
+		if l.amx {
+			c = make([]float32, amxPanels*amxPanel)
+		} else {
+			c = make([]float32, tileRows*tileCols)
+		}
+		// emit moves a tile's first rows rows (from row m0; rows tileCols floats apart
+		// in c) for panel p to out, through the activation: one call per tile, which
+		// the SIMD activation needs to be quick (per row of 32 values its set-up cost
+		// as much as the work).
+		emit := func(c []float32, m0, rows, p int) {
 			n0 := p * tileCols
 			nn := min(tileCols, l.out-n0)
-			// emit moves the tile's first rows rows (from row m0) to out.
-			emit := func(m0, rows int) {
-				for r := range rows {
-					src := c[r*tileCols : r*tileCols+nn]
-					dst := out[(m0+r)*ldo+n0 : (m0+r)*ldo+n0+nn]
-					if add {
-						for i, v := range src {
-							dst[i] += v
-						}
-						continue
-					}
-					copy(dst, src)
-					if act != nil {
-						act(dst)
-					}
-				}
+			if act != nil && !add {
+				act(c[:rows*tileCols]) // the padding columns too: they are not copied
 			}
+			for r := range rows {
+				src := c[r*tileCols : r*tileCols+nn]
+				dst := out[(m0+r)*ldo+n0 : (m0+r)*ldo+n0+nn]
+				if add {
+					for i, v := range src {
+						dst[i] += v
+					}
+					continue
+				}
+				copy(dst, src)
+			}
+		}
+		for it := lo; it < hi; {
+			g, p := it/panels, it%panels
+			np := min(hi-it, panels-p) // this group's panels in [it, hi)
 			if l.amx {
+				np = min(np, amxPanels)
 				for m0 := g * groupTiles * tileRows; m0 < min((g+1)*groupTiles*tileRows, a.rows); m0 += amxRows {
 					rows := min(amxRows, a.rows-m0)
-					l.tileAMX(a, m0, p, rows, &c, &scratch)
-					emit(m0, rows)
+					l.tileAMX(a, m0, p, np, rows, c, &scratch)
+					for j := range np {
+						emit(c[j*amxPanel:(j+1)*amxPanel], m0, rows, p+j)
+					}
 				}
+				it += np
 				continue
 			}
 			for t := g * groupTiles; t < min((g+1)*groupTiles, tiles); t++ {
 				m0 := t * tileRows
-				tile(a, m0, p, (*[tileRows * tileCols]float32)(c[:tileRows*tileCols]))
-				emit(m0, min(tileRows, a.rows-m0))
+				tile(a, m0, p, (*[tileRows * tileCols]float32)(c))
+				emit(c, m0, min(tileRows, a.rows-m0), p)
 			}
+			it++
 		}
 	})
 }
+
+// amxPanels is how many panels one AMX call sweeps: the tile configuration is loaded
+// once per call, and the call's output (amxPanels × 2 KB) stays in the first-level cache.
+const amxPanels = 8
 
 // quantRows quantizes rows×k values of x (row stride k) into a, for weights of bits.
 func (m *Model) quantRows(x []float32, rows, k, bits int, a *qact) {

@@ -44,10 +44,11 @@ var haveAMX = sync.OnceValue(func() bool {
 })
 
 //go:noescape
-func tileAMX8(a *int8, lda int, scale *float32, lds int, w *byte, ws *byte, nb int, steps int, c *float32, bias *float32, scratch *int32, cfg *byte, kstep int, rows int)
+func tileAMX8(a *int8, lda int, scale *float32, lds int, w *byte, ws *byte, nb int, steps int, c *float32, bias *float32, scratch *int32, cfg *byte, kstep int, rows int, halves int, wstep int, sstep int)
 
-// amxRows is the AMX kernel's tile height: up to 16 activation rows.
-const amxRows = 16
+// amxRows is the AMX kernel's tile height: up to 16 activation rows; amxPanel is the
+// floats of one panel's tile.
+const amxRows, amxPanel = 16, amxRows * tileCols
 
 // amxConfigs are the tile configurations (palette 1), by step (32 or 64 inputs) and
 // rows (1 to 16): tmm0 and tmm3 the int32 sums of two blocks (rows × 16 outputs), tmm1
@@ -68,17 +69,19 @@ var amxConfigs = func() (cfgs [2][amxRows + 1][64]byte) {
 }()
 
 // tileAMX is tileSIMD for up to amxRows rows on a layer repacked for AMX (8-bit, blocks
-// a multiple of 32), one half panel of 16 outputs at a time; c's rows past rows are
-// left undefined.
-func (l *linear) tileAMX(a *qact, m0, p, rows int, c *[amxRows * tileCols]float32, scratch *[2 * amxRows * 16]int32) {
+// a multiple of 32), over np panels from p in one call (the kernel sweeps their half
+// panels of 16 outputs): panel j's tile is c[j*amxPanel:], rows tileCols floats apart,
+// and its rows past rows are left undefined.
+func (l *linear) tileAMX(a *qact, m0, p, np, rows int, c []float32, scratch *[2 * amxRows * 16]int32) {
 	kstep, cfg := 32, &amxConfigs[0][rows]
 	if l.bs%64 == 0 {
 		kstep, cfg = 64, &amxConfigs[1][rows]
 	}
+	_ = c[np*amxPanel-1]
+	_, _ = l.q[(p+np)*tileCols*l.rowBytes-1], l.biasPad[(p+np)*tileCols-1]
 	ap, sp := &a.q[m0*a.kpad], &a.scale[m0*a.nb]
-	for h := range 2 {
-		w := &l.q[p*tileCols*l.rowBytes+h*64]
-		ws := &l.scale[p*tileCols*l.nb*2+h*32]
-		tileAMX8(ap, a.kpad, sp, a.nb*4, w, ws, l.nb, l.bs/kstep, &c[h*16], &l.biasPad[p*tileCols+h*16], &scratch[0], &cfg[0], kstep, rows)
-	}
+	w := &l.q[p*tileCols*l.rowBytes]
+	ws := &l.scale[p*tileCols*l.nb*2]
+	tileAMX8(ap, a.kpad, sp, a.nb*4, w, ws, l.nb, l.bs/kstep, &c[0], &l.biasPad[p*tileCols], &scratch[0], &cfg[0], kstep, rows,
+		2*np, tileCols*l.rowBytes, tileCols*l.nb*2)
 }

@@ -22,8 +22,8 @@ func quantRowSIMD(x []float32, q []int8, scale []float32, init []int32, bs int, 
 
 func haveAMX() bool { return false }
 
-const amxRows = 16
+const amxRows, amxPanel = 16, amxRows * tileCols
 
-func (l *linear) tileAMX(a *qact, m0, p, rows int, c *[amxRows * tileCols]float32, scratch *[2 * amxRows * 16]int32) {
+func (l *linear) tileAMX(a *qact, m0, p, np, rows int, c []float32, scratch *[2 * amxRows * 16]int32) {
 	panic("engine: no AMX kernel in this build")
 }

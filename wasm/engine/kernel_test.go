@@ -44,6 +44,8 @@ func TestKernels(t *testing.T) {
 		{3, 32, 48, 8, 8}, {7, 96, 200, 4, 32}, {1, 40, 64, 4, 8}, {8, 64, 512, 4, 128},
 		// AMX strips of 16 rows with VNNI tiles for the rest
 		{16, 32, 32, 8, 32}, {17, 64, 768, 8, 32}, {50, 70, 300, 8, 32}, {33, 96, 256, 8, 64}, {70, 32, 64, 8, 128},
+		// more panels than one AMX call sweeps (amxPanels), the last one partial
+		{40, 600, 96, 8, 32}, {16, 300, 128, 8, 64},
 	} {
 		t.Run(fmt.Sprintf("%dx%dx%d/int%d/block%d", c.rows, c.out, c.in, c.bits, c.block), func(t *testing.T) {
 			l, wf := randLinear(t, rng, c.out, c.in, c.bits, c.block)
@@ -65,6 +67,20 @@ func TestKernels(t *testing.T) {
 			m.quantRows(x, c.rows, c.in, c.bits, &a)
 			got := make([]float32, c.rows*c.out)
 			m.matmul(l, &a, got, c.out, false, nil)
+			// The same with the activation, which the kernels apply per tile.
+			gelu := activations["quick_gelu"]
+			gotAct := make([]float32, c.rows*c.out)
+			m.matmul(l, &a, gotAct, c.out, false, gelu)
+			same := func(what string, l *linear, want []float32, act func([]float32)) {
+				t.Helper()
+				res := make([]float32, c.rows*c.out)
+				m.matmul(l, &a, res, c.out, false, act)
+				for i := range want {
+					if math.Float32bits(res[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s [%d] = %v, portable %v", what, i, res[i], want[i])
+					}
+				}
+			}
 			// Reference: the same quantized operands in float64.
 			for r := range c.rows {
 				for n := range c.out {
@@ -85,24 +101,14 @@ func TestKernels(t *testing.T) {
 			forAMX := *l
 			forAMX.q, forAMX.scale = append([]byte(nil), l.q...), append([]byte(nil), l.scale...)
 			l.repack(false)
-			simd := make([]float32, c.rows*c.out)
-			m.matmul(l, &a, simd, c.out, false, nil)
-			for i := range got {
-				if math.Float32bits(got[i]) != math.Float32bits(simd[i]) {
-					t.Fatalf("SIMD [%d] = %v, portable %v", i, simd[i], got[i])
-				}
-			}
+			same("SIMD", l, got, nil)
+			same("SIMD with quick_gelu", l, gotAct, gelu)
 			if !haveAMX() || c.bits != 8 || c.block%32 != 0 {
 				return
 			}
 			forAMX.repack(true)
-			amx := make([]float32, c.rows*c.out)
-			m.matmul(&forAMX, &a, amx, c.out, false, nil)
-			for i := range got {
-				if math.Float32bits(got[i]) != math.Float32bits(amx[i]) {
-					t.Fatalf("AMX [%d] = %v, portable %v", i, amx[i], got[i])
-				}
-			}
+			same("AMX", &forAMX, got, nil)
+			same("AMX with quick_gelu", &forAMX, gotAct, gelu)
 		})
 	}
 }
