@@ -321,3 +321,91 @@ qnext:
 	JNZ  qblock
 	VZEROUPPER
 	RET
+
+// LANES16 folds the 16 float64 lane sums in Z0 (lanes 0-7) and Z1 (lanes 8-15) into X0's
+// low lane in lanes16's order (ops.go): j+8, j+4, j+2, j+1.
+#define LANES16 \
+	VADDPD        Z1, Z0, Z0 \
+	VEXTRACTF64X4 $1, Z0, Y1 \
+	VADDPD        Y1, Y0, Y0 \
+	VEXTRACTF128  $1, Y0, X1 \
+	VADDPD        X1, X0, X0 \
+	VPERMILPD     $1, X0, X1 \
+	VADDSD        X1, X0, X0
+
+// func layerNorm16(dst, x *float32, n int, weight, bias *float32, eps float64)
+// layerNorm of ops.go for n (a multiple of 16) values: float64 sums in 16 lanes (Z0 and
+// Z1, values i and i+8 of each 16), folded in lanes16's order; then the float32 pass.
+TEXT ·layerNorm16(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ weight+24(FP), R8
+	MOVQ bias+32(FP), R9
+	SHRQ $4, CX
+
+	// mean
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	MOVQ   SI, AX
+	MOVQ   CX, DX
+
+lnsum:
+	VCVTPS2PD (AX), Z2
+	VCVTPS2PD 32(AX), Z3
+	VADDPD    Z2, Z0, Z0
+	VADDPD    Z3, Z1, Z1
+	ADDQ      $64, AX
+	DECQ      DX
+	JNZ       lnsum
+	LANES16
+	MOVQ      n+16(FP), AX
+	VCVTSI2SDQ AX, X6, X6       // n as float64
+	VDIVSD    X6, X0, X7        // mean
+	VBROADCASTSD X7, Z7
+
+	// variance
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	MOVQ   SI, AX
+	MOVQ   CX, DX
+
+lnvar:
+	VCVTPS2PD (AX), Z2
+	VCVTPS2PD 32(AX), Z3
+	VSUBPD    Z7, Z2, Z2
+	VSUBPD    Z7, Z3, Z3
+	VMULPD    Z2, Z2, Z2
+	VMULPD    Z3, Z3, Z3
+	VADDPD    Z2, Z0, Z0
+	VADDPD    Z3, Z1, Z1
+	ADDQ      $64, AX
+	DECQ      DX
+	JNZ       lnvar
+	LANES16
+	VDIVSD    X6, X0, X0        // ss/n
+	VADDSD    eps+40(FP), X0, X0
+	VSQRTSD   X0, X0, X0
+	MOVQ      $0x3FF0000000000000, AX
+	VMOVQ     AX, X1            // 1.0
+	VDIVSD    X0, X1, X0        // inv
+	VCVTSD2SS X0, X0, X0        // s
+	VCVTSD2SS X7, X7, X7        // m
+	VBROADCASTSS X0, Z0
+	VBROADCASTSS X7, Z7
+
+lnout:
+	VMOVUPS (SI), Z2
+	VSUBPS  Z7, Z2, Z2
+	VMULPS  Z0, Z2, Z2
+	VMULPS  (R8), Z2, Z2
+	VADDPS  (R9), Z2, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	ADDQ    $64, R8
+	ADDQ    $64, R9
+	DECQ    CX
+	JNZ     lnout
+	VZEROUPPER
+	RET

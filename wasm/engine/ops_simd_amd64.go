@@ -29,6 +29,9 @@ func attnScores16(q *float32, dh int, kt *float32, ldk int, s *float32, n int, s
 func attnOut16(p *float32, n int, v *float32, ldv int, o *float32, dh int)
 
 //go:noescape
+func layerNorm16(dst, x *float32, n int, weight, bias *float32, eps float64)
+
+//go:noescape
 func quantBlocks16(x *float32, q *int8, scale *float32, init *int32, nb int, bs int, offset int, c *float32)
 
 // quickGELUSIMD is the quick_gelu activation, 16 values at a time.

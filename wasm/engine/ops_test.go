@@ -26,6 +26,35 @@ func sameBits(t *testing.T, what string, got, want []float32) {
 
 // TestSIMDOpsMatchPortable: every vectorized element-wise op gives the portable op's
 // bits, including at the edges (exp overflow and underflow, -Inf padding, zero blocks).
+// TestLayerNorm checks the portable layer norm (its sums in 16 lanes) against the
+// textbook formula in float64, on lengths with and without a partial group of 16.
+func TestLayerNorm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{1, 7, 16, 37, 768} {
+		x, w, b := randVec(rng, n, 3), randVec(rng, n, 1), randVec(rng, n, 1)
+		for i := range x {
+			x[i] += 30
+		}
+		got := make([]float32, n)
+		layerNormGo(got, x, w, b, 1e-5)
+		var mean, ss float64
+		for _, v := range x {
+			mean += float64(v)
+		}
+		mean /= float64(n)
+		for _, v := range x {
+			ss += (float64(v) - mean) * (float64(v) - mean)
+		}
+		inv := 1 / math.Sqrt(ss/float64(n)+1e-5)
+		for i, v := range x {
+			want := (float64(v)-mean)*inv*float64(w[i]) + float64(b[i])
+			if d := math.Abs(float64(got[i]) - want); d > 1e-5*(1+math.Abs(want)) {
+				t.Fatalf("n=%d: [%d] = %v, want %v", n, i, got[i], want)
+			}
+		}
+	}
+}
+
 func TestSIMDOpsMatchPortable(t *testing.T) {
 	if !haveSIMD {
 		t.Skip("no SIMD kernels on this CPU")
@@ -60,6 +89,19 @@ func TestSIMDOpsMatchPortable(t *testing.T) {
 		attnOut(p, v, 2*c.dh, o1)
 		attnOutSIMD(p, v, 2*c.dh, o2)
 		sameBits(t, "attention output", o2, o1)
+	}
+	for _, n := range []int{16, 48, 768} {
+		x := randVec(rng, n, 2)
+		for i := range x {
+			x[i] += 30 // an offset: the variance is then a small difference of large sums
+		}
+		x[n/2] = 900 // an outlier
+		w, b := randVec(rng, n, 1), randVec(rng, n, 1)
+		got := make([]float32, n)
+		got, want := make([]float32, n), make([]float32, n)
+		layerNorm16(&got[0], &x[0], n, &w[0], &b[0], 1e-5)
+		layerNormGo(want, x, w, b, 1e-5)
+		sameBits(t, fmt.Sprintf("layer norm of %d", n), got, want)
 	}
 	for _, bs := range []int{16, 32, 64} {
 		x := randVec(rng, 4*bs, 2)
