@@ -72,6 +72,10 @@ func (m *Model) matmul(l *linear, a *qact, out []float32, ldo int, add bool, act
 			if act != nil && !add {
 				act(c[:rows*tileCols]) // the padding columns too: they are not copied
 			}
+			if haveSIMD && nn == tileCols {
+				emitTileSIMD(out[m0*ldo+n0:(m0+rows-1)*ldo+n0+tileCols], ldo, c[:rows*tileCols], rows, add)
+				return
+			}
 			for r := range rows {
 				src := c[r*tileCols : r*tileCols+nn]
 				dst := out[(m0+r)*ldo+n0 : (m0+r)*ldo+n0+nn]

@@ -16,6 +16,9 @@ func quickGELUSIMD(x []float32)                                           { pani
 func softmax16SIMD(x []float32)                                           { panic("engine: no SIMD") }
 func attnScoresSIMD(q, kt []float32, ldk int, s []float32, scale float32) { panic("engine: no SIMD") }
 func attnOutSIMD(p, v []float32, ldv int, o []float32)                    { panic("engine: no SIMD") }
+func emitTileSIMD(dst []float32, ldo int, src []float32, rows int, add bool) {
+	panic("engine: no SIMD")
+}
 func layerNorm16(dst, x *float32, n int, weight, bias *float32, eps float64) {
 	panic("engine: no SIMD")
 }

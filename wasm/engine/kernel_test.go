@@ -80,6 +80,19 @@ func TestKernels(t *testing.T) {
 						t.Fatalf("%s [%d] = %v, portable %v", what, i, res[i], want[i])
 					}
 				}
+				if act != nil {
+					return
+				}
+				// Added to what the output holds (a residual connection).
+				for i := range res {
+					res[i] = float32(i%7) - 3
+				}
+				m.matmul(l, &a, res, c.out, true, nil)
+				for i := range want {
+					if w := float32(i%7) - 3 + want[i]; math.Float32bits(res[i]) != math.Float32bits(w) {
+						t.Fatalf("%s, added [%d] = %v, want %v", what, i, res[i], w)
+					}
+				}
 			}
 			// Reference: the same quantized operands in float64.
 			for r := range c.rows {

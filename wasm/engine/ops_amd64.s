@@ -409,3 +409,42 @@ lnout:
 	JNZ     lnout
 	VZEROUPPER
 	RET
+
+// func emitTile(dst *float32, ldo int, src *float32, rows int, add bool)
+// The matmul's emit (forward.go) for a whole panel: rows rows of 32 floats from src
+// (128 bytes apart) to dst (4·ldo bytes apart), copied, or with add added to dst.
+TEXT ·emitTile(SB), NOSPLIT, $0-33
+	MOVQ dst+0(FP), DI
+	MOVQ ldo+8(FP), BX
+	SHLQ $2, BX
+	MOVQ src+16(FP), SI
+	MOVQ rows+24(FP), CX
+	MOVB add+32(FP), AX
+	TESTB AL, AL
+	JNZ  eadd
+
+ecopy:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ    $128, SI
+	ADDQ    BX, DI
+	DECQ    CX
+	JNZ     ecopy
+	VZEROUPPER
+	RET
+
+eadd:
+	VMOVUPS (DI), Z0
+	VMOVUPS 64(DI), Z1
+	VADDPS  (SI), Z0, Z0
+	VADDPS  64(SI), Z1, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ    $128, SI
+	ADDQ    BX, DI
+	DECQ    CX
+	JNZ     eadd
+	VZEROUPPER
+	RET
