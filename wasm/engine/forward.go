@@ -187,13 +187,28 @@ func (m *Model) attention(q, k, v, o []float32, d, heads int, seqs []seq, causal
 	}
 	simd := m.simd && dh%16 == 0
 	m.parallel(len(seqs)*heads, func(lo, hi int) {
-		scores := make([]float32, ldk)
+		scores, scores4 := make([]float32, ldk), make([]float32, 4*ldk)
 		kt := make([]float32, dh*ldk)
 		for it := lo; it < hi; it++ {
 			s, h := seqs[it/heads], it%heads
 			transposeKeys(kt, k, s, h, d, dh, ldk)
 			vh := v[s.start*d+h*dh:]
-			for i := range s.len {
+			i0 := 0
+			if simd && !causal {
+				// Four queries at a time (they see the same keys), the rest one by one.
+				n, nn := s.len, (s.len+15)/16*16
+				for ; i0+4 <= s.len; i0 += 4 {
+					row := (s.start + i0) * d
+					attnScores4SIMD(q[row+h*dh:], d, dh, kt, ldk, scores4, ldk, nn, scale)
+					for r := range 4 {
+						sc := scores4[r*ldk : r*ldk+nn]
+						maskFrom(sc, n)
+						softmax16SIMD(sc)
+					}
+					attnOut4SIMD(scores4, ldk, n, vh, d, o[row+h*dh:], d, dh)
+				}
+			}
+			for i := i0; i < s.len; i++ {
 				row := (s.start + i) * d
 				qi := q[row+h*dh : row+(h+1)*dh]
 				n := visible(i, s.len, causal)

@@ -19,6 +19,12 @@ func attnOutSIMD(p, v []float32, ldv int, o []float32)                    { pani
 func emitTileSIMD(dst []float32, ldo int, src []float32, rows int, add bool) {
 	panic("engine: no SIMD")
 }
+func attnScores4SIMD(q []float32, ldq, dh int, kt []float32, ldk int, s []float32, lds, n int, scale float32) {
+	panic("engine: no SIMD")
+}
+func attnOut4SIMD(p []float32, ldp, n int, v []float32, ldv int, o []float32, ldo, dh int) {
+	panic("engine: no SIMD")
+}
 func layerNorm16(dst, x *float32, n int, weight, bias *float32, eps float64) {
 	panic("engine: no SIMD")
 }

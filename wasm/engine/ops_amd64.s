@@ -448,3 +448,127 @@ eadd:
 	JNZ     eadd
 	VZEROUPPER
 	RET
+
+// func attnScores4(q *float32, ldq int, dh int, kt *float32, ldk int, s *float32, lds int, n int, scale float32)
+// attnScores16 for four query rows at once (q's rows ldq floats apart, s's lds apart),
+// sharing each load of the keys: four independent sums per chunk where one row alone
+// waits on its single chain of dh dependent adds. Each row's arithmetic is attnScores16's.
+TEXT ·attnScores4(SB), NOSPLIT, $0-68
+	MOVQ         q+0(FP), SI
+	MOVQ         ldq+8(FP), R12
+	SHLQ         $2, R12
+	MOVQ         kt+24(FP), DI
+	MOVQ         ldk+32(FP), R9
+	MOVQ         s+40(FP), R10
+	MOVQ         lds+48(FP), R13
+	SHLQ         $2, R13
+	MOVQ         n+56(FP), CX
+	VBROADCASTSS scale+64(FP), Z7
+	SHLQ         $2, R9
+	SHRQ         $4, CX
+	LEAQ         (R12)(R12*2), R14 // 3 rows of q
+
+s4chunk:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ   SI, AX
+	MOVQ   DI, DX
+	MOVQ   dh+16(FP), R11
+
+s4d:
+	VMOVUPS      (DX), Z5
+	VBROADCASTSS (AX), Z4
+	VMULPS       Z5, Z4, Z4
+	VADDPS       Z4, Z0, Z0
+	VBROADCASTSS (AX)(R12*1), Z4
+	VMULPS       Z5, Z4, Z4
+	VADDPS       Z4, Z1, Z1
+	VBROADCASTSS (AX)(R12*2), Z4
+	VMULPS       Z5, Z4, Z4
+	VADDPS       Z4, Z2, Z2
+	VBROADCASTSS (AX)(R14*1), Z4
+	VMULPS       Z5, Z4, Z4
+	VADDPS       Z4, Z3, Z3
+	ADDQ         $4, AX
+	ADDQ         R9, DX
+	DECQ         R11
+	JNZ          s4d
+	VMULPS       Z7, Z0, Z0
+	VMULPS       Z7, Z1, Z1
+	VMULPS       Z7, Z2, Z2
+	VMULPS       Z7, Z3, Z3
+	MOVQ         R10, AX
+	VMOVUPS      Z0, (AX)
+	ADDQ         R13, AX
+	VMOVUPS      Z1, (AX)
+	ADDQ         R13, AX
+	VMOVUPS      Z2, (AX)
+	ADDQ         R13, AX
+	VMOVUPS      Z3, (AX)
+	ADDQ         $64, R10
+	ADDQ         $64, DI
+	DECQ         CX
+	JNZ          s4chunk
+	VZEROUPPER
+	RET
+
+// func attnOut4(p *float32, ldp int, n int, v *float32, ldv int, o *float32, ldo int, dh int)
+// attnOut16 for four rows of probabilities at once (p's rows ldp floats apart, o's ldo
+// apart), sharing each load of the values; each row's arithmetic is attnOut16's.
+TEXT ·attnOut4(SB), NOSPLIT, $0-64
+	MOVQ p+0(FP), SI
+	MOVQ ldp+8(FP), R12
+	SHLQ $2, R12
+	MOVQ v+24(FP), DI
+	MOVQ ldv+32(FP), R9
+	MOVQ o+40(FP), R10
+	MOVQ ldo+48(FP), R13
+	SHLQ $2, R13
+	MOVQ dh+56(FP), CX
+	SHLQ $2, R9
+	SHRQ $4, CX
+	LEAQ (R12)(R12*2), R14
+
+o4chunk:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ   SI, AX
+	MOVQ   DI, DX
+	MOVQ   n+16(FP), R11
+
+o4j:
+	VMOVUPS      (DX), Z5
+	VBROADCASTSS (AX), Z4
+	VMULPS       Z5, Z4, Z4
+	VADDPS       Z4, Z0, Z0
+	VBROADCASTSS (AX)(R12*1), Z4
+	VMULPS       Z5, Z4, Z4
+	VADDPS       Z4, Z1, Z1
+	VBROADCASTSS (AX)(R12*2), Z4
+	VMULPS       Z5, Z4, Z4
+	VADDPS       Z4, Z2, Z2
+	VBROADCASTSS (AX)(R14*1), Z4
+	VMULPS       Z5, Z4, Z4
+	VADDPS       Z4, Z3, Z3
+	ADDQ         $4, AX
+	ADDQ         R9, DX
+	DECQ         R11
+	JNZ          o4j
+	MOVQ         R10, AX
+	VMOVUPS      Z0, (AX)
+	ADDQ         R13, AX
+	VMOVUPS      Z1, (AX)
+	ADDQ         R13, AX
+	VMOVUPS      Z2, (AX)
+	ADDQ         R13, AX
+	VMOVUPS      Z3, (AX)
+	ADDQ         $64, R10
+	ADDQ         $64, DI
+	DECQ         CX
+	JNZ          o4chunk
+	VZEROUPPER
+	RET

@@ -40,6 +40,26 @@ func emitTileSIMD(dst []float32, ldo int, src []float32, rows int, add bool) {
 }
 
 //go:noescape
+func attnScores4(q *float32, ldq int, dh int, kt *float32, ldk int, s *float32, lds int, n int, scale float32)
+
+//go:noescape
+func attnOut4(p *float32, ldp int, n int, v *float32, ldv int, o *float32, ldo int, dh int)
+
+// attnScores4SIMD is attnScoresSIMD for 4 query rows (q's ldq apart) into 4 rows of s
+// (lds apart), n scores each.
+func attnScores4SIMD(q []float32, ldq, dh int, kt []float32, ldk int, s []float32, lds, n int, scale float32) {
+	_, _, _ = q[3*ldq+dh-1], kt[(dh-1)*ldk+n-1], s[3*lds+n-1]
+	attnScores4(&q[0], ldq, dh, &kt[0], ldk, &s[0], lds, n, scale)
+}
+
+// attnOut4SIMD is attnOutSIMD for 4 rows of n probabilities (p's ldp apart) into 4 rows
+// of o (ldo apart), dh values each.
+func attnOut4SIMD(p []float32, ldp, n int, v []float32, ldv int, o []float32, ldo, dh int) {
+	_, _, _ = p[3*ldp+n-1], v[(n-1)*ldv+dh-1], o[3*ldo+dh-1]
+	attnOut4(&p[0], ldp, n, &v[0], ldv, &o[0], ldo, dh)
+}
+
+//go:noescape
 func layerNorm16(dst, x *float32, n int, weight, bias *float32, eps float64)
 
 //go:noescape

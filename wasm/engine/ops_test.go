@@ -90,6 +90,25 @@ func TestSIMDOpsMatchPortable(t *testing.T) {
 		attnOutSIMD(p, v, 2*c.dh, o2)
 		sameBits(t, "attention output", o2, o1)
 	}
+	for _, c := range []struct{ dh, keys, ldk int }{{64, 50, 64}, {32, 16, 16}, {16, 33, 48}} {
+		// Four rows at once against four single rows.
+		const ldq = 200
+		q, kt := randVec(rng, 3*ldq+c.dh, 1), randVec(rng, c.dh*c.ldk, 1)
+		nn := (c.keys + 15) / 16 * 16
+		got, want := make([]float32, 3*c.ldk+nn), make([]float32, 3*c.ldk+nn)
+		attnScores4SIMD(q, ldq, c.dh, kt, c.ldk, got, c.ldk, nn, 0.125)
+		for r := range 4 {
+			attnScoresSIMD(q[r*ldq:r*ldq+c.dh], kt, c.ldk, want[r*c.ldk:r*c.ldk+nn], 0.125)
+		}
+		sameBits(t, "scores of 4 rows", got, want)
+		p, v := randVec(rng, 3*c.ldk+c.keys, 1), randVec(rng, c.keys*ldq, 1)
+		o4, o1 := make([]float32, 3*ldq+c.dh), make([]float32, 3*ldq+c.dh)
+		attnOut4SIMD(p, c.ldk, c.keys, v, ldq, o4, ldq, c.dh)
+		for r := range 4 {
+			attnOutSIMD(p[r*c.ldk:r*c.ldk+c.keys], v, ldq, o1[r*ldq:r*ldq+c.dh])
+		}
+		sameBits(t, "attention output of 4 rows", o4, o1)
+	}
 	for _, n := range []int{16, 48, 768} {
 		x := randVec(rng, n, 2)
 		for i := range x {
