@@ -156,6 +156,57 @@ func TestQuantFileRoundTrip(t *testing.T) {
 	}
 }
 
+// TestQuantFileActBits: the activation width round-trips; 8 is not recorded (a file's
+// bytes stay what earlier versions wrote), and other widths are refused both ways.
+func TestQuantFileActBits(t *testing.T) {
+	write := func(qf *QuantFile) ([]byte, *File) {
+		t.Helper()
+		f, err := qf.File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := Write(&buf, f); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes(), f
+	}
+	for _, c := range []struct{ set, want int }{{0, 8}, {8, 8}, {7, 7}} {
+		qf := quantFileForTest(t, 8)
+		qf.ActBits = c.set
+		data, f := write(qf)
+		if _, recorded := f.Metadata["activation_bits"]; recorded != (c.want == 7) {
+			t.Errorf("ActBits %d: recorded in the metadata: %v", c.set, recorded)
+		}
+		back, err := ParseQuant(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.ActBits != c.want {
+			t.Errorf("ActBits %d read back as %d", c.set, back.ActBits)
+		}
+	}
+	eight, _ := write(quantFileForTest(t, 8))
+	qf := quantFileForTest(t, 8)
+	qf.ActBits = 8
+	if again, _ := write(qf); !bytes.Equal(again, eight) {
+		t.Error("ActBits 8 changed the file's bytes")
+	}
+	qf.ActBits = 6
+	if _, err := qf.File(); err == nil || !strings.Contains(err.Error(), "activation width 6") {
+		t.Errorf("ActBits 6 written: %v", err)
+	}
+	qf.ActBits = 7
+	_, f := write(qf)
+	f.Metadata["activation_bits"] = "5"
+	f.Metadata["checksum"] = checksum(f)
+	var buf bytes.Buffer
+	Write(&buf, f)
+	if _, err := ParseQuant(buf.Bytes()); err == nil || !strings.Contains(err.Error(), `activation width "5"`) {
+		t.Errorf("activation_bits 5 read: %v", err)
+	}
+}
+
 func equal(a, b []float32) bool {
 	if len(a) != len(b) {
 		return false

@@ -48,6 +48,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	bits := fs.Int("bits", 8, "bits per weight for --random")
 	textBits := fs.Int("text-bits", 0, "bits of the text tower for --random (default: as clip quantize)")
 	block := fs.Int("block", weights.DefaultBlock, "block size for --random")
+	actBits := fs.Int("act-bits", 8, "activation bits for --random: 8 or 7 (see clip quantize)")
 	batches := fs.String("batch", "1,8", "comma-separated batch sizes")
 	threads := fs.Int("threads", 0, "worker goroutines (0: all cores)")
 	iters := fs.Int("iters", 3, "timed runs per measurement (after one warm-up run)")
@@ -82,7 +83,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if *path != "" {
 		m, err = engine.LoadFile(*path, opt)
 	} else {
-		m, err = randomQuantized(*shape, *bits, *textBits, *block, *save, opt)
+		m, err = randomQuantized(*shape, *bits, *textBits, *block, *actBits, *save, opt)
 	}
 	if err != nil {
 		return err
@@ -163,7 +164,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 
 // randomQuantized builds a model of a preset shape with random weights (the original
 // CLIP initialisation) and quantizes it, without writing a file.
-func randomQuantized(shape string, bits, textBits, block int, save string, opt engine.Options) (*engine.Model, error) {
+func randomQuantized(shape string, bits, textBits, block, actBits int, save string, opt engine.Options) (*engine.Model, error) {
 	if textBits == 0 {
 		textBits = engine.TextBitsFor(bits)
 	}
@@ -181,6 +182,7 @@ func randomQuantized(shape string, bits, textBits, block int, save string, opt e
 		return nil, err
 	}
 	params = nil
+	qf.ActBits = actBits
 	f, err := qf.File()
 	if err != nil {
 		return nil, err

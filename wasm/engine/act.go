@@ -1,8 +1,9 @@
 package engine
 
 // qact is a matrix of activations quantized for the integer matmul: each row cut into
-// the weights' blocks, each block with a float32 scale s = max|x|/127 and int8 values
-// q = round(x/s). Quantizing activations per block (not per row) keeps the outlier
+// the weights' blocks, each block with a float32 scale s = max|x|/qmax and int8 values
+// q = round(x/s) (qmax 127; 63 for a file quantized with 7-bit activations, which the
+// browser's relaxed-SIMD int8 kernel multiplies in one instruction per 16 inputs). Quantizing activations per block (not per row) keeps the outlier
 // channels of a transformer's hidden states from flattening the rest of the row.
 type qact struct {
 	rows, rowsPad int // rows in use, and padded to a whole number of kernel tiles
@@ -11,7 +12,8 @@ type qact struct {
 	scale         []float32 // [rowsPad][nb]
 	init          []int32   // [rowsPad][nb]: -offset·Σq, see weightOffset
 	offset        int32
-	simd          bool // use the AVX-512 quantizer on rows of whole 16-value groups
+	qmax          int32 // 127, or 63 (7-bit activations)
+	simd          bool  // use the AVX-512 quantizer on rows of whole 16-value groups
 	// pairs holds rows 2i and 2i+1 packed into one int64 per input, row 2i+1 in the high
 	// half, for the portable kernel (see dotPacked8); built on demand by pack.
 	pairs  []int64
@@ -19,8 +21,11 @@ type qact struct {
 }
 
 // reset sizes a for rows×k activations in blocks of bs, reusing its buffers.
-func (a *qact) reset(rows, k, bs int, offset int32, simd bool) {
-	a.rows, a.bs, a.offset, a.simd = rows, bs, offset, simd
+func (a *qact) reset(rows, k, bs int, offset, qmax int32, simd bool) {
+	if qmax == 0 { // a Model's zero value: 8-bit activations
+		qmax = 127
+	}
+	a.rows, a.bs, a.offset, a.qmax, a.simd = rows, bs, offset, qmax, simd
 	a.nb = (k + bs - 1) / bs
 	a.kpad = a.nb * bs
 	a.rowsPad = (rows + tileRows - 1) / tileRows * tileRows
@@ -40,7 +45,7 @@ func (a *qact) setRow(r int, x []float32) {
 	scale := a.scale[r*a.nb : (r+1)*a.nb]
 	init := a.init[r*a.nb : (r+1)*a.nb]
 	if a.simd && len(x) == a.kpad && a.bs%16 == 0 {
-		quantRowSIMD(x, q, scale, init, a.bs, a.offset)
+		quantRowSIMD(x, q, scale, init, a.bs, a.offset, a.qmax)
 		return
 	}
 	for b := range a.nb {
@@ -56,16 +61,17 @@ func (a *qact) setRow(r int, x []float32) {
 			scale[b], init[b] = 0, 0
 			continue
 		}
-		inv := 127 / amax
+		qm := float32(a.qmax)
+		inv := qm / amax
 		var sum int32
 		for i, v := range blk {
 			iv := int32(roundf(v * inv))
-			iv = max(-127, min(127, iv))
+			iv = max(-a.qmax, min(a.qmax, iv))
 			qb[i] = int8(iv)
 			sum += iv
 		}
 		clear(qb[len(blk):])
-		scale[b] = amax / 127
+		scale[b] = amax / qm
 		init[b] = -a.offset * sum
 	}
 }

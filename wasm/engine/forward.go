@@ -14,6 +14,7 @@ type workspace struct {
 	// float32, a head's keys transposed and its attention scores, layer-normed rows
 	a16                []int16
 	sf, kt, scores, ln []float32
+	cf                 []int32 // the relaxed int8 kernel's 64·Σw per output and block
 }
 
 // seq is one sequence (an image's tokens or a prompt's) inside the packed rows.
@@ -119,7 +120,7 @@ const amxPanels = 8
 
 // quantRows quantizes rows×k values of x (row stride k) into a, for weights of bits.
 func (m *Model) quantRows(x []float32, rows, k, bits int, a *qact) {
-	a.reset(rows, k, m.block, weightOffset(bits), m.simd)
+	a.reset(rows, k, m.block, weightOffset(bits), m.qmax, m.simd)
 	if m.js && k == a.kpad {
 		quantJS(x, rows, k, a)
 		return
@@ -133,7 +134,7 @@ func (m *Model) quantRows(x []float32, rows, k, bits int, a *qact) {
 
 // lnQuant layer-normalises the rows of x into a, quantized, leaving x as it is.
 func (m *Model) lnQuant(x []float32, rows, d int, w, b []float32, eps float64, bits int, a *qact) {
-	a.reset(rows, d, m.block, weightOffset(bits), m.simd)
+	a.reset(rows, d, m.block, weightOffset(bits), m.qmax, m.simd)
 	if m.js && d == a.kpad {
 		ws := &m.ws
 		ws.ln = grow(ws.ln, rows*d)

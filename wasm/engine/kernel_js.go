@@ -22,11 +22,11 @@ const jsKernelName, jsRelaxedName = "wasm-simd128", "wasm-relaxed-simd"
 // instead of corrupting memory.
 var jsMM, jsScores, jsAttnOut, jsQuant, jsQGELU js.Value
 
-// jsMM4 is the export of wasm/simd/kernel_relaxed.wat: the int4 matmul in relaxed SIMD.
-// The worker publishes it as globalThis.clipRelaxed only where a probe module validates
-// and computes the exact dot product (relaxedWorks in clip-worker.js), so its presence
-// is the detection.
-var jsMM4 js.Value
+// jsMM4 and jsMM8 are the exports of wasm/simd/kernel_relaxed.wat: the int4 matmul, and
+// the int8 one for 7-bit activations, in relaxed SIMD. The worker publishes them as
+// globalThis.clipRelaxed only where a probe module validates and computes the exact dot
+// product (relaxedWorks in clip-worker.js), so their presence is the detection.
+var jsMM4, jsMM8 js.Value
 
 // findJSKernel looks for the SIMD module's exports.
 func findJSKernel() bool {
@@ -51,8 +51,8 @@ func findRelaxedKernel() bool {
 	if k.Type() != js.TypeObject {
 		return false
 	}
-	jsMM4 = k.Get("mm4")
-	return jsMM4.Type() == js.TypeFunction
+	jsMM4, jsMM8 = k.Get("mm4"), k.Get("mm8")
+	return jsMM4.Type() == js.TypeFunction && jsMM8.Type() == js.TypeFunction
 }
 
 // addr is a slice's address in linear memory: what the SIMD module dereferences. Go's
@@ -80,6 +80,17 @@ func (m *Model) matmulJS(l *linear, a *qact, out []float32, ldo int, add bool) {
 		}
 		jsMM4.Invoke(addr(a.q), addr(ws.a16), addr(a.scale), a.rows, a.rowsPad, a.kpad, a.nb, a.bs,
 			addr(l.q), l.rowBytes, addr(l.scale), l.bits, addr(out), ldo, l.out, addr(l.biasPad), add, addr(ws.sf), addr(a.init))
+		runtime.KeepAlive(a)
+		runtime.KeepAlive(l)
+		runtime.KeepAlive(out)
+		return
+	}
+	if m.relaxed && l.bits == 8 && a.qmax == 63 {
+		// 7-bit activations: one relaxed dot per 16 inputs (the module adds 64 to them,
+		// into a16, and corrects each block by 64·Σw, kept in cf)
+		ws.cf = grow(ws.cf, tileCols*a.nb)
+		jsMM8.Invoke(addr(a.q), addr(ws.a16), addr(a.scale), a.rows, a.rowsPad, a.kpad, a.nb, a.bs,
+			addr(l.q), l.rowBytes, addr(l.scale), l.bits, addr(out), ldo, l.out, addr(l.biasPad), add, addr(ws.sf), addr(ws.cf))
 		runtime.KeepAlive(a)
 		runtime.KeepAlive(l)
 		runtime.KeepAlive(out)
@@ -135,7 +146,7 @@ func quantJS(x []float32, rows, k int, a *qact) {
 	if len(x) < rows*k || len(a.q) < rows*a.kpad || k != a.kpad {
 		panic("engine: quantization operands too short for the SIMD module")
 	}
-	jsQuant.Invoke(addr(x), k, rows, k, addr(a.q), a.kpad, addr(a.scale), addr(a.init), a.nb, a.bs, a.offset)
+	jsQuant.Invoke(addr(x), k, rows, k, addr(a.q), a.kpad, addr(a.scale), addr(a.init), a.nb, a.bs, a.offset, a.qmax)
 	runtime.KeepAlive(x)
 	runtime.KeepAlive(a)
 }

@@ -89,6 +89,53 @@ func TestJSKernel(t *testing.T) {
 		}
 	})
 
+	// The relaxed-SIMD int8 matmul for 7-bit activations (mm8) against the Go twin:
+	// ragged shapes, blocks of 16 to 64, zero blocks, and the extremes: weights of ±127
+	// and -128 against activations of ±63 (plus 64: 1 and 127), the largest pairwise
+	// int16 sums.
+	t.Run("mm8-relaxed", func(t *testing.T) {
+		if !findRelaxedKernel() {
+			if os.Getenv("CLIP_RELAXED_WASM") != "" {
+				t.Fatal("CLIP_RELAXED_WASM is set but the relaxed module is not loaded")
+			}
+			t.Skip("the relaxed SIMD module is not loaded (CLIP_RELAXED_WASM)")
+		}
+		for _, c := range []struct {
+			rows, out, in, block int
+			extreme              bool
+		}{
+			{1, 1, 16, 16, false}, {3, 5, 40, 16, false}, {7, 70, 100, 32, false}, {9, 33, 128, 64, false},
+			{50, 96, 768, 32, false}, {2, 4, 64, 32, true}, {5, 37, 96, 16, true}, {4, 8, 128, 64, true},
+		} {
+			name := fmt.Sprintf("%dx%d·%d/block%d/extreme=%v", c.rows, c.out, c.in, c.block, c.extreme)
+			l, _ := randLinear(t, rng, c.out, c.in, 8, c.block)
+			x := randVec(rng, c.rows*c.in, 1)
+			if c.extreme {
+				for i := range l.q { // -128, 127, -127 by rows and inputs
+					l.q[i] = []byte{0x80, 0x7f, 0x81}[(i/l.rowBytes+i%5)%3]
+				}
+				for i := range x { // every block's values ±1: each quantizes to ±63
+					x[i] = float32(1 - 2*((i/7)%2))
+				}
+			}
+			clear(x[:min(c.block, len(x))]) // a zero block: scale 0
+			for _, add := range []bool{false, true} {
+				var a qact
+				m := &Model{workers: 1, block: c.block, qmax: 63}
+				m.quantRows(x, c.rows, c.in, 8, &a)
+				base := randVec(rng, c.rows*c.out, 1)
+				want, simd, got := append([]float32(nil), base...), append([]float32(nil), base...), append([]float32(nil), base...)
+				m.matmul(l, &a, want, c.out, add, nil)
+				m.js = true
+				m.matmul(l, &a, simd, c.out, add, nil)
+				m.relaxed = true
+				m.matmul(l, &a, got, c.out, add, nil)
+				sameBits(t, name+" relaxed", got, want)
+				sameBits(t, name+" simd128", simd, want)
+			}
+		}
+	})
+
 	t.Run("quant", func(t *testing.T) {
 		for _, bs := range []int{16, 32, 64} {
 			const rows = 3
@@ -99,12 +146,14 @@ func TestJSKernel(t *testing.T) {
 			x[3*bs] = 50                    // a large value
 			x[k+5] = float32(math.Inf(1))   // an infinite one
 			x[2*k+7] = -math.SmallestNonzeroFloat32
-			var a, b qact
-			m := &Model{workers: 1, block: bs}
-			m.quantRows(x, rows, k, 8, &a)
-			m.js = true
-			m.quantRows(x, rows, k, 8, &b)
-			sameQuant(t, fmt.Sprintf("block %d", bs), &b, &a)
+			for _, qmax := range []int32{127, 63} {
+				var a, b qact
+				m := &Model{workers: 1, block: bs, qmax: qmax}
+				m.quantRows(x, rows, k, 8, &a)
+				m.js = true
+				m.quantRows(x, rows, k, 8, &b)
+				sameQuant(t, fmt.Sprintf("block %d, ±%d", bs, qmax), &b, &a)
+			}
 		}
 	})
 
@@ -148,8 +197,8 @@ func TestJSKernel(t *testing.T) {
 }
 
 // BenchmarkJSMatmul times one matmul of ViT-B/32's MLP (50 rows, 768 inputs, 3072
-// outputs, block 32) through the SIMD128 module and, with int4 weights, through the
-// relaxed one: MAC/s per kernel. It runs where the modules are loaded: in Chromium
+// outputs, block 32) through the SIMD128 module and through the relaxed one (int4
+// weights, and int8 weights with 7-bit activations): MAC/s per kernel. It runs where the modules are loaded: in Chromium
 // through wasm/wasmtest's BenchmarkBrowserMatmul.
 func BenchmarkJSMatmul(b *testing.B) {
 	if !findJSKernel() {
@@ -161,14 +210,15 @@ func BenchmarkJSMatmul(b *testing.B) {
 	for _, c := range []struct {
 		bits    int
 		relaxed bool
-	}{{8, false}, {4, false}, {4, true}} {
+		qmax    int32
+	}{{8, false, 127}, {8, false, 63}, {8, true, 63}, {4, false, 127}, {4, true, 127}} {
 		if c.relaxed && !relaxed {
 			continue
 		}
 		kernel := map[bool]string{false: "simd128", true: "relaxed"}[c.relaxed]
-		b.Run(fmt.Sprintf("int%d/%s", c.bits, kernel), func(b *testing.B) {
+		b.Run(fmt.Sprintf("int%d/act%d/%s", c.bits, map[int32]int{127: 8, 63: 7}[c.qmax], kernel), func(b *testing.B) {
 			l, _ := randLinear(b, rng, out, in, c.bits, block)
-			m := &Model{workers: 1, block: block, js: true, relaxed: c.relaxed}
+			m := &Model{workers: 1, block: block, js: true, relaxed: c.relaxed, qmax: c.qmax}
 			var a qact
 			m.quantRows(randVec(rng, rows*in, 1), rows, in, c.bits, &a)
 			dst := make([]float32, rows*out)

@@ -28,7 +28,7 @@ func attnOut4SIMD(p []float32, ldp, n int, v []float32, ldv int, o []float32, ld
 func layerNorm16(dst, x *float32, n int, weight, bias *float32, eps float64) {
 	panic("engine: no SIMD")
 }
-func quantRowSIMD(x []float32, q []int8, scale []float32, init []int32, bs int, offset int32) {
+func quantRowSIMD(x []float32, q []int8, scale []float32, init []int32, bs int, offset, qmax int32) {
 	panic("engine: no SIMD")
 }
 

@@ -47,82 +47,87 @@ func TestKernels(t *testing.T) {
 		// more panels than one AMX call sweeps (amxPanels), the last one partial
 		{40, 600, 96, 8, 32}, {16, 300, 128, 8, 64},
 	} {
-		t.Run(fmt.Sprintf("%dx%dx%d/int%d/block%d", c.rows, c.out, c.in, c.bits, c.block), func(t *testing.T) {
-			l, wf := randLinear(t, rng, c.out, c.in, c.bits, c.block)
-			x := make([]float32, c.rows*c.in)
-			for i := range x {
-				x[i] = float32(rng.NormFloat64())
-			}
-			x[3] = 40 // an outlier: per-block scales keep it from flattening the rest
-			// A zero block (scale 0) in row 0, and a row whose every value quantizes to
-			// the extreme: +127 and -127 alternating, against weights up to ±127.
-			clear(x[min(c.block, c.in):min(2*c.block, c.in)])
-			if c.rows > 2 {
-				for k := range c.in {
-					x[2*c.in+k] = float32(1 - 2*(k%2))
+		for _, act7 := range []bool{false, true} { // activations to ±127, or to ±63
+			t.Run(fmt.Sprintf("%dx%dx%d/int%d/block%d/act7=%v", c.rows, c.out, c.in, c.bits, c.block, act7), func(t *testing.T) {
+				l, wf := randLinear(t, rng, c.out, c.in, c.bits, c.block)
+				x := make([]float32, c.rows*c.in)
+				for i := range x {
+					x[i] = float32(rng.NormFloat64())
 				}
-			}
-			m := &Model{workers: 2, bits: c.bits, block: c.block}
-			var a qact
-			m.quantRows(x, c.rows, c.in, c.bits, &a)
-			got := make([]float32, c.rows*c.out)
-			m.matmul(l, &a, got, c.out, false, nil)
-			// The same with the activation, which the kernels apply per tile.
-			gelu := activations["quick_gelu"]
-			gotAct := make([]float32, c.rows*c.out)
-			m.matmul(l, &a, gotAct, c.out, false, gelu)
-			same := func(what string, l *linear, want []float32, act func([]float32)) {
-				t.Helper()
-				res := make([]float32, c.rows*c.out)
-				m.matmul(l, &a, res, c.out, false, act)
-				for i := range want {
-					if math.Float32bits(res[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("%s [%d] = %v, portable %v", what, i, res[i], want[i])
+				x[3] = 40 // an outlier: per-block scales keep it from flattening the rest
+				// A zero block (scale 0) in row 0, and a row whose every value quantizes to
+				// the extreme: +127 and -127 alternating, against weights up to ±127.
+				clear(x[min(c.block, c.in):min(2*c.block, c.in)])
+				if c.rows > 2 {
+					for k := range c.in {
+						x[2*c.in+k] = float32(1 - 2*(k%2))
 					}
 				}
-				if act != nil {
+				m := &Model{workers: 2, bits: c.bits, block: c.block, qmax: 127}
+				if act7 {
+					m.qmax = 63
+				}
+				var a qact
+				m.quantRows(x, c.rows, c.in, c.bits, &a)
+				got := make([]float32, c.rows*c.out)
+				m.matmul(l, &a, got, c.out, false, nil)
+				// The same with the activation, which the kernels apply per tile.
+				gelu := activations["quick_gelu"]
+				gotAct := make([]float32, c.rows*c.out)
+				m.matmul(l, &a, gotAct, c.out, false, gelu)
+				same := func(what string, l *linear, want []float32, act func([]float32)) {
+					t.Helper()
+					res := make([]float32, c.rows*c.out)
+					m.matmul(l, &a, res, c.out, false, act)
+					for i := range want {
+						if math.Float32bits(res[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%s [%d] = %v, portable %v", what, i, res[i], want[i])
+						}
+					}
+					if act != nil {
+						return
+					}
+					// Added to what the output holds (a residual connection).
+					for i := range res {
+						res[i] = float32(i%7) - 3
+					}
+					m.matmul(l, &a, res, c.out, true, nil)
+					for i := range want {
+						if w := float32(i%7) - 3 + want[i]; math.Float32bits(res[i]) != math.Float32bits(w) {
+							t.Fatalf("%s, added [%d] = %v, want %v", what, i, res[i], w)
+						}
+					}
+				}
+				// Reference: the same quantized operands in float64.
+				for r := range c.rows {
+					for n := range c.out {
+						want := float64(l.bias[n])
+						for k := range c.in {
+							b := k / c.block
+							xa := float64(a.q[r*a.kpad+k]) * float64(a.scale[r*a.nb+b])
+							want += xa * float64(wf[n*c.in+k])
+						}
+						if d := math.Abs(float64(got[r*c.out+n]) - want); d > 1e-4*(1+math.Abs(want)) {
+							t.Fatalf("portable [%d,%d] = %v, want %v", r, n, got[r*c.out+n], want)
+						}
+					}
+				}
+				if !haveSIMD {
+					t.Skip("no SIMD kernel on this CPU")
+				}
+				forAMX := *l
+				forAMX.q, forAMX.scale = append([]byte(nil), l.q...), append([]byte(nil), l.scale...)
+				l.repack(false)
+				same("SIMD", l, got, nil)
+				same("SIMD with quick_gelu", l, gotAct, gelu)
+				if !haveAMX() || c.bits != 8 || c.block%32 != 0 {
 					return
 				}
-				// Added to what the output holds (a residual connection).
-				for i := range res {
-					res[i] = float32(i%7) - 3
-				}
-				m.matmul(l, &a, res, c.out, true, nil)
-				for i := range want {
-					if w := float32(i%7) - 3 + want[i]; math.Float32bits(res[i]) != math.Float32bits(w) {
-						t.Fatalf("%s, added [%d] = %v, want %v", what, i, res[i], w)
-					}
-				}
-			}
-			// Reference: the same quantized operands in float64.
-			for r := range c.rows {
-				for n := range c.out {
-					want := float64(l.bias[n])
-					for k := range c.in {
-						b := k / c.block
-						xa := float64(a.q[r*a.kpad+k]) * float64(a.scale[r*a.nb+b])
-						want += xa * float64(wf[n*c.in+k])
-					}
-					if d := math.Abs(float64(got[r*c.out+n]) - want); d > 1e-4*(1+math.Abs(want)) {
-						t.Fatalf("portable [%d,%d] = %v, want %v", r, n, got[r*c.out+n], want)
-					}
-				}
-			}
-			if !haveSIMD {
-				t.Skip("no SIMD kernel on this CPU")
-			}
-			forAMX := *l
-			forAMX.q, forAMX.scale = append([]byte(nil), l.q...), append([]byte(nil), l.scale...)
-			l.repack(false)
-			same("SIMD", l, got, nil)
-			same("SIMD with quick_gelu", l, gotAct, gelu)
-			if !haveAMX() || c.bits != 8 || c.block%32 != 0 {
-				return
-			}
-			forAMX.repack(true)
-			same("AMX", &forAMX, got, nil)
-			same("AMX with quick_gelu", &forAMX, gotAct, gelu)
-		})
+				forAMX.repack(true)
+				same("AMX", &forAMX, got, nil)
+				same("AMX with quick_gelu", &forAMX, gotAct, gelu)
+			})
+		}
 	}
 }
 

@@ -57,9 +57,10 @@ type Model struct {
 	pre         imageproc.Config
 	tok         *tokenizer.Tokenizer
 	id          string
-	bits, block int // the file's nominal bits and its block size
-	textBits    int // bits of the text tower's layers
-	visionBits  int // and of the image tower's
+	bits, block int   // the file's nominal bits and its block size
+	qmax        int32 // activations are quantized to ±qmax: 127, or 63 for 7-bit files
+	textBits    int   // bits of the text tower's layers
+	visionBits  int   // and of the image tower's
 	workers     int
 	simd        bool // the AVX-512 VNNI kernel (native)
 	amx         bool // and the AMX kernel for its 8-bit layers (native, where the CPU has AMX)
@@ -146,7 +147,10 @@ func Load(data []byte, opt Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{id: qf.Checksum, bits: qf.Bits, block: qf.Block, fileSize: int64(len(data))}
+	m := &Model{id: qf.Checksum, bits: qf.Bits, block: qf.Block, qmax: 127, fileSize: int64(len(data))}
+	if qf.ActBits == 7 {
+		m.qmax = 63
+	}
 	if m.cfg, err = ParseConfig(qf.Config); err != nil {
 		return nil, err
 	}
@@ -178,9 +182,10 @@ func Load(data []byte, opt Options) (*Model, error) {
 	m.amx = m.simd && haveAMX() && !opt.NoAMX && m.block%32 == 0
 	// The WebAssembly kernel works in 16-input chunks.
 	m.js = !opt.Portable && m.block%16 == 0 && findJSKernel()
-	// The relaxed module multiplies int4 weights in 32-input chunks; int8 layers stay
-	// with the SIMD128 module.
-	m.relaxed = m.js && m.block%32 == 0 && (m.textBits == 4 || m.visionBits == 4) && findRelaxedKernel()
+	// The relaxed module multiplies int4 weights in 32-input chunks, and int8 weights
+	// where activations have 7 bits; other int8 layers stay with the SIMD128 module.
+	m.relaxed = m.js && (m.block%32 == 0 && (m.textBits == 4 || m.visionBits == 4) ||
+		m.qmax == 63 && (m.textBits == 8 || m.visionBits == 8)) && findRelaxedKernel()
 	if m.simd {
 		for _, l := range m.linears() {
 			l.repack(m.amx && l.bits == 8 && l.bs%32 == 0)

@@ -22,13 +22,24 @@ func load(t *testing.T, data []byte, opt engine.Options) *engine.Model {
 }
 
 // TestKernelsAndWorkersAgree: the portable and SIMD kernels, one worker or several, give
-// the same bits for whole forward passes, at both bit widths.
+// the same bits for whole forward passes, at both bit widths and with 7-bit activations
+// (which must change the result: the file's setting is obeyed).
 func TestKernelsAndWorkersAgree(t *testing.T) {
 	texts := []string{"a photo of a dog.", "a diagram", "an emoji of a grinning face, with some more words to make it longer"}
 	images := [][]byte{quanttest.PNG(t, 40, 32, 1), quanttest.PNG(t, 32, 50, 2), quanttest.PNG(t, 64, 64, 3)}
-	for _, bits := range []int{8, 4} {
+	var act8 [][]float32
+	for _, c := range []struct{ bits, actBits int }{{8, 8}, {4, 8}, {8, 7}} {
+		bits := c.bits
 		data := quanttest.Model(t, quanttest.TinyConfig, bits, 32, 1)
+		if c.actBits == 7 {
+			data = quanttest.WithActBits(t, data, 7)
+		}
 		ref := quanttest.Embed(t, load(t, data, engine.Options{Portable: true, Workers: 1}), texts, images)
+		if c.bits == 8 && c.actBits == 8 {
+			act8 = ref
+		} else if c.actBits == 7 && math.Float32bits(ref[0][0]) == math.Float32bits(act8[0][0]) && math.Float32bits(ref[3][1]) == math.Float32bits(act8[3][1]) {
+			t.Error("7-bit activations gave the 8-bit embeddings")
+		}
 		for _, opt := range []engine.Options{{Workers: 1}, {Workers: 3}, {Portable: true, Workers: 2}} {
 			got := quanttest.Embed(t, load(t, data, opt), texts, images)
 			for i := range ref {

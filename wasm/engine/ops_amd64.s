@@ -224,9 +224,9 @@ oj:
 	VZEROUPPER
 	RET
 
-// func quantBlocks16(x *float32, q *int8, scale *float32, init *int32, nb int, bs int, offset int, c *float32)
+// func quantBlocks16(x *float32, q *int8, scale *float32, init *int32, nb int, bs int, offset int, c *float32, qmax int)
 // qact.setRow of act.go for a row of nb whole blocks of bs (a multiple of 16) values.
-TEXT ·quantBlocks16(SB), NOSPLIT, $0-64
+TEXT ·quantBlocks16(SB), NOSPLIT, $0-72
 	MOVQ x+0(FP), SI
 	MOVQ q+8(FP), DI
 	MOVQ scale+16(FP), R9
@@ -238,11 +238,11 @@ TEXT ·quantBlocks16(SB), NOSPLIT, $0-64
 	SHRQ $4, BX
 	VBROADCASTSS 4(R8), Z17   // magic
 	VBROADCASTSS 64(R8), Z18  // abs mask
-	MOVL         $127, AX
-	VPBROADCASTD AX, Z19      // 127
+	MOVQ         qmax+64(FP), AX
+	VCVTSI2SSL   AX, X21, X21 // qmax as float32 (127 or 63: exact)
+	VPBROADCASTD AX, Z19      // qmax
 	NEGL         AX
-	VPBROADCASTD AX, Z20      // -127
-	VMOVSS       60(R8), X21  // 127.0
+	VPBROADCASTD AX, Z20      // -qmax
 
 qblock:
 	// amax
@@ -268,9 +268,9 @@ qmax:
 	VUCOMISS      X2, X0
 	JEQ           qzero
 
-	VDIVSS       X0, X21, X3   // inv = 127 / amax
+	VDIVSS       X0, X21, X3   // inv = qmax / amax
 	VBROADCASTSS X3, Z3
-	VDIVSS       X21, X0, X4   // scale = amax / 127
+	VDIVSS       X21, X0, X4   // scale = amax / qmax
 	VMOVSS       X4, (R9)
 	VPXORD       Z5, Z5, Z5    // int sums
 	MOVQ         BX, DX

@@ -63,7 +63,7 @@ func attnOut4SIMD(p []float32, ldp, n int, v []float32, ldv int, o []float32, ld
 func layerNorm16(dst, x *float32, n int, weight, bias *float32, eps float64)
 
 //go:noescape
-func quantBlocks16(x *float32, q *int8, scale *float32, init *int32, nb int, bs int, offset int, c *float32)
+func quantBlocks16(x *float32, q *int8, scale *float32, init *int32, nb int, bs int, offset int, c *float32, qmax int)
 
 // quickGELUSIMD is the quick_gelu activation, 16 values at a time.
 func quickGELUSIMD(x []float32) {
@@ -87,8 +87,8 @@ func attnOutSIMD(p, v []float32, ldv int, o []float32) {
 }
 
 // quantRowSIMD quantizes a row of whole blocks (len(x) = nb·bs, bs a multiple of 16).
-func quantRowSIMD(x []float32, q []int8, scale []float32, init []int32, bs int, offset int32) {
+func quantRowSIMD(x []float32, q []int8, scale []float32, init []int32, bs int, offset, qmax int32) {
 	nb := len(scale)
 	_, _, _ = x[nb*bs-1], q[nb*bs-1], init[nb-1]
-	quantBlocks16(&x[0], &q[0], &scale[0], &init[0], nb, bs, int(offset), &expConsts[0])
+	quantBlocks16(&x[0], &q[0], &scale[0], &init[0], nb, bs, int(offset), &expConsts[0], int(qmax))
 }

@@ -123,15 +123,22 @@ func TestSIMDOpsMatchPortable(t *testing.T) {
 		sameBits(t, fmt.Sprintf("layer norm of %d", n), got, want)
 	}
 	for _, bs := range []int{16, 32, 64} {
-		x := randVec(rng, 4*bs, 2)
-		clear(x[bs : 2*bs]) // an all-zero block
-		x[3] = 50
-		var a, b qact
-		a.reset(1, len(x), bs, 128, false)
-		b.reset(1, len(x), bs, 128, true)
-		a.setRow(0, x)
-		b.setRow(0, x)
-		sameQuant(t, fmt.Sprintf("block %d", bs), &b, &a)
+		for _, qmax := range []int32{127, 63} {
+			x := randVec(rng, 4*bs, 2)
+			clear(x[bs : 2*bs]) // an all-zero block
+			x[3] = 50
+			var a, b qact
+			a.reset(1, len(x), bs, 128, qmax, false)
+			b.reset(1, len(x), bs, 128, qmax, true)
+			a.setRow(0, x)
+			b.setRow(0, x)
+			sameQuant(t, fmt.Sprintf("block %d, ±%d", bs, qmax), &b, &a)
+			for i, q := range a.q {
+				if q > int8(qmax) || q < -int8(qmax) {
+					t.Fatalf("block %d: q[%d] = %d, beyond ±%d", bs, i, q, qmax)
+				}
+			}
+		}
 	}
 }
 

@@ -97,6 +97,26 @@ func Model(tb testing.TB, cfgJSON string, bits, block int, seed uint64) []byte {
 	return buf.Bytes()
 }
 
+// WithActBits returns a quantized model file's bytes with its activation width set
+// (weights.QuantFile.ActBits): the same weights, another checksum.
+func WithActBits(tb testing.TB, data []byte, actBits int) []byte {
+	tb.Helper()
+	qf, err := weights.ParseQuant(data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	qf.ActBits = actBits
+	f, err := qf.File()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := weights.Write(&buf, f); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 // PNG returns a w×h image of smooth random colour fields as PNG bytes.
 func PNG(tb testing.TB, w, h int, seed uint64) []byte {
 	tb.Helper()

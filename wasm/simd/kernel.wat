@@ -416,9 +416,13 @@
   ;; wasm/engine/act.go, the same float32 operations.
   (func (export "quant") (param $x i32) (param $ldx i32) (param $rows i32) (param $k i32)
     (param $q i32) (param $kpad i32) (param $sc i32) (param $init i32) (param $nb i32) (param $bs i32) (param $offset i32)
-    (local $r i32) (local $b i32) (local $i i32) (local $xi i32) (local $xb i32) (local $qb i32) (local $blk i32)
+    (param $qmax i32)
+    (local $qm f32) (local $lim v128) (local $r i32) (local $b i32) (local $i i32) (local $xi i32) (local $xb i32) (local $qb i32) (local $blk i32)
     (local $amax f32) (local $inv v128) (local $m v128) (local $sum v128) (local $v v128)
     (local $i0 v128) (local $i1 v128) (local $i2 v128) (local $i3 v128)
+    ;; activations to ±qmax: 127, or 63 for a file with 7-bit activations
+    (local.set $qm (f32.convert_i32_s (local.get $qmax)))
+    (local.set $lim (i32x4.splat (local.get $qmax)))
     (loop $rows
       (local.set $b (i32.const 0))
       (loop $blocks
@@ -447,16 +451,16 @@
             (f32.store (i32.add (local.get $sc) (i32.shl (local.get $blk) (i32.const 2))) (f32.const 0))
             (i32.store (i32.add (local.get $init) (i32.shl (local.get $blk) (i32.const 2))) (i32.const 0)))
           (else
-            (local.set $inv (f32x4.splat (f32.div (f32.const 127) (local.get $amax))))
+            (local.set $inv (f32x4.splat (f32.div (local.get $qm) (local.get $amax))))
             (local.set $sum (v128.const i64x2 0 0))
             (local.set $i (i32.const 0))
             (loop $round
               ;; roundf(v·inv): adding and subtracting 1.5·2^23 rounds half to even
               (local.set $xi (i32.add (local.get $xb) (i32.shl (local.get $i) (i32.const 2))))
-              (local.set $i0 (call $qi (v128.load (local.get $xi)) (local.get $inv)))
-              (local.set $i1 (call $qi (v128.load offset=16 (local.get $xi)) (local.get $inv)))
-              (local.set $i2 (call $qi (v128.load offset=32 (local.get $xi)) (local.get $inv)))
-              (local.set $i3 (call $qi (v128.load offset=48 (local.get $xi)) (local.get $inv)))
+              (local.set $i0 (call $qi (v128.load (local.get $xi)) (local.get $inv) (local.get $lim)))
+              (local.set $i1 (call $qi (v128.load offset=16 (local.get $xi)) (local.get $inv) (local.get $lim)))
+              (local.set $i2 (call $qi (v128.load offset=32 (local.get $xi)) (local.get $inv) (local.get $lim)))
+              (local.set $i3 (call $qi (v128.load offset=48 (local.get $xi)) (local.get $inv) (local.get $lim)))
               (local.set $sum (i32x4.add (i32x4.add (local.get $sum) (i32x4.add (local.get $i0) (local.get $i1)))
                 (i32x4.add (local.get $i2) (local.get $i3))))
               (v128.store (i32.add (local.get $qb) (local.get $i))
@@ -465,7 +469,7 @@
               (local.set $i (i32.add (local.get $i) (i32.const 16)))
               (br_if $round (i32.lt_u (local.get $i) (local.get $bs))))
             (f32.store (i32.add (local.get $sc) (i32.shl (local.get $blk) (i32.const 2)))
-              (f32.div (local.get $amax) (f32.const 127)))
+              (f32.div (local.get $amax) (local.get $qm)))
             (i32.store (i32.add (local.get $init) (i32.shl (local.get $blk) (i32.const 2)))
               (i32.mul (i32.sub (i32.const 0) (local.get $offset))
                 (i32.add (i32.add (i32x4.extract_lane 0 (local.get $sum)) (i32x4.extract_lane 1 (local.get $sum)))
@@ -475,14 +479,14 @@
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br_if $rows (i32.lt_u (local.get $r) (local.get $rows)))))
 
-  ;; qi: four values times inv, rounded half to even, to int32 clamped to ±127.
-  (func $qi (param $v v128) (param $inv v128) (result v128)
+  ;; qi: four values times inv, rounded half to even, to int32 clamped to ±lim.
+  (func $qi (param $v v128) (param $inv v128) (param $lim v128) (result v128)
     (i32x4.max_s (i32x4.min_s
       (i32x4.trunc_sat_f32x4_s (f32x4.sub
         (f32x4.add (f32x4.mul (local.get $v) (local.get $inv)) (v128.const f32x4 12582912 12582912 12582912 12582912))
         (v128.const f32x4 12582912 12582912 12582912 12582912)))
-      (v128.const i32x4 127 127 127 127))
-      (v128.const i32x4 -127 -127 -127 -127)))
+      (local.get $lim))
+      (i32x4.neg (local.get $lim))))
 
   ;; qgelu applies quick_gelu, x / (1 + e^(-1.702·x)), to n floats at x (n a multiple
   ;; of 4), with expf of wasm/engine/ops.go: the same float32 operations in the same

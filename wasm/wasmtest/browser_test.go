@@ -22,29 +22,35 @@ import (
 // wasm/web with its SIMD kernel modules, gives the native engine's embeddings and
 // classifies: an int8 model on the SIMD128 module, an int4 one with the relaxed-SIMD
 // module beside it (Chromium ships relaxed SIMD, so the worker must load it and use it),
-// and an int8 one with both (the relaxed module has no int8 matmul: SIMD128 runs).
-// Skipped without Chromium (apt-get install chromium).
+// an int8 one with both (with 8-bit activations the relaxed module's int8 matmul does
+// not apply: SIMD128 runs), and an int8 one with 7-bit activations (the relaxed int8
+// matmul runs). Skipped without Chromium (apt-get install chromium).
 func TestBrowserMatchesNative(t *testing.T) {
 	simd := simdKernel(t)
 	for _, c := range []struct {
-		bits    int
-		relaxed string // clip-simd-relaxed.wasm, or "" for none
-		kernel  string
-	}{{8, "", "wasm-simd128"}, {4, relaxedKernel(t), "wasm-relaxed-simd"}, {8, relaxedKernel(t), "wasm-simd128"}} {
-		t.Run(fmt.Sprintf("int%d/relaxed-module=%v", c.bits, c.relaxed != ""), func(t *testing.T) {
+		bits, actBits int
+		relaxed       string // clip-simd-relaxed.wasm, or "" for none
+		kernel        string
+	}{{8, 8, "", "wasm-simd128"}, {4, 8, relaxedKernel(t), "wasm-relaxed-simd"}, {8, 8, relaxedKernel(t), "wasm-simd128"},
+		{8, 7, relaxedKernel(t), "wasm-relaxed-simd"}, {8, 7, "", "wasm-simd128"}} {
+		t.Run(fmt.Sprintf("int%d/act%d/relaxed-module=%v", c.bits, c.actBits, c.relaxed != ""), func(t *testing.T) {
 			files := map[string]string{"clip-simd.wasm": simd}
 			if c.relaxed != "" {
 				files["clip-simd-relaxed.wasm"] = c.relaxed
 			}
-			browserMatchesNative(t, c.bits, files, c.kernel)
+			browserMatchesNative(t, c.bits, c.actBits, files, c.kernel)
 		})
 	}
 }
 
-func browserMatchesNative(t *testing.T, bits int, files map[string]string, kernel string) {
+func browserMatchesNative(t *testing.T, bits, actBits int, files map[string]string, kernel string) {
 	src := t.TempDir()
 	modelPath := filepath.Join(src, "model.bin")
-	os.WriteFile(modelPath, quanttest.Model(t, quanttest.TinyConfig, bits, 32, 8), 0o644)
+	data := quanttest.Model(t, quanttest.TinyConfig, bits, 32, 8)
+	if actBits != 8 {
+		data = quanttest.WithActBits(t, data, actBits)
+	}
+	os.WriteFile(modelPath, data, 0o644)
 	imgPath := filepath.Join(src, "a.png")
 	os.WriteFile(imgPath, quanttest.PNG(t, 48, 40, 3), 0o644)
 	files["model.bin"], files["a.png"] = modelPath, imgPath
@@ -161,7 +167,7 @@ func TestBrowserSIMDKernelFunctions(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("TestJSKernel in Chromium: exit %d\n%s", code, out)
 	}
-	for _, pass := range []string{"--- PASS: TestJSKernel ", "--- PASS: TestJSKernel/mm4-relaxed ", "--- PASS: TestJSKernel/mm "} {
+	for _, pass := range []string{"--- PASS: TestJSKernel ", "--- PASS: TestJSKernel/mm4-relaxed ", "--- PASS: TestJSKernel/mm8-relaxed ", "--- PASS: TestJSKernel/mm "} {
 		if !strings.Contains(out, pass) {
 			t.Fatalf("%s not in the output:\n%s", strings.TrimSpace(pass), out)
 		}
