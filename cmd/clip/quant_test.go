@@ -184,9 +184,35 @@ func TestQuantizeCLI(t *testing.T) {
 		t.Fatalf("classify: exit %d, %q %s", code, stdout, stderr)
 	}
 
+	// The quantized file marked for 7-bit activations: same weights and sizes, and
+	// embeddings close to the 8-bit ones but not equal to them.
+	out7 := filepath.Join(t.TempDir(), "tiny-act7.safetensors")
+	stdout, stderr, code = clip(t, "quantize", "--model", out, "--act-bits", "7", "--out", out7)
+	var rec7 quantizeRecord
+	if code != 0 || json.Unmarshal([]byte(stdout), &rec7) != nil || rec7.ActBits != 7 || rec7.Bits != 8 || rec7.Block != 32 || rec7.Parameters != rec.Parameters {
+		t.Fatalf("quantize --act-bits 7: exit %d, %q %s", code, stdout, stderr)
+	}
+	stdout, stderr, code = clip(t, "embed", "--model", out7, "--text", "a photo of a cat.", "--image", img, "--normalize")
+	if code != 0 {
+		t.Fatalf("embed --model %s: exit %d: %s", out7, code, stderr)
+	}
+	for i, line := range lines(stdout) {
+		var r embedRecord
+		json.Unmarshal([]byte(line), &r)
+		if c := cosine(r.Embedding, outs[1][i].Embedding); c < 0.999 || c == 1 {
+			t.Errorf("%s with 7-bit activations: cosine %.6f to 8-bit", r.Kind, c)
+		}
+	}
+
 	// Bad input: wrong bit width, a truncated file, a tampered one.
 	if _, stderr, code := clip(t, "quantize", "--model", dir, "--bits", "5", "--out", out+"5"); code != 2 || !strings.Contains(stderr, "bit width 5") {
 		t.Errorf("--bits 5: exit %d, %s", code, stderr)
+	}
+	if _, stderr, code := clip(t, "quantize", "--model", dir, "--act-bits", "6", "--out", out+"6"); code != 2 || !strings.Contains(stderr, "--act-bits must be 8 or 7") {
+		t.Errorf("--act-bits 6: exit %d, %s", code, stderr)
+	}
+	if _, stderr, code := clip(t, "quantize", "--model", out, "--bits", "4", "--out", out+"4"); code != 2 || !strings.Contains(stderr, "already quantized") {
+		t.Errorf("--bits 4 on a quantized file: exit %d, %s", code, stderr)
 	}
 	data, _ := os.ReadFile(out)
 	bad := filepath.Join(t.TempDir(), "bad.safetensors")
