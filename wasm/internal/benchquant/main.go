@@ -98,7 +98,7 @@ func run(threads, iters int, python, nodeBin, chromium string, skipGoMLX bool) e
 	sizes := map[int]int64{}
 	for _, bits := range []int{8, 4} {
 		files[bits] = filepath.Join(dir, fmt.Sprintf("vitb32-int%d.safetensors", bits))
-		if err := writeQuantized(cfg, params, bits, weights.DefaultBlock, files[bits]); err != nil {
+		if err := writeQuantized(cfg, params, bits, weights.DefaultBlock, 8, files[bits]); err != nil {
 			return err
 		}
 		st, _ := os.Stat(files[bits])
@@ -305,7 +305,7 @@ func run(threads, iters int, python, nodeBin, chromium string, skipGoMLX bool) e
 }
 
 // writeQuantized quantizes the model as `clip quantize` does (its text tower at 8 bits).
-func writeQuantized(cfg model.Config, params map[string]*weights.Tensor, bits, block int, path string) error {
+func writeQuantized(cfg model.Config, params map[string]*weights.Tensor, bits, block, actBits int, path string) error {
 	tok, err := tokenizer.Default()
 	if err != nil {
 		return err
@@ -329,6 +329,7 @@ func writeQuantized(cfg model.Config, params map[string]*weights.Tensor, bits, b
 	if err != nil {
 		return err
 	}
+	qf.ActBits = actBits
 	return weights.WriteQuantFile(path, qf)
 }
 

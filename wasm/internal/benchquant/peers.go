@@ -83,7 +83,8 @@ func timeTexts(ours map[string]*engine.Model, ortCall func(map[string]any) (floa
 		run func() (float64, error)
 	}{
 		{"int8", oursText("int8")}, {"ort-int8", ortText("int8", len(rows))}, {"int8-vnni", oursText("int8-vnni")},
-		{"ort-int8-b50", ortText("int8", 50)}, {"int8-b128", oursText("int8-b128")}, {"ort-f32", ortText("f32", len(rows))},
+		{"ort-int8-b50", ortText("int8", 50)}, {"int8-b128", oursText("int8-b128")}, {"int8-a7", oursText("int8-a7")},
+		{"ort-f32", ortText("f32", len(rows))},
 	}
 	secs := map[string][]float64{}
 	for round := 0; round <= rounds; round++ {
@@ -138,13 +139,15 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 	}
 	// Our files: int8 and int4 in blocks of 32 (the default), and int8 in blocks of 128,
 	// the cheaper scheme (fewer scales to apply) measured against the float model.
+	// And int8 with 7-bit activations: slightly less accurate, and in the browser its
+	// int8 layers take the relaxed-SIMD kernel.
 	files := map[string]string{}
 	for _, f := range []struct {
-		name        string
-		bits, block int
-	}{{"int8", 8, 32}, {"int4", 4, 32}, {"int8-b128", 8, 128}} {
+		name                 string
+		bits, block, actBits int
+	}{{"int8", 8, 32, 8}, {"int4", 4, 32, 8}, {"int8-b128", 8, 128, 8}, {"int8-a7", 8, 32, 7}} {
 		files[f.name] = filepath.Join(dir, fmt.Sprintf("vitb32-%s.safetensors", f.name))
-		if err := writeQuantized(cfg, params, f.bits, f.block, files[f.name]); err != nil {
+		if err := writeQuantized(cfg, params, f.bits, f.block, f.actBits, files[f.name]); err != nil {
 			return err
 		}
 	}
@@ -199,6 +202,7 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 		noAMX      bool
 		workers    int // 0: threads
 	}{{"int8", "int8", false, 0}, {"int8-vnni", "int8", true, 0}, {"int4", "int4", false, 0}, {"int8-b128", "int8-b128", false, 0},
+		{"int8-a7", "int8-a7", false, 0},
 		{"int8-1t", "int8", false, 1}} { // one thread, to set beside one Web Worker
 		w := c.workers
 		if w == 0 {
@@ -265,6 +269,7 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 		{"int8-vnni", func(b int) (float64, error) { return timeOurs(ours["int8-vnni"], b) }},
 		{"int4", func(b int) (float64, error) { return timeOurs(ours["int4"], b) }},
 		{"int8-b128", func(b int) (float64, error) { return timeOurs(ours["int8-b128"], b) }},
+		{"int8-a7", func(b int) (float64, error) { return timeOurs(ours["int8-a7"], b) }},
 		{"ort-f32", func(b int) (float64, error) { return ortRun("f32", b) }},
 		{"int8-1t", func(b int) (float64, error) { return timeOurs(ours["int8-1t"], b) }},
 	}
@@ -310,7 +315,7 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 
 	// The browser, interleaved in a page: our Web Worker (SIMD kernel) and ONNX Runtime
 	// Web's wasm build on the page, on one thread, then (a second page) on two.
-	web, err := peersChromium(chromium, dir, files["int8"], files["int4"], files["int8-b128"], onnxFile, rounds)
+	web, err := peersChromium(chromium, dir, files["int8"], files["int4"], files["int8-b128"], files["int8-a7"], onnxFile, rounds)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chromium:", err)
 	}
@@ -356,6 +361,7 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 	row(fmt.Sprintf("ours int8, native (%s), %d threads", kernels["int8"], threads), "int8", fmt.Sprintf("%.5f", cosines["int8"]))
 	row(fmt.Sprintf("ours int8, native (%s), %d threads", kernels["int8-vnni"], threads), "int8-vnni", fmt.Sprintf("%.5f", cosines["int8-vnni"]))
 	row(fmt.Sprintf("ours int8 in blocks of 128, native (%s), %d threads", kernels["int8-b128"], threads), "int8-b128", fmt.Sprintf("%.5f", cosines["int8-b128"]))
+	row(fmt.Sprintf("ours int8 with 7-bit activations (`--act-bits 7`), native (%s), %d threads", kernels["int8-a7"], threads), "int8-a7", fmt.Sprintf("%.5f", cosines["int8-a7"]))
 	row(fmt.Sprintf("ours int4 (text 8-bit), native (%s), %d threads", kernels["int4"], threads), "int4", fmt.Sprintf("%.5f", cosines["int4"]))
 	row(fmt.Sprintf("%s int8 (quantize_dynamic, per-channel; %.0f MB), onnxruntime-node, %d threads", ortV, peers.Image.MB["int8"], threads), "ort-int8",
 		fmt.Sprintf("%.5f", cosines["ort-int8"]))
@@ -375,6 +381,8 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 		fmt.Printf("| ours int8, WebAssembly in Chromium (%s), a pool of 2 Web Workers, an image each (page %d) | %s | – | native's |\n", w.Kernel, th, mf(w.MS["pool"]))
 		fmt.Printf("| ours int4 (text 8-bit), WebAssembly in Chromium (%s), one Web Worker (page %d) | %s | – | native int4's |\n", w.Kernel4, th, mf(w.MS["int4"]))
 		fmt.Printf("| ours int8 in blocks of 128, WebAssembly in Chromium (%s), one Web Worker (page %d) | %s | – | native's |\n", w.Kernel, th, mf(w.MS["b128"]))
+		fmt.Printf("| ours int8 with 7-bit activations, WebAssembly in Chromium (%s), one Web Worker (page %d) | %s | – | native's |\n", w.Kernel7, th, mf(w.MS["a7"]))
+		fmt.Printf("| ours int8 with 7-bit activations, WebAssembly in Chromium (%s), a pool of 2 Web Workers, an image each (page %d) | %s | – | native's |\n", w.Kernel7, th, mf(w.MS["pool7"]))
 		fmt.Printf("| ONNX Runtime Web %s int8, wasm, Chromium, %d thread(s) | %s | – | %s |\n", w.Version, th, mf(w.MS["int8"]), webCos)
 		fmt.Printf("| ONNX Runtime Web %s float32, wasm, Chromium, %d thread(s) | %s | – | – |\n", w.Version, th, mf(w.MS["f32"]))
 	}
@@ -397,6 +405,7 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 		{"ONNX Runtime int8 / ours int8, native", "ort-int8", "int8"},
 		{"ONNX Runtime int8 / ours int8 on VNNI, native", "ort-int8", "int8-vnni"},
 		{"ONNX Runtime int8 / ours int8 in blocks of 128, native", "ort-int8", "int8-b128"},
+		{"ONNX Runtime int8 / ours int8 with 7-bit activations, native", "ort-int8", "int8-a7"},
 		{"ONNX Runtime int8 / ours int4, native", "ort-int8", "int4"},
 		{"ONNX Runtime float32 / ours int8, native", "ort-f32", "int8"},
 	} {
@@ -408,6 +417,8 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 			fmt.Printf("| ONNX Runtime Web int8 on %d thread(s) / ours int8, pool of 2 workers, Chromium | %s | – |\n", th, ratios(w.MS["int8"], w.MS["pool"]))
 			fmt.Printf("| ONNX Runtime Web int8 on %d thread(s) / ours int4, %s, one worker, Chromium | %s | – |\n", th, w.Kernel4, ratios(w.MS["int8"], w.MS["int4"]))
 			fmt.Printf("| ONNX Runtime Web int8 on %d thread(s) / ours int8 in blocks of 128, one worker, Chromium | %s | – |\n", th, ratios(w.MS["int8"], w.MS["b128"]))
+			fmt.Printf("| ONNX Runtime Web int8 on %d thread(s) / ours int8 with 7-bit activations, %s, one worker, Chromium | %s | – |\n", th, w.Kernel7, ratios(w.MS["int8"], w.MS["a7"]))
+			fmt.Printf("| ONNX Runtime Web int8 on %d thread(s) / ours int8 with 7-bit activations, pool of 2 workers, Chromium | %s | – |\n", th, ratios(w.MS["int8"], w.MS["pool7"]))
 			fmt.Printf("| ours one worker / ours pool of 2 (the pool's gain), Chromium, page %d | %s | – |\n", th, ratios(w.MS["ours"], w.MS["pool"]))
 			fmt.Printf("| ONNX Runtime Web float32 on %d thread(s) / ours int8, one worker, Chromium | %s | – |\n", th, ratios(w.MS["f32"], w.MS["ours"]))
 			// Not interleaved (the browser runs after the native rounds): medians only.
@@ -428,6 +439,7 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 		{fmt.Sprintf("ours int8 (%s); int4 files keep the text tower at 8 bits", kernels["int8"]), "int8", fmt.Sprintf("%.5f", cosines["text-int8"])},
 		{fmt.Sprintf("ours int8 (%s)", kernels["int8-vnni"]), "int8-vnni", fmt.Sprintf("%.5f", cosines["text-int8-vnni"])},
 		{fmt.Sprintf("ours int8 in blocks of 128 (%s)", kernels["int8-b128"]), "int8-b128", fmt.Sprintf("%.5f", cosines["text-int8-b128"])},
+		{fmt.Sprintf("ours int8 with 7-bit activations (%s)", kernels["int8-a7"]), "int8-a7", fmt.Sprintf("%.5f", cosines["text-int8-a7"])},
 		{ortV + " int8, onnxruntime-node, all 700 in one batch (padded to the longest)", "ort-int8", fmt.Sprintf("%.5f", slices.Min(peers.Text.Int8Cosine))},
 		{ortV + " int8, onnxruntime-node, 14 batches of 50 (each padded to its longest)", "ort-int8-b50", fmt.Sprintf("%.5f", slices.Min(peers.Text.Int8Cosine))},
 		{ortV + " float32, onnxruntime-node (rows padded to the longest)", "ort-f32", fmt.Sprintf("rel. diff %.1e", peers.Text.F32RelDiff)},

@@ -16,7 +16,8 @@ import (
 // webTimes is what the Chromium page returns: ms per image of each engine, per round.
 type webTimes struct {
 	Kernel       string               `json:"kernel"`
-	Kernel4      string               `json:"kernel4"` // the int4 worker's`
+	Kernel4      string               `json:"kernel4"` // the int4 worker's
+	Kernel7      string               `json:"kernel7"` // the workers' on the file with 7-bit activations
 	Version      string               `json:"version"`
 	Agent        string               `json:"agent"`
 	MS           map[string][]float64 `json:"ms"`
@@ -26,10 +27,12 @@ type webTimes struct {
 // peersChromium serves our worker and onnxruntime-web's wasm-only build from one folder
 // and times, in rounds, our engine's bench (batch 1, in the worker), two workers encoding
 // an image each at once (the page's pool on two cores), an int4 worker (relaxed SIMD
-// where the browser has it), a worker on an int8 file in blocks of 128, and one run of each ONNX model on the page: once with
+// where the browser has it), a worker on an int8 file in blocks of 128, one on the int8
+// file with 7-bit activations (relaxed SIMD) and two of those side by side (its pool on
+// two cores), and one run of each ONNX model on the page: once with
 // onnxruntime-web on one thread, once on two (the page then cross-origin isolated, which
 // its threads need).
-func peersChromium(name, dir, modelPath, model4Path, model128Path string, onnxFile func(string) string, rounds int) (map[int]*webTimes, error) {
+func peersChromium(name, dir, modelPath, model4Path, model128Path, model7Path string, onnxFile func(string) string, rounds int) (map[int]*webTimes, error) {
 	chromium, err := browser.Find(name)
 	if err != nil {
 		return nil, err
@@ -51,6 +54,7 @@ func peersChromium(name, dir, modelPath, model4Path, model128Path string, onnxFi
 		"model.bin":              modelPath,
 		"model4.bin":             model4Path,
 		"model128.bin":           model128Path,
+		"model7.bin":             model7Path,
 		"clip-simd.wasm":         simd,
 		"clip-simd-relaxed.wasm": os.Getenv("CLIP_RELAXED_WASM"),
 		"image-int8.onnx":        onnxFile("int8"),
@@ -119,29 +123,35 @@ func webRounds(ctx context.Context, chromium string, h http.Handler, rounds, thr
 		const info4 = await four("load", await bytes("model4.bin"));
 		const b128 = worker(); // int8 in blocks of 128: fewer float steps per product
 		await b128("load", await bytes("model128.bin"));
+		const pool7 = [worker(), worker()]; // int8 with 7-bit activations: relaxed SIMD
+		let info7;
+		for (const c of pool7) info7 = await c("load", await bytes("model7.bin"));
 		// Each worker's bench runs an untimed image, then the timed one, then the text
 		// encoder: the workers' timed images run side by side, so the pool's time per image
 		// is their mean over the pool's size.
-		const poolRun = async () => {
+		const poolRun = async (pool) => {
 			const res = await Promise.all(pool.map((c) => c("bench", {batch: 1, iters: 1})));
 			return res.reduce((sum, r) => sum + r.imageMs, 0) / res.length / pool.length;
 		};
-		await poolRun();
+		await poolRun(pool);
+		await poolRun(pool7);
 		await four("bench", {batch: 1, iters: 1});
 		await b128("bench", {batch: 1, iters: 1});
-		const ms = {ours: [], int8: [], f32: [], pool: [], int4: [], b128: []};
+		const ms = {ours: [], int8: [], f32: [], pool: [], int4: [], b128: [], a7: [], pool7: []};
 		for (let r = 0; r < %d; r++) {
 			ms.ours.push((await call("bench", {batch: 1, iters: 1})).imageMs);
-			ms.pool.push(await poolRun());
+			ms.pool.push(await poolRun(pool));
 			ms.int4.push((await four("bench", {batch: 1, iters: 1})).imageMs);
 			ms.b128.push((await b128("bench", {batch: 1, iters: 1})).imageMs);
+			ms.a7.push((await pool7[0]("bench", {batch: 1, iters: 1})).imageMs);
+			ms.pool7.push(await poolRun(pool7));
 			for (const k of ["int8", "f32"]) {
 				const t = performance.now();
 				await s[k].run(feeds());
 				ms[k].push(performance.now() - t);
 			}
 		}
-		return {kernel: info.kernel, kernel4: info4.kernel, version: ort.env.versions.web, ms, agent: navigator.userAgent,
+		return {kernel: info.kernel, kernel4: info4.kernel, kernel7: info7.kernel, version: ort.env.versions.web, ms, agent: navigator.userAgent,
 			int8Features: Array.from(first.embeds.data)};
 	})()`, threads, threads, rounds)
 	var res webTimes

@@ -32,7 +32,7 @@ func runRelaxed(rounds int, chromium string) error {
 	cfg, _ := arch.Preset("ViT-B/32")
 	fmt.Fprintln(os.Stderr, "building the random ViT-B/32 int4 file and the engine's wasm…")
 	file := filepath.Join(dir, "vitb32-int4.safetensors")
-	if err := writeQuantized(cfg, model.InitParams(cfg, 1), 4, 32, file); err != nil {
+	if err := writeQuantized(cfg, model.InitParams(cfg, 1), 4, 32, 8, file); err != nil {
 		return err
 	}
 	wasm, err := buildWasm(dir)

@@ -29,7 +29,7 @@ func runText(threads, iters int) error {
 	files := map[int]string{}
 	for _, bits := range []int{8, 4} {
 		files[bits] = filepath.Join(dir, fmt.Sprintf("vitb32-int%d.safetensors", bits))
-		if err := writeQuantized(cfg, params, bits, 32, files[bits]); err != nil {
+		if err := writeQuantized(cfg, params, bits, 32, 8, files[bits]); err != nil {
 			return err
 		}
 	}
