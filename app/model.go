@@ -20,6 +20,7 @@ type modelInfo struct {
 	ID           string `json:"id"`
 	Bits         int    `json:"bits"`
 	TextBits     int    `json:"textBits"`
+	ActBits      int    `json:"actBits"`
 	Block        int    `json:"block"`
 	Kernel       string `json:"kernel"`
 	ImageSize    int    `json:"imageSize"`
@@ -83,6 +84,9 @@ func (m modelState) statusText() string {
 		bits := fmt.Sprintf("int%d", i.Bits)
 		if i.TextBits != i.Bits {
 			bits += fmt.Sprintf(" (text int%d)", i.TextBits)
+		}
+		if i.ActBits == 7 {
+			bits += ", 7-bit activations"
 		}
 		text := fmt.Sprintf("Model %s: ready · ViT %d px / %d px patches, %d+%d layers of %d/%d, %d-d embeddings · %s · %s · %s",
 			m.Name, i.ImageSize, i.PatchSize, i.VisionLayers, i.TextLayers, i.VisionWidth, i.TextWidth, i.EmbeddingDim,

@@ -22,22 +22,27 @@ const rememberKey = "clip-go.model"
 
 // storedModel is a kept model, as the worker's listModels gives it.
 type storedModel struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	Bytes  int64  `json:"bytes"`
-	Bits   int    `json:"bits"`
-	Source string `json:"source"`
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Bytes   int64  `json:"bytes"`
+	Bits    int    `json:"bits"`
+	ActBits int    `json:"actBits"` // 7, or 8 (0 in an index written before there was a choice)
+	Source  string `json:"source"`
 }
 
 func (m storedModel) text() string {
-	return fmt.Sprintf("%s · %s · int%d", m.Name, core.Bytes(m.Bytes), m.Bits)
+	s := fmt.Sprintf("%s · %s · int%d", m.Name, core.Bytes(m.Bytes), m.Bits)
+	if m.ActBits == 7 {
+		s += ", 7-bit activations"
+	}
+	return s
 }
 
 // modelsView is the model picker's state.
 type modelsView struct {
 	open        bool // the <details> is open (a render would close it otherwise)
 	url, urlErr string
-	bits        string // "8" or "4"
+	bits        string // "8", "8a7" (7-bit activations) or "4"
 	stored      []storedModel
 	storeErr    string
 }
@@ -71,11 +76,16 @@ func (c *Root) onModelBits(e vugu.DOMEvent) {
 	c.models.bits = js.Value(e.JSEventTarget()).Get("value").String()
 }
 
-func (c *Root) modelBits() int {
-	if c.models.bits == "4" {
-		return 4
+// modelBits is the quantization the Weights choice asks for: the weights' bits and the
+// activations' ("8a7": int8 with 7-bit activations, which relaxed SIMD runs faster).
+func (c *Root) modelBits() (bits, actBits int) {
+	switch c.models.bits {
+	case "4":
+		return 4, 8
+	case "8a7":
+		return 8, 7
 	}
-	return 8
+	return 8, 8
 }
 
 // onLoadURL starts quantizing the model at the URL box's address: the only place the
@@ -147,9 +157,13 @@ func folderName(files []js.Value) string {
 // float model, showing its progress in bytes. The model in use stays until the new one
 // is ready, and stays when it fails.
 func (c *Root) quantize(op string, src any, name, source string) {
-	bits := c.modelBits()
-	c.startLoading(modelState{Name: name, Phase: phaseLoading, Action: fmt.Sprintf("downloading and quantizing to int%d", bits)})
-	res, err := c.pool.Quantize(op, []any{src, map[string]any{"name": name, "bits": bits, "source": source}}, c.quantProgress)
+	bits, actBits := c.modelBits()
+	action := fmt.Sprintf("downloading and quantizing to int%d", bits)
+	if actBits != 8 {
+		action += fmt.Sprintf(" with %d-bit activations", actBits)
+	}
+	c.startLoading(modelState{Name: name, Phase: phaseLoading, Action: action})
+	res, err := c.pool.Quantize(op, []any{src, map[string]any{"name": name, "bits": bits, "actBits": actBits, "source": source}}, c.quantProgress)
 	var r quantResult
 	if err == nil {
 		err = fromJS(res, &r)

@@ -208,6 +208,39 @@ func TestPageQuantizesFromURL(t *testing.T) {
 	p.checkClean(t)
 }
 
+// TestPageQuantizesWith7BitActivations: with "int8, 7-bit activations" chosen, a model
+// loaded by URL is kept byte for byte as `clip quantize --act-bits 7` writes it, runs on
+// the relaxed SIMD kernel (Chromium has relaxed SIMD), says so in the status line, and
+// classifies like the native engine with that file.
+func TestPageQuantizesWith7BitActivations(t *testing.T) {
+	s := newSite(t)
+	dir := t.TempDir()
+	quanttest.HubFolder(t, dir, quanttest.TinyConfig, 23, weights.F32)
+	want := clipQuantize(t, dir, "--act-bits", "7")
+	hub := newHubServer(t, map[string]string{"org/tiny-clip": dir}, nil)
+	p := s.open(t, "/")
+	p.waitStatus(t, "ready")
+	p.run(t, chromedp.Click("details.model-picker summary", chromedp.ByQuery))
+	p.eval(t, `(() => { const el = document.querySelector("#model-bits"); el.value = "8a7";
+		el.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`, nil)
+	p.loadURL(t, hub.URL+"/org/tiny-clip/resolve/main/")
+	status := p.waitStatus(t, "org/tiny-clip: ready")
+	if !strings.Contains(status, "int8, 7-bit activations") || !strings.Contains(status, "relaxed SIMD kernel") || strings.Contains(status, "error") {
+		t.Errorf("status %q: want int8 with 7-bit activations on the relaxed SIMD kernel", status)
+	}
+	got := p.storedFile(t, "org/tiny-clip")
+	if !bytes.Equal(got, want) {
+		t.Fatalf("the page kept %d bytes; clip quantize --act-bits 7 wrote %d, and they differ", len(got), len(want))
+	}
+	m, err := engine.Load(bytes.Clone(want), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := s.images(t, map[string][]byte{"e.png": quanttest.PNG(t, 40, 30, 6)}, "e.png")
+	p.classifyLike(t, m, img, []string{"sun", "sea", "tree"})
+	p.checkClean(t)
+}
+
 // TestPageQuantizesDroppedFolderWithFullStorage: a float folder's files dropped on the
 // page are quantized like a download (not taken as images); with the site's storage
 // quota at 1 MB the model is not kept, the status line says so, and the model is used

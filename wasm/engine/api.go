@@ -27,6 +27,14 @@ func (m *Model) Block() int    { return m.block }
 // Workers is the number of goroutines a forward pass uses.
 func (m *Model) Workers() int { return m.workers }
 
+// ActBits is the width activations are quantized to: 8, or 7 for a file that says so.
+func (m *Model) ActBits() int {
+	if m.qmax == 63 {
+		return 7
+	}
+	return 8
+}
+
 // Kernel names the matmul kernel in use: "amx+avx512-vnni" (the 8-bit layers in AMX,
 // the rest in VNNI), "avx512-vnni", "wasm-relaxed-simd" (the int4 layers in relaxed
 // SIMD, the rest in SIMD128), "wasm-simd128" or "portable".

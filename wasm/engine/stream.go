@@ -133,5 +133,18 @@ func (s *StreamQuantizer) Finish() ([]byte, error) {
 	return s.w.Finish()
 }
 
+// SetActBits sets the activation width the file records (weights.QuantFile.ActBits: 8,
+// or 7); before the checkpoint's header arrives, as the file's metadata is laid out then.
+func (s *StreamQuantizer) SetActBits(n int) error {
+	if s.w != nil {
+		return fmt.Errorf("the activation width must be set before the checkpoint's header")
+	}
+	if n != 8 && n != 7 {
+		return fmt.Errorf("unsupported activation width %d (supported: 8, 7)", n)
+	}
+	s.qf.ActBits = n
+	return nil
+}
+
 // Checksum is the quantized file's checksum (its ID once loaded), after Finish.
 func (s *StreamQuantizer) Checksum() string { return s.qf.Checksum }

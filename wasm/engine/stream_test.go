@@ -152,3 +152,48 @@ func TestStreamQuantizerErrors(t *testing.T) {
 		t.Errorf("a broken config.json: %v", err)
 	}
 }
+
+// TestStreamQuantizerActBits: with 7-bit activations asked for, the streamed file is
+// what Quantize gives with ActBits 7 (clip quantize --act-bits 7); the width is refused
+// once the header has arrived, and when it is neither 8 nor 7.
+func TestStreamQuantizerActBits(t *testing.T) {
+	dir := t.TempDir()
+	quanttest.HubFolder(t, dir, quanttest.TinyConfig, 4, weights.F32)
+	hub := hubFiles(t, dir)
+	data, err := os.ReadFile(filepath.Join(dir, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := quanttest.WithActBits(t, wholeFile(t, hub, data, 8), 7)
+	cfg, vocab, merges, pre, err := hub.Prepare()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := engine.NewStreamQuantizer(cfg, vocab, merges, pre, 8, 0, weights.DefaultBlock, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetActBits(6); err == nil {
+		t.Error("activation width 6 accepted")
+	}
+	if err := s.SetActBits(7); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetActBits(8); err == nil {
+		t.Error("the activation width changed after the header")
+	}
+	got, err := s.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("streamed %d bytes differ from the whole file's %d with 7-bit activations", len(got), len(want))
+	}
+	m, err := engine.Load(got, engine.Options{})
+	if err != nil || m.ActBits() != 7 {
+		t.Fatalf("loaded: %v, activation bits %d", err, m.ActBits())
+	}
+}

@@ -3,14 +3,14 @@
 // these ops like the engine's own, with a report(progress) callback that posts
 // {id, progress} messages to the page before the reply.
 //
-//   quantizeURL(base, {name, bits, maxMemoryMB})  a model-hub folder at base (a URL
+//   quantizeURL(base, {name, bits, actBits, maxMemoryMB})  a model-hub folder at base (a URL
 //       ending in /): config.json, the tokenizer files and preprocessor_config.json are
 //       fetched whole, then model.safetensors is streamed into the engine's quantizer
 //       (quantBegin/quantFeed/quantFinish), which quantizes each tensor as its bytes
 //       arrive, so the float file is never held; the result is kept in the origin
 //       private file system (OPFS) and loaded. → {info, id, stored, storeError}
 //   quantizeFiles(files: File[], opts)  the same from a float folder's files the user picked
-//   listModels() → [{id, name, bytes, bits, source, saved}]   the kept models
+//   listModels() → [{id, name, bytes, bits, actBits, source, saved}]   the kept models
 //   loadStored(id, opts) → info     a kept model, with no download
 //   removeModel(id)
 "use strict";
@@ -152,7 +152,8 @@ async function quantizeOne(engine, report, src, opts) {
     tokenizer = await src.small("tokenizer.json", true);
   }
   const bits = opts.bits === 4 ? 4 : 8;
-  engineResult(engine.quantBegin({ config, vocab, merges, tokenizer, preprocessor, bits, maxMemoryMB: opts.maxMemoryMB }));
+  const actBits = opts.actBits === 7 ? 7 : 8; // 7: the file asks for 7-bit activations
+  engineResult(engine.quantBegin({ config, vocab, merges, tokenizer, preprocessor, bits, actBits, maxMemoryMB: opts.maxMemoryMB }));
   let reader;
   try {
     const { stream, size } = await src.weights();
@@ -177,7 +178,7 @@ async function quantizeOne(engine, report, src, opts) {
     const fin = engineResult(engine.quantFinish());
     report({ phase: "storing", received, total });
     const id = fin.checksum.replace(/^sha256:/, "").slice(0, 32);
-    const stored = await store(engine, id, fin.bytes, { name: opts.name || "model", bits, source: opts.source || "" });
+    const stored = await store(engine, id, fin.bytes, { name: opts.name || "model", bits, actBits, source: opts.source || "" });
     const info = engineResult(engine.quantLoad(opts));
     return { info, id, stored: stored.ok, storeError: stored.error || "" };
   } catch (err) {
@@ -235,7 +236,7 @@ async function store(engine, id, bytes, meta) {
     h.close();
     h = null;
     const list = (await readIndex(dir)).filter((m) => m.id !== id);
-    list.push({ id, name: meta.name, bytes, bits: meta.bits, source: meta.source, saved: Date.now() });
+    list.push({ id, name: meta.name, bytes, bits: meta.bits, actBits: meta.actBits || 8, source: meta.source, saved: Date.now() });
     await writeIndex(dir, list);
     return { ok: true };
   } catch (err) {

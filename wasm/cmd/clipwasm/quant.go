@@ -64,6 +64,11 @@ func quantBegin(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if v := option(opts, "actBits"); v.Type() == js.TypeNumber {
+		if err := s.SetActBits(v.Int()); err != nil {
+			return nil, err
+		}
+	}
 	s.Admit = func(size int64) error {
 		// Free the current model first when both would not fit.
 		if model != nil && engine.EstimateMemory(model.FileSize())+engine.EstimateMemory(size) > limit {
