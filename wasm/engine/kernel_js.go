@@ -72,7 +72,8 @@ func (m *Model) matmulJS(l *linear, a *qact, out []float32, ldo int, add bool) {
 	ws := &m.ws
 	ws.a16 = grow(ws.a16, a.rowsPad*a.kpad)
 	ws.sf = grow(ws.sf, tileCols*a.nb)
-	if m.relaxed && l.bits == 4 && a.bs%32 == 0 {
+	switch {
+	case m.relaxed && l.bits == 4 && a.bs%32 == 0:
 		// the same product with relaxed dots; init (-8·Σa per block) corrects the
 		// weights' +8, and a16 holds the permuted int8 activations
 		if len(a.init) < a.rowsPad*a.nb || a.offset != 8 {
@@ -80,24 +81,16 @@ func (m *Model) matmulJS(l *linear, a *qact, out []float32, ldo int, add bool) {
 		}
 		jsMM4.Invoke(addr(a.q), addr(ws.a16), addr(a.scale), a.rows, a.rowsPad, a.kpad, a.nb, a.bs,
 			addr(l.q), l.rowBytes, addr(l.scale), l.bits, addr(out), ldo, l.out, addr(l.biasPad), add, addr(ws.sf), addr(a.init))
-		runtime.KeepAlive(a)
-		runtime.KeepAlive(l)
-		runtime.KeepAlive(out)
-		return
-	}
-	if m.relaxed && l.bits == 8 && a.qmax == 63 {
+	case m.relaxed && l.bits == 8 && a.qmax == 63:
 		// 7-bit activations: one relaxed dot per 16 inputs (the module adds 64 to them,
 		// into a16, and corrects each block by 64·Σw, kept in cf)
 		ws.cf = grow(ws.cf, tileCols*a.nb)
 		jsMM8.Invoke(addr(a.q), addr(ws.a16), addr(a.scale), a.rows, a.rowsPad, a.kpad, a.nb, a.bs,
 			addr(l.q), l.rowBytes, addr(l.scale), l.bits, addr(out), ldo, l.out, addr(l.biasPad), add, addr(ws.sf), addr(ws.cf))
-		runtime.KeepAlive(a)
-		runtime.KeepAlive(l)
-		runtime.KeepAlive(out)
-		return
+	default:
+		jsMM.Invoke(addr(a.q), addr(ws.a16), addr(a.scale), a.rows, a.rowsPad, a.kpad, a.nb, a.bs,
+			addr(l.q), l.rowBytes, addr(l.scale), l.bits, addr(out), ldo, l.out, addr(l.biasPad), add, addr(ws.sf))
 	}
-	jsMM.Invoke(addr(a.q), addr(ws.a16), addr(a.scale), a.rows, a.rowsPad, a.kpad, a.nb, a.bs,
-		addr(l.q), l.rowBytes, addr(l.scale), l.bits, addr(out), ldo, l.out, addr(l.biasPad), add, addr(ws.sf))
 	runtime.KeepAlive(a)
 	runtime.KeepAlive(l)
 	runtime.KeepAlive(out)

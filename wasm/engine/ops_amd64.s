@@ -449,6 +449,39 @@ eadd:
 	VZEROUPPER
 	RET
 
+// STEP4ROWS is one step of attnScores4's and attnOut4's sums: the 16 values at DX (one
+// load for the four rows) times each row's value at AX, AX+R12, AX+2·R12 and AX+R14,
+// added to Z0-Z3 (multiply and add kept apart, as the Go twins do); AX moves to the
+// rows' next value, DX by R9, and R11 counts down.
+#define STEP4ROWS \
+	VMOVUPS      (DX), Z5 \
+	VBROADCASTSS (AX), Z4 \
+	VMULPS       Z5, Z4, Z4 \
+	VADDPS       Z4, Z0, Z0 \
+	VBROADCASTSS (AX)(R12*1), Z4 \
+	VMULPS       Z5, Z4, Z4 \
+	VADDPS       Z4, Z1, Z1 \
+	VBROADCASTSS (AX)(R12*2), Z4 \
+	VMULPS       Z5, Z4, Z4 \
+	VADDPS       Z4, Z2, Z2 \
+	VBROADCASTSS (AX)(R14*1), Z4 \
+	VMULPS       Z5, Z4, Z4 \
+	VADDPS       Z4, Z3, Z3 \
+	ADDQ         $4, AX \
+	ADDQ         R9, DX \
+	DECQ         R11
+
+// STORE4ROWS stores Z0-Z3 to the four output rows from R10, R13 bytes apart.
+#define STORE4ROWS \
+	MOVQ    R10, AX \
+	VMOVUPS Z0, (AX) \
+	ADDQ    R13, AX \
+	VMOVUPS Z1, (AX) \
+	ADDQ    R13, AX \
+	VMOVUPS Z2, (AX) \
+	ADDQ    R13, AX \
+	VMOVUPS Z3, (AX)
+
 // func attnScores4(q *float32, ldq int, dh int, kt *float32, ldk int, s *float32, lds int, n int, scale float32)
 // attnScores16 for four query rows at once (q's rows ldq floats apart, s's lds apart),
 // sharing each load of the keys: four independent sums per chunk where one row alone
@@ -478,35 +511,13 @@ s4chunk:
 	MOVQ   dh+16(FP), R11
 
 s4d:
-	VMOVUPS      (DX), Z5
-	VBROADCASTSS (AX), Z4
-	VMULPS       Z5, Z4, Z4
-	VADDPS       Z4, Z0, Z0
-	VBROADCASTSS (AX)(R12*1), Z4
-	VMULPS       Z5, Z4, Z4
-	VADDPS       Z4, Z1, Z1
-	VBROADCASTSS (AX)(R12*2), Z4
-	VMULPS       Z5, Z4, Z4
-	VADDPS       Z4, Z2, Z2
-	VBROADCASTSS (AX)(R14*1), Z4
-	VMULPS       Z5, Z4, Z4
-	VADDPS       Z4, Z3, Z3
-	ADDQ         $4, AX
-	ADDQ         R9, DX
-	DECQ         R11
+	STEP4ROWS
 	JNZ          s4d
 	VMULPS       Z7, Z0, Z0
 	VMULPS       Z7, Z1, Z1
 	VMULPS       Z7, Z2, Z2
 	VMULPS       Z7, Z3, Z3
-	MOVQ         R10, AX
-	VMOVUPS      Z0, (AX)
-	ADDQ         R13, AX
-	VMOVUPS      Z1, (AX)
-	ADDQ         R13, AX
-	VMOVUPS      Z2, (AX)
-	ADDQ         R13, AX
-	VMOVUPS      Z3, (AX)
+	STORE4ROWS
 	ADDQ         $64, R10
 	ADDQ         $64, DI
 	DECQ         CX
@@ -541,31 +552,9 @@ o4chunk:
 	MOVQ   n+16(FP), R11
 
 o4j:
-	VMOVUPS      (DX), Z5
-	VBROADCASTSS (AX), Z4
-	VMULPS       Z5, Z4, Z4
-	VADDPS       Z4, Z0, Z0
-	VBROADCASTSS (AX)(R12*1), Z4
-	VMULPS       Z5, Z4, Z4
-	VADDPS       Z4, Z1, Z1
-	VBROADCASTSS (AX)(R12*2), Z4
-	VMULPS       Z5, Z4, Z4
-	VADDPS       Z4, Z2, Z2
-	VBROADCASTSS (AX)(R14*1), Z4
-	VMULPS       Z5, Z4, Z4
-	VADDPS       Z4, Z3, Z3
-	ADDQ         $4, AX
-	ADDQ         R9, DX
-	DECQ         R11
+	STEP4ROWS
 	JNZ          o4j
-	MOVQ         R10, AX
-	VMOVUPS      Z0, (AX)
-	ADDQ         R13, AX
-	VMOVUPS      Z1, (AX)
-	ADDQ         R13, AX
-	VMOVUPS      Z2, (AX)
-	ADDQ         R13, AX
-	VMOVUPS      Z3, (AX)
+	STORE4ROWS
 	ADDQ         $64, R10
 	ADDQ         $64, DI
 	DECQ         CX

@@ -86,6 +86,12 @@ func Model(tb testing.TB, cfgJSON string, bits, block int, seed uint64) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return fileBytes(tb, qf)
+}
+
+// fileBytes lays out a quantized model as the bytes of its file.
+func fileBytes(tb testing.TB, qf *weights.QuantFile) []byte {
+	tb.Helper()
 	f, err := qf.File()
 	if err != nil {
 		tb.Fatal(err)
@@ -106,15 +112,7 @@ func WithActBits(tb testing.TB, data []byte, actBits int) []byte {
 		tb.Fatal(err)
 	}
 	qf.ActBits = actBits
-	f, err := qf.File()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := weights.Write(&buf, f); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
+	return fileBytes(tb, qf)
 }
 
 // PNG returns a w×h image of smooth random colour fields as PNG bytes.
