@@ -73,7 +73,7 @@ func (m *Model) matmul(l *linear, a *qact, out []float32, ldo int, add bool, act
 			if act != nil && !add {
 				act(c[:rows*tileCols]) // the padding columns too: they are not copied
 			}
-			if haveSIMD && nn == tileCols {
+			if m.simd && nn == tileCols {
 				emitTileSIMD(out[m0*ldo+n0:(m0+rows-1)*ldo+n0+tileCols], ldo, c[:rows*tileCols], rows, add)
 				return
 			}
@@ -139,7 +139,7 @@ func (m *Model) lnQuant(x []float32, rows, d int, w, b []float32, eps float64, b
 		ws := &m.ws
 		ws.ln = grow(ws.ln, rows*d)
 		for r := range rows {
-			layerNorm(ws.ln[r*d:(r+1)*d], x[r*d:(r+1)*d], w, b, eps)
+			m.layerNorm(ws.ln[r*d:(r+1)*d], x[r*d:(r+1)*d], w, b, eps)
 		}
 		quantJS(ws.ln, rows, d, a)
 		return
@@ -147,7 +147,7 @@ func (m *Model) lnQuant(x []float32, rows, d int, w, b []float32, eps float64, b
 	m.parallel(rows, func(lo, hi int) {
 		buf := make([]float32, d)
 		for r := lo; r < hi; r++ {
-			layerNorm(buf, x[r*d:(r+1)*d], w, b, eps)
+			m.layerNorm(buf, x[r*d:(r+1)*d], w, b, eps)
 			a.setRow(r, buf)
 		}
 	})

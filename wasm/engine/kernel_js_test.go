@@ -47,12 +47,7 @@ func TestJSKernel(t *testing.T) {
 	// extremes where an inexact dot would show: activations of ±127 against nibbles 0
 	// and 15 (weights -8 and 7), whose pairwise int16 sums are the largest.
 	t.Run("mm4-relaxed", func(t *testing.T) {
-		if !findRelaxedKernel() {
-			if os.Getenv("CLIP_RELAXED_WASM") != "" {
-				t.Fatal("CLIP_RELAXED_WASM is set but the relaxed module is not loaded")
-			}
-			t.Skip("the relaxed SIMD module is not loaded (CLIP_RELAXED_WASM)")
-		}
+		needRelaxed(t)
 		for _, c := range []struct {
 			rows, out, in, block int
 			extreme              bool
@@ -72,20 +67,7 @@ func TestJSKernel(t *testing.T) {
 				}
 			}
 			clear(x[:min(c.block, len(x))]) // a zero block: scale 0
-			for _, add := range []bool{false, true} {
-				var a qact
-				m := &Model{workers: 1, block: c.block}
-				m.quantRows(x, c.rows, c.in, 4, &a)
-				base := randVec(rng, c.rows*c.out, 1)
-				want, simd, got := append([]float32(nil), base...), append([]float32(nil), base...), append([]float32(nil), base...)
-				m.matmul(l, &a, want, c.out, add, nil)
-				m.js = true
-				m.matmul(l, &a, simd, c.out, add, nil)
-				m.relaxed = true
-				m.matmul(l, &a, got, c.out, add, nil)
-				sameBits(t, name+" relaxed", got, want)
-				sameBits(t, name+" simd128", simd, want)
-			}
+			threeKernels(t, rng, name, l, x, c.rows, 127)
 		}
 	})
 
@@ -94,12 +76,7 @@ func TestJSKernel(t *testing.T) {
 	// and -128 against activations of ±63 (plus 64: 1 and 127), the largest pairwise
 	// int16 sums.
 	t.Run("mm8-relaxed", func(t *testing.T) {
-		if !findRelaxedKernel() {
-			if os.Getenv("CLIP_RELAXED_WASM") != "" {
-				t.Fatal("CLIP_RELAXED_WASM is set but the relaxed module is not loaded")
-			}
-			t.Skip("the relaxed SIMD module is not loaded (CLIP_RELAXED_WASM)")
-		}
+		needRelaxed(t)
 		for _, c := range []struct {
 			rows, out, in, block int
 			extreme              bool
@@ -119,20 +96,7 @@ func TestJSKernel(t *testing.T) {
 				}
 			}
 			clear(x[:min(c.block, len(x))]) // a zero block: scale 0
-			for _, add := range []bool{false, true} {
-				var a qact
-				m := &Model{workers: 1, block: c.block, qmax: 63}
-				m.quantRows(x, c.rows, c.in, 8, &a)
-				base := randVec(rng, c.rows*c.out, 1)
-				want, simd, got := append([]float32(nil), base...), append([]float32(nil), base...), append([]float32(nil), base...)
-				m.matmul(l, &a, want, c.out, add, nil)
-				m.js = true
-				m.matmul(l, &a, simd, c.out, add, nil)
-				m.relaxed = true
-				m.matmul(l, &a, got, c.out, add, nil)
-				sameBits(t, name+" relaxed", got, want)
-				sameBits(t, name+" simd128", simd, want)
-			}
+			threeKernels(t, rng, name, l, x, c.rows, 63)
 		}
 	})
 
@@ -194,6 +158,39 @@ func TestJSKernel(t *testing.T) {
 			sameBits(t, fmt.Sprintf("attention d=%d heads=%d causal=%v", c.d, c.heads, c.causal), got, want)
 		}
 	})
+}
+
+// needRelaxed skips a test where the relaxed SIMD module is not loaded, and fails it where
+// CLIP_RELAXED_WASM says it should be.
+func needRelaxed(t *testing.T) {
+	t.Helper()
+	if !findRelaxedKernel() {
+		if os.Getenv("CLIP_RELAXED_WASM") != "" {
+			t.Fatal("CLIP_RELAXED_WASM is set but the relaxed module is not loaded")
+		}
+		t.Skip("the relaxed SIMD module is not loaded (CLIP_RELAXED_WASM)")
+	}
+}
+
+// threeKernels runs the matmul of l over rows rows of x (activations to ±qmax), set and
+// added to random outputs, on the portable kernel, the SIMD128 module and the relaxed
+// one, and requires the same bits from all three.
+func threeKernels(t *testing.T, rng *rand.Rand, name string, l *linear, x []float32, rows int, qmax int32) {
+	t.Helper()
+	for _, add := range []bool{false, true} {
+		var a qact
+		m := &Model{workers: 1, block: l.bs, qmax: qmax}
+		m.quantRows(x, rows, l.in, l.bits, &a)
+		base := randVec(rng, rows*l.out, 1)
+		want, simd, got := append([]float32(nil), base...), append([]float32(nil), base...), append([]float32(nil), base...)
+		m.matmul(l, &a, want, l.out, add, nil)
+		m.js = true
+		m.matmul(l, &a, simd, l.out, add, nil)
+		m.relaxed = true
+		m.matmul(l, &a, got, l.out, add, nil)
+		sameBits(t, name+" relaxed", got, want)
+		sameBits(t, name+" simd128", simd, want)
+	}
 }
 
 // BenchmarkJSMatmul times one matmul of ViT-B/32's MLP (50 rows, 768 inputs, 3072

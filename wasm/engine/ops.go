@@ -80,10 +80,11 @@ func geluTanh(x []float32) {
 // may be x). Mean and variance are summed in float64 (a row is at most a few thousand
 // values, and float64 keeps the result all but independent of the order), in 16 lanes:
 // value i goes to lane i%16 and the lanes are added in a fixed tree (lanes16), the order
-// in which the AVX-512 version (layerNorm16, ops_amd64.s) sums, so both give the same bits.
-func layerNorm(dst, x, weight, bias []float32, eps float64) {
+// in which the AVX-512 version (layerNorm16, ops_amd64.s) sums, so both give the same
+// bits. It runs where the model's SIMD kernels do.
+func (m *Model) layerNorm(dst, x, weight, bias []float32, eps float64) {
 	dst, weight, bias = dst[:len(x)], weight[:len(x)], bias[:len(x)]
-	if haveSIMD && len(x)%16 == 0 && len(x) > 0 {
+	if m.simd && len(x)%16 == 0 && len(x) > 0 {
 		layerNorm16(&dst[0], &x[0], len(x), &weight[0], &bias[0], eps)
 		return
 	}
@@ -92,55 +93,22 @@ func layerNorm(dst, x, weight, bias []float32, eps float64) {
 
 // layerNormGo is layerNorm in portable Go.
 func layerNormGo(dst, x, weight, bias []float32, eps float64) {
-	n16 := len(x) / 16 * 16
 	var lanes [16]float64
-	sum16(&lanes, x[:n16])
-	for j, v := range x[n16:] {
-		lanes[j] += float64(v)
+	for i, v := range x {
+		lanes[i%16] += float64(v)
 	}
 	mean := lanes16(&lanes) / float64(len(x))
 	lanes = [16]float64{}
-	sqDist16(&lanes, x[:n16], mean)
-	for j, v := range x[n16:] {
+	for i, v := range x {
 		d := float64(v) - mean
-		lanes[j] += d * d
+		lanes[i%16] += d * d
 	}
 	inv := 1 / math.Sqrt(lanes16(&lanes)/float64(len(x))+eps)
 	m, s := float32(mean), float32(inv)
+	dst, weight, bias = dst[:len(x)], weight[:len(x)], bias[:len(x)]
 	for i, v := range x {
 		dst[i] = float32(float32((v-m)*s)*weight[i]) + bias[i]
 	}
-}
-
-// sum16 adds the values of x (a multiple of 16 of them) to the 16 lanes, value i to lane
-// i%16; sqDist16 adds their squared distances to mean. The lanes are locals, unrolled,
-// so that Go can keep them in registers (an array stays in memory: a load and a store
-// per value).
-func sum16(lanes *[16]float64, x []float32) {
-	l0, l1, l2, l3, l4, l5, l6, l7 := lanes[0], lanes[1], lanes[2], lanes[3], lanes[4], lanes[5], lanes[6], lanes[7]
-	l8, l9, l10, l11, l12, l13, l14, l15 := lanes[8], lanes[9], lanes[10], lanes[11], lanes[12], lanes[13], lanes[14], lanes[15]
-	for i := 0; i+16 <= len(x); i += 16 {
-		c := (*[16]float32)(x[i : i+16])
-		l0, l1, l2, l3 = l0+float64(c[0]), l1+float64(c[1]), l2+float64(c[2]), l3+float64(c[3])
-		l4, l5, l6, l7 = l4+float64(c[4]), l5+float64(c[5]), l6+float64(c[6]), l7+float64(c[7])
-		l8, l9, l10, l11 = l8+float64(c[8]), l9+float64(c[9]), l10+float64(c[10]), l11+float64(c[11])
-		l12, l13, l14, l15 = l12+float64(c[12]), l13+float64(c[13]), l14+float64(c[14]), l15+float64(c[15])
-	}
-	*lanes = [16]float64{l0, l1, l2, l3, l4, l5, l6, l7, l8, l9, l10, l11, l12, l13, l14, l15}
-}
-
-func sqDist16(lanes *[16]float64, x []float32, mean float64) {
-	l0, l1, l2, l3, l4, l5, l6, l7 := lanes[0], lanes[1], lanes[2], lanes[3], lanes[4], lanes[5], lanes[6], lanes[7]
-	l8, l9, l10, l11, l12, l13, l14, l15 := lanes[8], lanes[9], lanes[10], lanes[11], lanes[12], lanes[13], lanes[14], lanes[15]
-	sq := func(v float32) float64 { d := float64(v) - mean; return d * d }
-	for i := 0; i+16 <= len(x); i += 16 {
-		c := (*[16]float32)(x[i : i+16])
-		l0, l1, l2, l3 = l0+sq(c[0]), l1+sq(c[1]), l2+sq(c[2]), l3+sq(c[3])
-		l4, l5, l6, l7 = l4+sq(c[4]), l5+sq(c[5]), l6+sq(c[6]), l7+sq(c[7])
-		l8, l9, l10, l11 = l8+sq(c[8]), l9+sq(c[9]), l10+sq(c[10]), l11+sq(c[11])
-		l12, l13, l14, l15 = l12+sq(c[12]), l13+sq(c[13]), l14+sq(c[14]), l15+sq(c[15])
-	}
-	*lanes = [16]float64{l0, l1, l2, l3, l4, l5, l6, l7, l8, l9, l10, l11, l12, l13, l14, l15}
 }
 
 // lanes16 adds 16 lane sums in layerNorm's fixed order: lane j to lane j+8, then j+4,

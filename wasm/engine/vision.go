@@ -73,7 +73,7 @@ func (m *Model) vit(pixels []float32, n int) [][]float32 {
 	}
 	m.parallel(rows, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			layerNorm(x[r*d:(r+1)*d], x[r*d:(r+1)*d], vt.preW, vt.preB, v.LayerNormEps)
+			m.layerNorm(x[r*d:(r+1)*d], x[r*d:(r+1)*d], vt.preW, vt.preB, v.LayerNormEps)
 		}
 	})
 	for i := range vt.layers {
@@ -89,7 +89,7 @@ func (m *Model) pool(x []float32, d int, seqs []seq, pick func(seq) int, w, b []
 	buf := make([]float32, d)
 	for i, s := range seqs {
 		r := pick(s)
-		layerNorm(buf, x[r*d:(r+1)*d], w, b, eps)
+		m.layerNorm(buf, x[r*d:(r+1)*d], w, b, eps)
 		ws.qa.setRow(i, buf)
 	}
 	e := proj.out
