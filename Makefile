@@ -22,7 +22,7 @@ MODEL     ?=
 # backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build vocab test demo bench bench-go bench-peers bench-relaxed bench-text bench-web-quant bench-web-pool bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
+.PHONY: all build vocab test demo bench bench-go bench-peers bench-relaxed bench-text bench-web-quant bench-web-pool check-responsive bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
 
 all: build
 
@@ -132,6 +132,12 @@ bench-web-quant: $(VOCAB) $(KERNELS)
 # Not in make test.
 bench-web-pool: $(VOCAB) $(KERNELS)
 	$(KERNEL_ENV) $(GO) test -run '^$$' -bench PagePool -benchtime 1x -timeout 30m -v ./app/e2e
+
+# The page's responsiveness at the issue's bound: the main thread never stalls more
+# than 100 ms while 20 images are classified, five runs in a row. Run it on a quiet
+# machine (make test keeps a loose bound: it runs packages side by side). Not in make test.
+check-responsive: $(VOCAB) $(KERNELS)
+	CLIP_MAX_STALL_MS=100 $(KERNEL_ENV) $(GO) test -count=5 -run 'TestPageStaysResponsive$$' -v ./app/e2e
 
 serve: web
 	$(GO) run ./app/cmd/clipsite serve -addr $(SITE_ADDR) bin/site

@@ -148,11 +148,12 @@ func (c *Root) step() bool {
 	}
 	c.unlockRender()
 	// Scoring and the counters wait for the main worker, which may be encoding an image:
-	// this goroutine goes on to the next one meanwhile.
+	// this goroutine goes on to the next one meanwhile, and the images encoded until
+	// then are scored together.
 	if err == nil {
-		go c.score([]*imageItem{it})
+		c.scoreNew.Ask()
 	}
-	go c.refreshStats()
+	c.statsNow.Ask()
 	return true
 }
 

@@ -35,6 +35,11 @@ type Root struct {
 	version                      int // bumped by every change of labels or templates
 	rescoreTimer                 *time.Timer
 
+	// The queue's follow-ups, each one call at a time (core.Coalesced): every encoded image
+	// asks for its scores and the counters, and asks that come while a call is out
+	// are answered by the one call after it, not one call each.
+	scoreNew, statsNow core.Coalesced
+
 	items             []*imageItem
 	nextID            int
 	queued, processed int // the queue's progress since it was last empty
@@ -56,6 +61,8 @@ func newRoot(env vugu.EventEnv, pool *Pool) *Root {
 		templateSet: zeroshot.DefaultTemplateSet, customTemplates: "a photo of a {}.", sortBy: core.SortGiven,
 		kick: make(chan struct{}, 1), embeddings: map[string]js.Value{}, inflight: map[string]chan struct{}{},
 	}
+	c.scoreNew.Fn = func() { c.score(false) }
+	c.statsNow.Fn = c.refreshStats
 	c.labelsChanged()
 	return c
 }

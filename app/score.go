@@ -35,22 +35,20 @@ func (c *Root) labelsChanged() {
 	if c.rescoreTimer != nil {
 		c.rescoreTimer.Stop()
 	}
-	c.rescoreTimer = time.AfterFunc(rescoreDelay, func() { c.score(nil) })
+	c.rescoreTimer = time.AfterFunc(rescoreDelay, func() { c.score(true) })
 }
 
-// score classifies items (nil: every encoded image) with the current labels and
-// templates in one call to the worker, from the image embeddings it already has: no
-// image is encoded again, and the worker encodes only prompts it has not seen. A result
-// for labels that changed meanwhile is dropped; the change scheduled its own re-score.
-func (c *Root) score(items []*imageItem) {
+// score classifies the encoded images (all: those already scored too, for new labels;
+// else only those not scored yet) with the current labels and templates in one call to
+// the worker, from the image embeddings it already has: no image is encoded again, and
+// the worker encodes only prompts it has not seen. A result for labels that changed
+// meanwhile is dropped; the change scheduled its own re-score.
+func (c *Root) score(all bool) {
 	c.env.Lock()
-	if items == nil {
-		items = c.items
-	}
 	var todo []*imageItem
 	var embs []any
-	for _, it := range items {
-		if !it.emb.IsUndefined() && (it.State == stateEncoded || it.State == stateScored) {
+	for _, it := range c.items {
+		if !it.emb.IsUndefined() && (it.State == stateEncoded || all && it.State == stateScored) {
 			todo = append(todo, it)
 			embs = append(embs, it.emb)
 		}
@@ -88,7 +86,7 @@ func (c *Root) score(items []*imageItem) {
 			it.State, it.Top = stateScored, tops[i]
 		}
 	}
-	go c.refreshStats()
+	c.statsNow.Ask()
 }
 
 func anySlice(s []string) []any {

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -433,20 +434,27 @@ func (p *tab) mainThreadCPU(t testing.TB) time.Duration {
 //
 // Two measures. Chromium's trace of the main thread's top-level tasks gives each task's
 // CPU time: that is what the page's own work blocks the thread for, and it must stay
-// under maxTaskCPU (the longest: 20-39 ms, with the cards built four per render; 27-33
-// ms when the 20 were built in the drop's task). The timer loop's wall-clock gap adds
-// the time the thread waits for a core: on this project's 2-core sandbox it measured
-// 54-155 ms on a quiet machine (76-462 ms under load), and a trace of the worst gaps
-// shows the main thread inside tasks for nearly all of the gap but running for only
-// a quarter of it (a 12.8 ms task with 1.9 ms of CPU), with one engine worker as with
-// two; so the wall-clock bound is loose (maxStall). The main thread's CPU time over
-// the run, 276-416 ms, only catches a gross regression (a render loop).
+// under maxTaskCPU (the longest: 11-20 ms on a quiet machine). The timer loop's
+// wall-clock gap adds the time the thread waits for a core: on this project's 2-core
+// machine, with both cores encoding, 43-71 ms when nothing else runs, and 76-462 ms
+// while other builds and tests load it (a trace of the worst gaps shows the main thread
+// inside tasks for nearly all of the gap but running for only a quarter of it, with one
+// engine worker as with two). make test runs packages side by side, so by default the
+// wall-clock bound is loose (750 ms); CLIP_MAX_STALL_MS=100 asks for the bound,
+// for a quiet machine (make check-responsive). The main thread's CPU time over the run
+// (180-260 ms) only catches a gross regression (a render loop).
 func TestPageStaysResponsive(t *testing.T) {
 	const (
-		maxStall   = 750 // ms
 		maxMainCPU = 800 * time.Millisecond
 		maxTaskCPU = 100 * time.Millisecond
 	)
+	maxStall := 750.0 // ms
+	if v := os.Getenv("CLIP_MAX_STALL_MS"); v != "" {
+		var err error
+		if maxStall, err = strconv.ParseFloat(v, 64); err != nil {
+			t.Fatalf("CLIP_MAX_STALL_MS=%q: %v", v, err)
+		}
+	}
 	s := newSite(t)
 	files := map[string][]byte{}
 	var order []string
@@ -491,7 +499,7 @@ func TestPageStaysResponsive(t *testing.T) {
 		t.Errorf("a task (%s) held the main thread for %.1f ms of CPU, want at most %v", longest.Name, ms(longest.CPU), maxTaskCPU)
 	}
 	if res.Gap > maxStall {
-		t.Errorf("the main thread stalled %.0f ms", res.Gap)
+		t.Errorf("the main thread stalled %.0f ms, want at most %.0f", res.Gap, maxStall)
 	}
 	if cpu > maxMainCPU {
 		t.Errorf("the main thread used %v of CPU for 20 images, want at most %v", cpu, maxMainCPU)
