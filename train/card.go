@@ -34,7 +34,11 @@ func WriteModelCard(dir, checkpoint string, cfg model.Config) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "---\nlibrary_name: transformers\npipeline_tag: zero-shot-image-classification\ntags: [clip]\n---\n\n")
 	fmt.Fprintf(&b, "# CLIP trained with clip-go\n\n")
-	fmt.Fprintf(&b, "A CLIP model (`CLIPModel`) trained from scratch with [clip-go](https://github.com/clip-go/clip) `clip train`, exported by `clip export` from `%s`.\n\n", filepath.Base(checkpoint))
+	how := "trained from scratch"
+	if init, ok := st.Extra["init"].(string); ok && init != "" {
+		how = "fine-tuned from the weights of `" + filepath.Base(filepath.Clean(init)) + "`"
+	}
+	fmt.Fprintf(&b, "A CLIP model (`CLIPModel`) %s with [clip-go](https://github.com/clip-go/clip) `clip train`, exported by `clip export` from `%s`.\n\n", how, filepath.Base(checkpoint))
 	fmt.Fprintf(&b, "- Image tower: ViT, %d layers, width %d, %d heads, %d px images in %d px patches.\n", v.NumHiddenLayers, v.HiddenSize, v.NumAttentionHeads, v.ImageSize, v.PatchSize)
 	fmt.Fprintf(&b, "- Text tower: %d layers, width %d, %d heads, context %d, vocabulary %d (CLIP's BPE).\n", t.NumHiddenLayers, t.HiddenSize, t.NumAttentionHeads, t.MaxPositionEmbeddings, t.VocabSize)
 	fmt.Fprintf(&b, "- Joint embedding: %d dimensions.\n\n", cfg.ProjectionDim)

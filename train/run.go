@@ -23,11 +23,15 @@ type Options struct {
 	Data        string // training data spec (shards, globs, CSV/TSV; see package data)
 	Eval        string // optional image-folder eval set
 	Out         string // run folder: checkpoints, metrics.jsonl
-	ModelConfig string // preset name or config.json path (ignored on resume)
-	Backend     string
-	Hyper       Hyper
-	Resume      bool
-	Workers     int // image decoding workers
+	ModelConfig string // preset name or config.json path (ignored on resume and with Init)
+	// Init is a model folder (a hub CLIP, or a clip export) whose weights a new run starts
+	// from instead of random ones: fine-tuning. Its shape, tokenizer and preprocessing
+	// come with it; a resumed run has them in its checkpoint.
+	Init    string
+	Backend string
+	Hyper   Hyper
+	Resume  bool
+	Workers int // image decoding workers
 	// CheckpointEvery and EvalEvery are in steps (0: checkpoint only at the end, no eval).
 	CheckpointEvery, EvalEvery, KeepCheckpoints int
 	Progress                                    io.Writer // progress bar (nil: none)
@@ -124,14 +128,22 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 			cfg.LogitScaleInitValue = SigmoidInitLogScale // and the trainer starts the bias at SigmoidInitBias
 		}
 	}
-	m, err := model.New(backend, cfg, model.InitParams(cfg, h.Seed))
-	if err != nil {
-		return Result{}, err
+	var m *model.Model
+	if latest == "" && opt.Init != "" {
+		if m, err = model.Load(opt.Init, backend); err != nil {
+			return Result{}, fmt.Errorf("init: %w", err)
+		}
+		cfg = m.Config
+		logf("starting from the weights of %s", opt.Init)
+	} else {
+		if m, err = model.New(backend, cfg, model.InitParams(cfg, h.Seed)); err != nil {
+			return Result{}, err
+		}
+		if m.Tokenizer, err = tokenizer.Default(); err != nil {
+			return Result{}, err
+		}
+		m.Image = imageproc.DefaultConfig(cfg.Vision.ImageSize)
 	}
-	if m.Tokenizer, err = tokenizer.Default(); err != nil {
-		return Result{}, err
-	}
-	m.Image = imageproc.DefaultConfig(cfg.Vision.ImageSize)
 	tr, err := New(m, h)
 	if err != nil {
 		return Result{}, err
@@ -170,6 +182,10 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	prog = newProgress(opt.Progress, h.Steps, tr.Step, h.Batch, time.Now)
 
 	res := Result{}
+	initFrom := opt.Init // what the weights started from, for the card; a resumed run's own
+	if latest != "" {
+		initFrom, _ = saved.Extra["init"].(string)
+	}
 	dataState := loader.State() // the position after the last batch trained on
 	checkpoint := func(loss float64) error {
 		ds, err := json.Marshal(dataState)
@@ -177,6 +193,9 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 			return err
 		}
 		st := State{Data: ds, Loss: loss, Extra: map[string]any{"data": opt.Data}} // the spec, for the exported model's card
+		if initFrom != "" {
+			st.Extra["init"] = initFrom
+		}
 		res.Checkpoint, err = tr.SaveCheckpoint(opt.Out, st, opt.KeepCheckpoints)
 		return err
 	}

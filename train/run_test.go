@@ -3,6 +3,7 @@ package train
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/clip-go/clip/train/data/synth"
+	"github.com/clip-go/clip/weights"
 )
 
 // TestRunResumesExactly trains 6 steps in one run, and in another stops it after step 3
@@ -78,3 +80,82 @@ func TestRunResumesExactly(t *testing.T) {
 type logFunc func(line string)
 
 func (f logFunc) Write(p []byte) (int, error) { f(string(p)); return len(p), nil }
+
+// TestRunInit: a run started from a model folder (--init) trains those weights, not
+// random ones of its seed: at a learning rate of 1e-12 its final weights are the folder's
+// (to 1e-9), whatever the seed, while the same run without --init has the seed's random
+// ones; its checkpoint records where it started, and a missing folder is an error.
+func TestRunInit(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := synth.WriteShards(filepath.Join(dir, "shards"), 1, 12, 32, 3); err != nil {
+		t.Fatal(err)
+	}
+	h := DefaultHyper()
+	h.Steps, h.Batch, h.Warmup, h.LR = 2, 6, 1, 1e-3
+	run := func(out, init string, h Hyper) Result {
+		t.Helper()
+		res, err := Run(context.Background(), Options{Data: filepath.Join(dir, "shards", "*.tar"), Out: filepath.Join(dir, out),
+			ModelConfig: "tiny", Init: init, Backend: "go", Hyper: h, Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	base := run("base", "", h)
+	still := h
+	still.LR, still.Seed = 1e-12, 99
+	tuned := run("tuned", base.Checkpoint, still)
+	scratch := run("scratch", "", still)
+	if d := maxWeightDiff(t, base.Checkpoint, tuned.Checkpoint); d > 1e-9 {
+		t.Errorf("a run from --init at a learning rate of 1e-12 moved a weight by %g from the folder's", d)
+	}
+	if d := maxWeightDiff(t, base.Checkpoint, scratch.Checkpoint); d < 1e-3 {
+		t.Errorf("without --init the weights should be the seed's, not the folder's (largest difference %g)", d)
+	}
+	st, err := os.ReadFile(filepath.Join(tuned.Checkpoint, "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(st), `"init":`) {
+		t.Errorf("state.json does not record the init folder: %s", st)
+	}
+	if _, err := Run(context.Background(), Options{Data: filepath.Join(dir, "shards", "*.tar"), Out: filepath.Join(dir, "bad"),
+		Init: filepath.Join(dir, "nowhere"), Backend: "go", Hyper: h}); err == nil || !strings.Contains(err.Error(), "init") {
+		t.Errorf("a missing --init folder: %v, want an error that names init", err)
+	}
+}
+
+// maxWeightDiff is the largest absolute difference between two checkpoints' weights.
+func maxWeightDiff(t *testing.T, a, b string) float64 {
+	t.Helper()
+	fa, err := weights.ReadFile(filepath.Join(a, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb, err := weights.ReadFile(filepath.Join(b, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fa.Tensors) != len(fb.Tensors) {
+		t.Fatalf("%d tensors against %d", len(fa.Tensors), len(fb.Tensors))
+	}
+	var d float64
+	for name, ta := range fa.Tensors {
+		tb := fb.Tensors[name]
+		if tb == nil {
+			t.Fatalf("%s: no %s", b, name)
+		}
+		xa, err := ta.Float32s()
+		if err != nil {
+			t.Fatal(err)
+		}
+		xb, err := tb.Float32s()
+		if err != nil || len(xb) != len(xa) {
+			t.Fatalf("%s: %v (%d values, want %d)", name, err, len(xb), len(xa))
+		}
+		for i := range xa {
+			d = max(d, math.Abs(float64(xa[i]-xb[i])))
+		}
+	}
+	return d
+}

@@ -349,7 +349,8 @@ func TestTrainSigmoidExport(t *testing.T) {
 
 // TestTrainBudget: `clip train --budget` without --steps lets the budget size the run at
 // the end of the warm-up (never fewer steps than the warm-up's), says so, and records the
-// number, which a resumed run keeps; a negative budget is a usage error.
+// number, which a resumed run keeps; a negative budget, or --init beside --model-config,
+// is a usage error.
 func TestTrainBudget(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := synth.WriteShards(filepath.Join(dir, "shards"), 1, 16, 32, 3); err != nil {
@@ -358,6 +359,9 @@ func TestTrainBudget(t *testing.T) {
 	run := filepath.Join(dir, "run")
 	args := []string{"train", "--data", filepath.Join(dir, "shards", "*.tar"), "--out", run, "--model-config", "tiny",
 		"--batch", "8", "--warmup", "10", "--quiet"}
+	if _, stderr, code := clip(t, append(args, "--init", dir)...); code != 2 || !strings.Contains(stderr, "leave --model-config out") {
+		t.Errorf("--init with --model-config: exit %d, stderr %q; want a usage error", code, stderr)
+	}
 	if _, stderr, code := clip(t, append(args, "--budget", "-1s")...); code != 2 || !strings.Contains(stderr, "negative --budget") {
 		t.Errorf("--budget -1s: exit %d, stderr %q; want a usage error", code, stderr)
 	}
