@@ -8,6 +8,7 @@ import (
 	"github.com/clip-go/clip/model/imageproc"
 	"github.com/clip-go/clip/model/tokenizer"
 	"github.com/clip-go/clip/model/zeroshot"
+	"github.com/clip-go/clip/weights"
 	"github.com/gomlx/compute"
 )
 
@@ -15,7 +16,12 @@ import (
 // tokenizer (vocab.json + merges.txt there, else the built-in original vocabulary) and the
 // image preprocessing (preprocessor_config.json there, else CLIP's defaults).
 // path may also name a .safetensors file; the files above are then looked up beside it.
+// A quantized file (clip quantize's) loads too, dequantized to float32, with the config,
+// tokenizer and preprocessing it carries.
 func Load(path string, backend compute.Backend) (*Model, error) {
+	if weights.IsQuantFile(path) { // clip quantize's file: dequantized (quantload.go)
+		return loadQuant(path, backend)
+	}
 	cfg, params, err := LoadWeights(path)
 	if err != nil {
 		return nil, err

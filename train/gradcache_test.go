@@ -7,6 +7,7 @@ import (
 
 	"github.com/clip-go/clip/model"
 	"github.com/clip-go/clip/model/arch"
+	"github.com/clip-go/clip/model/zeroshot"
 	"github.com/clip-go/clip/weights"
 )
 
@@ -128,20 +129,10 @@ func TestBF16GradientsCloseToFloat32(t *testing.T) {
 		if zeroGradient(name) || maxAbs(w) == 0 {
 			continue
 		}
-		if c := cosine(grads[name], w); c < 0.98 {
+		if c := zeroshot.Cosine(grads[name], w); c < 0.98 {
 			t.Errorf("%s: bf16 gradient cosine %.4f to float32", name, c)
 		}
 	}
-}
-
-func cosine(a, b []float32) float64 {
-	var ab, aa, bb float64
-	for i := range a {
-		ab += float64(a[i]) * float64(b[i])
-		aa += float64(a[i]) * float64(a[i])
-		bb += float64(b[i]) * float64(b[i])
-	}
-	return ab / math.Sqrt(aa*bb)
 }
 
 // sameAsFullBatch trains fresh tiny trainers of h on batch in each micro-batch size and

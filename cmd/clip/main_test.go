@@ -14,6 +14,7 @@ import (
 	"github.com/clip-go/clip/internal/fixtures"
 	"github.com/clip-go/clip/internal/samples"
 	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/model/zeroshot"
 	"github.com/clip-go/clip/weights"
 )
 
@@ -69,16 +70,6 @@ func loadCase(t *testing.T) (caseFile, *weights.File) {
 	return c, exp
 }
 
-func cosine(a, b []float32) float64 {
-	var ab, aa, bb float64
-	for i := range a {
-		ab += float64(a[i]) * float64(b[i])
-		aa += float64(a[i]) * float64(a[i])
-		bb += float64(b[i]) * float64(b[i])
-	}
-	return ab / math.Sqrt(aa*bb)
-}
-
 func TestEmbedMatchesReference(t *testing.T) {
 	dir := tinyModel(t)
 	c, exp := loadCase(t)
@@ -121,7 +112,7 @@ func TestEmbedMatchesReference(t *testing.T) {
 					t.Fatalf("text %q: [%d] = %v, want %v", w.Input, k, r.Embedding[k], w.Embedding[k])
 				}
 			}
-		} else if cs := cosine(r.Embedding, w.Embedding); cs < 0.9995 {
+		} else if cs := zeroshot.Cosine(r.Embedding, w.Embedding); cs < 0.9995 {
 			// Through our own decoding and resampling of the PNG files.
 			t.Errorf("image %s: cosine %.6f to the reference, want ≥ 0.9995", w.Input, cs)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/clip-go/clip/model/arch"
 	"github.com/clip-go/clip/model/imageproc"
 	"github.com/clip-go/clip/model/tokenizer"
+	"github.com/clip-go/clip/model/zeroshot"
 	"github.com/clip-go/clip/train/data/synth"
 	"github.com/clip-go/clip/wasm/engine"
 	"github.com/clip-go/clip/wasm/quanttest"
@@ -129,9 +130,9 @@ func TestQuantizedAccuracy(t *testing.T) {
 				worstText, worstImage := 1.0, 1.0
 				for i := range want {
 					if i < len(in.texts) {
-						worstText = min(worstText, cosine(got[i], want[i]))
+						worstText = min(worstText, zeroshot.Cosine(got[i], want[i]))
 					} else {
-						worstImage = min(worstImage, cosine(got[i], want[i]))
+						worstImage = min(worstImage, zeroshot.Cosine(got[i], want[i]))
 					}
 				}
 				t.Logf("%s: lowest cosine to float32: texts %.5f, images %.5f (file %.1f MB)", c.name, worstText, worstImage, float64(qm.FileSize())/1e6)
@@ -174,7 +175,7 @@ func TestQuantizeCLI(t *testing.T) {
 		if f.Kind != q.Kind || f.Input != q.Input || len(f.Embedding) != len(q.Embedding) {
 			t.Fatalf("record %d: float %+v, quantized %+v", i, f, q)
 		}
-		if c := cosine(f.Embedding, q.Embedding); c < 0.999 {
+		if c := zeroshot.Cosine(f.Embedding, q.Embedding); c < 0.999 {
 			t.Errorf("%s: cosine %.5f", f.Kind, c)
 		}
 	}
@@ -199,7 +200,7 @@ func TestQuantizeCLI(t *testing.T) {
 	for i, line := range lines(stdout) {
 		var r embedRecord
 		json.Unmarshal([]byte(line), &r)
-		if c := cosine(r.Embedding, outs[1][i].Embedding); c < 0.999 || c == 1 {
+		if c := zeroshot.Cosine(r.Embedding, outs[1][i].Embedding); c < 0.999 || c == 1 {
 			t.Errorf("%s with 7-bit activations: cosine %.6f to 8-bit", r.Kind, c)
 		}
 	}

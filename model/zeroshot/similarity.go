@@ -40,3 +40,15 @@ func CosineLogits(images, texts [][]float32, scale float64) [][]float32 {
 	}
 	return out
 }
+
+// Cosine is the cosine similarity of two vectors, accumulated in float64 (for comparing
+// embeddings in tests and reports).
+func Cosine(a, b []float32) float64 {
+	var ab, aa, bb float64
+	for i := range a {
+		ab += float64(a[i]) * float64(b[i])
+		aa += float64(a[i]) * float64(a[i])
+		bb += float64(b[i]) * float64(b[i])
+	}
+	return ab / math.Sqrt(aa*bb)
+}
