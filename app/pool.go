@@ -169,7 +169,7 @@ func (p *Pool) Load(data js.Value) (js.Value, error) {
 		return info, err
 	}
 	p.spread(info, n, func(i int, w *Worker) (js.Value, error) {
-		return w.Call("load", []any{copies[i], map[string]any{}}, copies[i].Get("buffer"))
+		return w.Call("load", []any{copies[i], verified(info)}, copies[i].Get("buffer"))
 	})
 	return info, nil
 }
@@ -183,7 +183,7 @@ func (p *Pool) LoadStored(id string, size int64) (js.Value, error) {
 		return info, err
 	}
 	p.spread(info, core.PoolSize(p.cores, size), func(_ int, w *Worker) (js.Value, error) {
-		return w.Call("loadStored", []any{id, map[string]any{}})
+		return w.Call("loadStored", []any{id, verified(info)})
 	})
 	return info, nil
 }
@@ -204,9 +204,17 @@ func (p *Pool) Quantize(op string, args []any, progress func(js.Value)) (js.Valu
 		n = core.PoolSize(p.cores, int64(res.Get("info").Get("fileBytes").Float()))
 	}
 	p.spread(res.Get("info"), n, func(_ int, w *Worker) (js.Value, error) {
-		return w.Call("loadStored", []any{id, map[string]any{}})
+		return w.Call("loadStored", []any{id, verified(res.Get("info"))})
 	})
 	return res, nil
+}
+
+// verified is the load options of a copy of the model the main worker has just loaded
+// (its info): its checksum was verified there, so the copy is not hashed again (seconds
+// for a large model in WebAssembly). A file that records another checksum is hashed
+// as usual.
+func verified(info js.Value) map[string]any {
+	return map[string]any{"verified": info.Get("id").String()}
 }
 
 // spread loads the model the main worker now holds (its info) into workers 1..n-1

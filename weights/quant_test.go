@@ -117,15 +117,8 @@ func quantFileForTest(t *testing.T, bits int) *QuantFile {
 func TestQuantFileRoundTrip(t *testing.T) {
 	for _, bits := range []int{8, 4} {
 		qf := quantFileForTest(t, bits)
-		f, err := qf.File()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := Write(&buf, f); err != nil {
-			t.Fatal(err)
-		}
-		back, err := ParseQuant(buf.Bytes())
+		data, _ := quantBytes(t, qf)
+		back, err := ParseQuant(data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,21 +149,45 @@ func TestQuantFileRoundTrip(t *testing.T) {
 	}
 }
 
+// quantBytes lays out a quantized model as the bytes of its file (and the file).
+func quantBytes(t *testing.T, qf *QuantFile) ([]byte, *File) {
+	t.Helper()
+	f, err := qf.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, f); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), f
+}
+
+// TestParseQuantVerified: a copy whose checksum the caller says it verified is not hashed
+// again (so a byte changed in a tensor goes unseen, which is the point: the copy is of
+// bytes already checked), but any other checksum is, and the other checks still run.
+func TestParseQuantVerified(t *testing.T) {
+	qf := quantFileForTest(t, 8)
+	data, _ := quantBytes(t, qf)
+	data[len(data)-1] ^= 1 // a tensor's last byte
+	if _, err := ParseQuant(data); err == nil || !strings.Contains(err.Error(), "checksum mismatch") {
+		t.Fatalf("ParseQuant of a changed byte: %v, want a checksum mismatch", err)
+	}
+	if _, err := ParseQuantVerified(data, qf.Checksum); err != nil {
+		t.Errorf("ParseQuantVerified with the file's own checksum: %v", err)
+	}
+	if _, err := ParseQuantVerified(data, "sha256:0000"); err == nil || !strings.Contains(err.Error(), "checksum mismatch") {
+		t.Errorf("ParseQuantVerified with another checksum: %v, want a mismatch", err)
+	}
+	if _, err := ParseQuantVerified(data[:len(data)-9], qf.Checksum); err == nil {
+		t.Error("ParseQuantVerified of a truncated copy: no error")
+	}
+}
+
 // TestQuantFileActBits: the activation width round-trips; 8 is not recorded (a file's
 // bytes stay what earlier versions wrote), and other widths are refused both ways.
 func TestQuantFileActBits(t *testing.T) {
-	write := func(qf *QuantFile) ([]byte, *File) {
-		t.Helper()
-		f, err := qf.File()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := Write(&buf, f); err != nil {
-			t.Fatal(err)
-		}
-		return buf.Bytes(), f
-	}
+	write := func(qf *QuantFile) ([]byte, *File) { return quantBytes(t, qf) }
 	for _, c := range []struct{ set, want int }{{0, 8}, {8, 8}, {7, 7}} {
 		qf := quantFileForTest(t, 8)
 		qf.ActBits = c.set

@@ -214,7 +214,14 @@ func ReadQuantFile(path string) (*QuantFile, error) {
 // shares memory with buf. It checks the format and version, the bit width and block,
 // that every quantized matrix has its data and scales with consistent shapes, that no
 // tensor is unaccounted for, and the checksum.
-func ParseQuant(buf []byte) (*QuantFile, error) {
+func ParseQuant(buf []byte) (*QuantFile, error) { return ParseQuantVerified(buf, "") }
+
+// ParseQuantVerified is ParseQuant for a copy of a file whose checksum, verified, was
+// checked moments ago by another parse (the page's engine workers each load a copy of
+// the file the first one verified): when the file's recorded checksum is verified it is
+// not computed again, which takes seconds for a large model in WebAssembly. Every other
+// check is made; any other checksum is computed and compared as ParseQuant does.
+func ParseQuantVerified(buf []byte, verified string) (*QuantFile, error) {
 	f, err := Parse(buf)
 	if err != nil {
 		return nil, err
@@ -231,11 +238,14 @@ func ParseQuant(buf []byte) (*QuantFile, error) {
 	}
 	// The checksum comes first: any later error in a file that passes it is a bug in the
 	// writer, not damage.
-	if want, got := md[metaChecksum], checksum(f); want != got {
-		if want == "" {
-			return nil, fmt.Errorf("quantized model has no checksum")
+	want := md[metaChecksum]
+	if want == "" {
+		return nil, fmt.Errorf("quantized model has no checksum")
+	}
+	if want != verified {
+		if got := checksum(f); want != got {
+			return nil, fmt.Errorf("checksum mismatch: the file is damaged or was modified (stored %s, content %s)", short(want), short(got))
 		}
-		return nil, fmt.Errorf("checksum mismatch: the file is damaged or was modified (stored %s, content %s)", short(want), short(got))
 	}
 	qf := &QuantFile{Float: map[string]*Tensor{}, Quant: map[string]*QTensor{}, Checksum: md[metaChecksum]}
 	if qf.Bits, err = strconv.Atoi(md[metaBits]); err != nil {

@@ -44,6 +44,10 @@ type Options struct {
 	// TextCache is how many prompt embeddings to keep (0: DefaultTextCache; negative:
 	// none).
 	TextCache int
+	// Verified is the checksum of a file whose copy another engine has just loaded
+	// (the page's other workers): a file carrying it is not hashed again
+	// (weights.ParseQuantVerified).
+	Verified string
 }
 
 // DefaultTextCache is the default number of cached prompt embeddings: enough for a
@@ -143,7 +147,7 @@ func Load(data []byte, opt Options) (*Model, error) {
 	if err := checkMemory(int64(len(data)), opt.MaxMemory); err != nil {
 		return nil, err
 	}
-	qf, err := weights.ParseQuant(data)
+	qf, err := weights.ParseQuantVerified(data, opt.Verified)
 	if err != nil {
 		return nil, err
 	}

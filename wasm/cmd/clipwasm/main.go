@@ -170,6 +170,9 @@ func engineOptions(opts js.Value) engine.Options {
 		o.TextCache = v.Int()
 	}
 	o.Portable = option(opts, "portable").Truthy()
+	if v := option(opts, "verified"); v.Type() == js.TypeString {
+		o.Verified = v.String() // a copy of what another worker verified (app/pool.go)
+	}
 	return o
 }
 
