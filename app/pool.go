@@ -256,10 +256,12 @@ func (p *Pool) spread(gen int, info js.Value, n int, load func(i int, w *Worker)
 	p.spreading.Lock()
 	defer p.spreading.Unlock()
 	modelID, kernel := info.Get("id").String(), info.Get("kernel").String()
-	p.mu.Lock()
-	moot := p.gen != gen // a newer model came: its spread follows this one
-	p.mu.Unlock()
-	if moot {
+	moot := func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.gen != gen
+	}
+	if moot() { // a newer model's spread follows this one
 		return
 	}
 	var module js.Value
