@@ -305,7 +305,7 @@ func (c *Labeller) encodeAll(p *project.Project, images []*project.Image, model 
 	var mu sync.Mutex
 	started := 0
 	var wg sync.WaitGroup
-	for range min(c.Root.pool.Target(), len(images)) {
+	for range min(c.Root.pool.Size(), len(images)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -219,23 +219,12 @@ func (c *Root) loadBytes(name string, data js.Value) {
 
 // useModel makes a loaded model the page's and queues every image again for it.
 func (c *Root) useModel(m modelState) {
+	m.Workers = c.pool.Size()
 	c.env.Lock()
-	m.Workers = c.pool.Size() // under the lock: poolGrew may have come first
 	c.model = m
 	c.requeueAll()
 	c.unlockRender()
 	c.refreshStats()
-	c.kickQueue()
-}
-
-// poolGrew: the other engine workers now hold the model (pool.go's spread), so the
-// status line counts them and the queue encodes on all of them.
-func (c *Root) poolGrew(modelID string, size int) {
-	c.env.Lock()
-	if c.model.Phase == phaseReady && c.model.Info.ID == modelID {
-		c.model.Workers = size
-	}
-	c.unlockRender()
 	c.kickQueue()
 }
 

@@ -20,33 +20,23 @@ type Pool struct {
 	url   string
 	cores int // navigator.hardwareConcurrency, or the page's ?workers= override
 
-	// gate is held for writing while the main worker changes its model and for reading
-	// while an image is encoded: an image is never encoded on a worker that is between
-	// two models, and modelID is the model every worker in use holds.
+	// gate is held for writing while the model changes and for reading while an image is
+	// encoded: an image is never encoded on a worker that is between two models, and
+	// modelID is the model every worker in use holds.
 	gate    sync.RWMutex
 	modelID string
-
-	// spreading is held while a model is loaded into the other workers, in the
-	// background (spread): one model's spread at a time, so that each worker gets its
-	// loads and unloads in the order the models came.
-	spreading sync.Mutex
-	// OnGrow is told when the other workers hold the model (its id) and how many
-	// workers are now in use; it runs on a goroutine of its own.
-	OnGrow func(modelID string, size int)
 
 	mu      sync.Mutex
 	workers []*Worker // workers[0] is the main one; more are started as the pool grows
 	size    int       // the workers in use: the first size of workers hold the model
-	target  int       // the workers the current model is being spread to
-	gen     int       // bumped by every model change (a spread for an older one is moot)
 	busy    map[*Worker]bool
-	free    chan struct{} // closed (and replaced) when a worker becomes free, or more are in use
+	free    chan struct{} // closed (and replaced) when a worker becomes free
 	module  js.Value      // clip.wasm compiled, from the first worker's init
 }
 
 // NewPool starts the main worker (the others start when a model is loaded).
 func NewPool(url string, cores int) *Pool {
-	p := &Pool{url: url, cores: cores, workers: []*Worker{NewWorker(url)}, size: 1, target: 1,
+	p := &Pool{url: url, cores: cores, workers: []*Worker{NewWorker(url)}, size: 1,
 		busy: map[*Worker]bool{}, free: make(chan struct{}), module: js.Undefined()}
 	go p.compiled() // start the engine while the page loads its model
 	return p
@@ -57,14 +47,6 @@ func (p *Pool) Size() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.size
-}
-
-// Target is the number of workers that will hold the model once it has reached them
-// all: the queue runs that many encodings at once, each waiting for a worker in use.
-func (p *Pool) Target() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.target
 }
 
 func (p *Pool) main() *Worker { return p.workers[0] }
@@ -176,6 +158,7 @@ func (p *Pool) each(workers []*Worker, fn func(i int, w *Worker)) {
 // copies into the others. It returns the main worker's info.
 func (p *Pool) Load(data js.Value) (js.Value, error) {
 	p.gate.Lock()
+	defer p.gate.Unlock()
 	n := core.PoolSize(p.cores, int64(data.Get("length").Float()))
 	copies := make([]js.Value, n) // made before data moves to the main worker
 	for i := 1; i < n; i++ {
@@ -183,10 +166,9 @@ func (p *Pool) Load(data js.Value) (js.Value, error) {
 	}
 	info, err := p.main().Call("load", []any{data, map[string]any{}}, data.Get("buffer"))
 	if err != nil {
-		p.gate.Unlock()
 		return info, err
 	}
-	p.use(info, n, func(i int, w *Worker) (js.Value, error) {
+	p.spread(info, n, func(i int, w *Worker) (js.Value, error) {
 		return w.Call("load", []any{copies[i], verified(info)}, copies[i].Get("buffer"))
 	})
 	return info, nil
@@ -195,12 +177,12 @@ func (p *Pool) Load(data js.Value) (js.Value, error) {
 // LoadStored loads a model kept in the browser's storage (OPFS): each worker reads it.
 func (p *Pool) LoadStored(id string, size int64) (js.Value, error) {
 	p.gate.Lock()
+	defer p.gate.Unlock()
 	info, err := p.main().Call("loadStored", []any{id, map[string]any{}})
 	if err != nil {
-		p.gate.Unlock()
 		return info, err
 	}
-	p.use(info, core.PoolSize(p.cores, size), func(_ int, w *Worker) (js.Value, error) {
+	p.spread(info, core.PoolSize(p.cores, size), func(_ int, w *Worker) (js.Value, error) {
 		return w.Call("loadStored", []any{id, verified(info)})
 	})
 	return info, nil
@@ -212,16 +194,16 @@ func (p *Pool) LoadStored(id string, size int64) (js.Value, error) {
 // worker alone.
 func (p *Pool) Quantize(op string, args []any, progress func(js.Value)) (js.Value, error) {
 	p.gate.Lock()
+	defer p.gate.Unlock()
 	res, err := p.main().CallProgress(op, args, progress)
 	if err != nil {
-		p.gate.Unlock()
 		return res, err
 	}
 	n, id := 1, res.Get("id").String()
 	if res.Get("stored").Truthy() {
 		n = core.PoolSize(p.cores, int64(res.Get("info").Get("fileBytes").Float()))
 	}
-	p.use(res.Get("info"), n, func(_ int, w *Worker) (js.Value, error) {
+	p.spread(res.Get("info"), n, func(_ int, w *Worker) (js.Value, error) {
 		return w.Call("loadStored", []any{id, verified(res.Get("info"))})
 	})
 	return res, nil
@@ -235,35 +217,16 @@ func verified(info js.Value) map[string]any {
 	return map[string]any{"verified": info.Get("id").String()}
 }
 
-// use makes the model the main worker has just loaded (its info) the pool's: at once on
-// the main worker alone, whose images need not wait, then on workers 1..n-1 in the
-// background (spread). The caller holds the gate for writing; use releases it.
-func (p *Pool) use(info js.Value, n int, load func(i int, w *Worker) (js.Value, error)) {
-	p.mu.Lock()
-	p.gen++
-	gen := p.gen
-	p.size, p.target, p.modelID = 1, n, info.Get("id").String()
-	p.mu.Unlock()
-	p.gate.Unlock()
-	go p.spread(gen, info, n, load)
-}
-
-// spread loads the model of generation gen (its info) into workers 1..n-1 (started when
-// missing) with load, at once; then, unless another model came meanwhile, puts them in
-// use, unloads the model from the workers no longer used and tells OnGrow. A worker that
-// fails to load it (memory) is left out, with those after it.
-func (p *Pool) spread(gen int, info js.Value, n int, load func(i int, w *Worker) (js.Value, error)) {
-	p.spreading.Lock()
-	defer p.spreading.Unlock()
+// spread loads the model the main worker now holds (its info) into workers 1..n-1
+// (started when missing) with load, at once, and frees the model in the workers no
+// longer used. A worker that fails to load it (memory) is left out, with those after
+// it. The caller holds the gate.
+func (p *Pool) spread(info js.Value, n int, load func(i int, w *Worker) (js.Value, error)) {
 	modelID, kernel := info.Get("id").String(), info.Get("kernel").String()
-	moot := func() bool {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		return p.gen != gen
-	}
-	if moot() { // a newer model's spread follows this one
-		return
-	}
+	p.mu.Lock()
+	old := p.size
+	p.size = 1 // until the others hold the new model
+	p.mu.Unlock()
 	var module js.Value
 	if n > 1 {
 		module = p.compiled()
@@ -289,17 +252,8 @@ func (p *Pool) spread(gen int, info js.Value, n int, load func(i int, w *Worker)
 		size++
 	}
 	p.mu.Lock()
-	if p.gen != gen {
-		p.mu.Unlock()
-		return
-	}
-	p.size, p.target = size, size
-	unused := p.workers[size:]
-	close(p.free) // encodings waiting for a worker may take the new ones
-	p.free = make(chan struct{})
+	p.size, p.modelID = size, modelID
+	unused := p.workers[size:max(old, n)]
 	p.mu.Unlock()
 	p.each(unused, func(_ int, w *Worker) { w.Call("unload", nil) })
-	if p.OnGrow != nil && n > 1 {
-		p.OnGrow(modelID, size)
-	}
 }

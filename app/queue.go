@@ -92,12 +92,12 @@ func (c *Root) kickQueue() {
 	}
 }
 
-// runQueue encodes queued images, as many at a time as the pool will have workers (the
-// ones still loading the model join as they are ready), for as long as the page lives.
+// runQueue encodes queued images, as many at a time as the pool has workers, for as
+// long as the page lives.
 func (c *Root) runQueue() {
 	for range c.kick {
 		var wg sync.WaitGroup
-		for range c.pool.Target() {
+		for range c.pool.Size() {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

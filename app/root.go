@@ -61,7 +61,6 @@ func newRoot(env vugu.EventEnv, pool *Pool) *Root {
 		templateSet: zeroshot.DefaultTemplateSet, customTemplates: "a photo of a {}.", sortBy: core.SortGiven,
 		kick: make(chan struct{}, 1), embeddings: map[string]js.Value{}, inflight: map[string]chan struct{}{},
 	}
-	pool.OnGrow = c.poolGrew
 	c.scoreNew.Fn = func() { c.score(false) }
 	c.statsNow.Fn = c.refreshStats
 	c.labelsChanged()

@@ -55,27 +55,6 @@ func (p *tab) workers(t testing.TB) int {
 	return n
 }
 
-// waitWorkers waits until the status line says the pool holds the model on as many
-// workers as core.PoolSize gives for the page's cores (or its ?workers=N) and a model of
-// size bytes, and returns that number: the first worker's model is ready first, the
-// others load it in the background (app/pool.go's spread).
-func (p *tab) waitWorkers(t testing.TB, path string, size int64) int {
-	t.Helper()
-	var cores int
-	p.eval(t, `navigator.hardwareConcurrency`, &cores)
-	if i := strings.Index(path, "workers="); i >= 0 {
-		cores, _ = strconv.Atoi(path[i+len("workers="):])
-	}
-	want := core.PoolSize(cores, size)
-	p.waitFor(t, fmt.Sprintf("the model on %d workers (%d cores, a %d-byte model)", want, cores, size), func() bool {
-		return p.workers(t) == want
-	})
-	if want > 1 {
-		p.waitStatus(t, fmt.Sprintf("%d workers", want))
-	}
-	return want
-}
-
 // TestPagePoolMatchesOneWorker classifies the same images with one engine worker
 // (?workers=1), with the pool the rule gives this machine (navigator.hardwareConcurrency
 // and the model's size: core.PoolSize) and with four workers: every card, in the order
@@ -95,8 +74,19 @@ func TestPagePoolMatchesOneWorker(t *testing.T) {
 	for _, path := range []string{"/?workers=1", "/", "/?workers=4"} {
 		t.Run(path, func(t *testing.T) {
 			p := s.open(t, path)
-			p.waitStatus(t, "ready")
-			want := p.waitWorkers(t, path, st.Size())
+			status := p.waitStatus(t, "ready")
+			var cores int
+			p.eval(t, `navigator.hardwareConcurrency`, &cores)
+			if i := strings.Index(path, "workers="); i >= 0 {
+				cores, _ = strconv.Atoi(path[i+len("workers="):])
+			}
+			want := core.PoolSize(cores, st.Size())
+			if got := p.workers(t); got != want {
+				t.Errorf("%d workers, want %d (%d cores, a %d-byte model)", got, want, cores, st.Size())
+			}
+			if want > 1 && !strings.Contains(status, fmt.Sprintf("%d workers", want)) {
+				t.Errorf("status %q does not say %d workers", status, want)
+			}
 			p.pasteLabels(t, strings.Join(labels, "\n"))
 			start := time.Now()
 			p.run(t, chromedp.SetUploadFiles("#images", imgs, chromedp.ByQuery))
@@ -135,10 +125,6 @@ func BenchmarkPagePool(b *testing.B) {
 	if err := os.WriteFile(model, quanttest.Model(b, string(cfgJSON), 8, 32, 7), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	st, err := os.Stat(model)
-	if err != nil {
-		b.Fatal(err)
-	}
 	files := map[string][]byte{}
 	var order []string
 	for i := range 24 {
@@ -159,7 +145,7 @@ func BenchmarkPagePool(b *testing.B) {
 			p.waitStatus(b, "ready")
 			p.run(b, chromedp.SetUploadFiles("#model-file", []string{model}, chromedp.ByQuery))
 			p.waitStatusFor(b, "vit-b-32-int8.safetensors: ready", 5*time.Minute)
-			workers := p.waitWorkers(b, path, st.Size())
+			workers := p.workers(b)
 			p.pasteLabels(b, strings.Join(labels, "\n"))
 			start, cpu := time.Now(), rendererCPU(browserPID(p))
 			p.run(b, chromedp.SetUploadFiles("#images", imgs, chromedp.ByQuery))
