@@ -25,7 +25,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.Data, "data", "", "training pairs: WebDataset shards (shards/{000000..000099}.tar, globs) or a CSV/TSV of filepath,caption")
 	fs.StringVar(&o.ModelConfig, "model-config", "small", "model shape: a preset ("+joinPresets()+") or a config.json")
 	fs.StringVar(&o.Out, "out", "", "run folder for checkpoints and metrics.jsonl")
-	fs.StringVar(&o.Init, "init", "", "start from the weights of a model folder (a hub CLIP, or a clip export) instead of random ones: fine-tuning; its shape replaces --model-config")
+	fs.StringVar(&o.Init, "init", "", "start from the weights of a model folder (a hub CLIP, a clip export) or a quantized file (the built-in model's, dequantized) instead of random ones: fine-tuning; its shape replaces --model-config")
 	fs.StringVar(&o.Eval, "eval", "", "labelled image folder (class/xxx.png) for zero-shot accuracy during training")
 	fs.StringVar(&o.Backend, "backend", "", "GoMLX backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else go)")
 	fs.BoolVar(&o.Resume, "resume", false, "continue from the newest checkpoint in --out")
