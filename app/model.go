@@ -126,6 +126,8 @@ func (c *Root) loadDefault() {
 		File        string `json:"file"`
 		Bytes       int64  `json:"bytes"`
 		TemplateSet string `json:"templateSet"` // the model's own templates, as clip uses them
+		SHA256      string `json:"sha256"`      // the file's, and
+		ID          string `json:"id"`          // the checksum it records (app/site)
 	}
 	text, err := await(res.Call("text"))
 	if err == nil {
@@ -146,7 +148,20 @@ func (c *Root) loadDefault() {
 		c.failed(man.Name, man.Bytes, err)
 		return
 	}
-	c.loadBytes(man.Name, data)
+	// The browser's SHA-256 (native, off the main thread) checks the bytes against the
+	// site's manifest, and the engine is told the checksum they record is verified: it
+	// need not hash them again in WebAssembly. Without SubtleCrypto the engine does.
+	verified := ""
+	if man.SHA256 != "" && man.ID != "" {
+		if sum, ok := subtleSHA256(data); ok {
+			if sum != man.SHA256 {
+				c.failed(man.Name, man.Bytes, fmt.Errorf("the download is damaged: its SHA-256 is %.12s…, the site's manifest says %.12s…", sum, man.SHA256))
+				return
+			}
+			verified = man.ID
+		}
+	}
+	c.loadBytes(man.Name, data, verified)
 }
 
 // download fetches url into one Uint8Array, showing the bytes received in the status
@@ -197,15 +212,16 @@ func (c *Root) loadFile(file js.Value) {
 		c.failed(name, size, err)
 		return
 	}
-	c.loadBytes(name, data)
+	c.loadBytes(name, data, "") // the engine verifies a picked file
 }
 
 // loadBytes hands the model's bytes to the worker (moved, not copied) and, once it is
-// loaded, queues every image again for the new model.
-func (c *Root) loadBytes(name string, data js.Value) {
+// loaded, queues every image again for the new model. verified is the checksum the
+// bytes were checked to record ("" for none: the engine verifies them).
+func (c *Root) loadBytes(name string, data js.Value, verified string) {
 	size := int64(data.Get("length").Float())
 	c.startLoading(modelState{Name: name, Phase: phaseLoading, Bytes: size})
-	res, err := c.pool.Load(data)
+	res, err := c.pool.Load(data, verified)
 	var info modelInfo
 	if err == nil {
 		err = fromJS(res, &info)

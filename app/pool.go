@@ -155,8 +155,9 @@ func (p *Pool) each(workers []*Worker, fn func(i int, w *Worker)) {
 
 // Load loads a model file (a Uint8Array, moved) into the pool: the main worker first,
 // so that a file that does not load leaves every worker with the model it had, then
-// copies into the others. It returns the main worker's info.
-func (p *Pool) Load(data js.Value) (js.Value, error) {
+// copies into the others. checked, if not "", is the checksum the bytes were checked
+// to record (the main worker then does not hash them). It returns the main worker's info.
+func (p *Pool) Load(data js.Value, checked string) (js.Value, error) {
 	p.gate.Lock()
 	defer p.gate.Unlock()
 	n := core.PoolSize(p.cores, int64(data.Get("length").Float()))
@@ -164,7 +165,11 @@ func (p *Pool) Load(data js.Value) (js.Value, error) {
 	for i := 1; i < n; i++ {
 		copies[i] = data.Call("slice")
 	}
-	info, err := p.main().Call("load", []any{data, map[string]any{}}, data.Get("buffer"))
+	opts := map[string]any{}
+	if checked != "" {
+		opts["verified"] = checked
+	}
+	info, err := p.main().Call("load", []any{data, opts}, data.Get("buffer"))
 	if err != nil {
 		return info, err
 	}

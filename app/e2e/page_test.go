@@ -138,10 +138,6 @@ func TestPageClassifiesLikeTheEngine(t *testing.T) {
 	p.checkClean(t)
 }
 
-// TestPageModelError: a default model that does not load (a truncated file) says
-// "error" in the status line; the page stays usable, a model file the user picks (here
-// a 4-bit one) loads and classifies, and a file that is not a model then gets an error
-// while that model stays in use.
 // TestPageStartErrors: when the page cannot start its engine or ask for its default
 // model, the status line says so with "error" instead of waiting forever: the engine's
 // worker script or a script it imports missing (the worker never answers), the default
@@ -168,6 +164,23 @@ func TestPageStartErrors(t *testing.T) {
 	}
 }
 
+// TestPageDamagedDefaultModel: a default model whose bytes differ from the site's
+// manifest (one byte changed, same length) is refused by the page's own SHA-256 check,
+// before the engine would spare itself the hash on the manifest's word.
+func TestPageDamagedDefaultModel(t *testing.T) {
+	s := newSite(t)
+	s.corruptModel = true
+	p := s.open(t, "/")
+	status := p.waitStatus(t, "error")
+	if !strings.Contains(status, s.modelName) || !strings.Contains(status, "site's manifest") {
+		t.Errorf("status %q: want the model named and its SHA-256 against the manifest", status)
+	}
+}
+
+// TestPageModelError: a default model that does not load (a truncated file) says
+// "error" in the status line; the page stays usable, a model file the user picks (here
+// a 4-bit one) loads and classifies, and a file that is not a model then gets an error
+// while that model stays in use.
 func TestPageModelError(t *testing.T) {
 	s := newSite(t)
 	s.truncateModel = true
@@ -221,6 +234,7 @@ type testSite struct {
 	dir, modelPath, modelName string
 	simd, relaxed             bool
 	truncateModel             bool
+	corruptModel              bool // serve the default model with its last byte changed
 	missing                   string // a path the server answers with 404
 	drop                      bool   // or, for that path, with a dropped connection
 	srv                       *httptest.Server
@@ -317,6 +331,12 @@ func newSite(t testing.TB) *testSite {
 		if sp.truncateModel && r.URL.Path == "/models/"+sp.modelName {
 			data, _ := os.ReadFile(sp.modelPath)
 			w.Write(data[:len(data)/2])
+			return
+		}
+		if sp.corruptModel && r.URL.Path == "/models/"+sp.modelName {
+			data, _ := os.ReadFile(sp.modelPath)
+			data[len(data)-1] ^= 1
+			w.Write(data)
 			return
 		}
 		handler.ServeHTTP(w, r)
