@@ -5,7 +5,9 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -200,6 +202,37 @@ func TestPageQuantizesFromURL(t *testing.T) {
 	}
 	p.waitFor(t, "the kept model's row", func() bool { return len(p.storedNames(t)) == 1 })
 	p.classifyLike(t, m, img, labels)
+
+	// That load verified the kept file and recorded its SHA-256 and checksum; the next
+	// one checks the file with the browser's SHA-256 instead, and a file changed since
+	// is refused as damaged.
+	var entry struct{ SHA256, Checksum string }
+	p.eval(t, `(async () => {
+		const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle("models");
+		const index = JSON.parse(await (await (await dir.getFileHandle("index.json")).getFile()).text());
+		const m = index.find((x) => x.name === "org/tiny-clip") || {};
+		return {sha256: m.sha256 || "", checksum: m.checksum || ""}; })()`, &entry)
+	sum := sha256.Sum256(want)
+	if entry.SHA256 != hex.EncodeToString(sum[:]) || entry.Checksum != m.ID() {
+		t.Errorf("the kept model's index entry records %+v, want the file's SHA-256 %x and checksum %s", entry, sum, m.ID())
+	}
+	p.run(t, chromedp.Reload())
+	p.waitStatus(t, "org/tiny-clip: ready")
+	p.classifyLike(t, m, img, labels)
+	p.eval(t, `(async () => {
+		const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle("models");
+		const index = JSON.parse(await (await (await dir.getFileHandle("index.json")).getFile()).text());
+		const fh = await dir.getFileHandle(index.find((x) => x.name === "org/tiny-clip").id + ".safetensors");
+		const f = await fh.getFile();
+		const last = new Uint8Array(await f.slice(f.size - 1).arrayBuffer())[0];
+		const w = await fh.createWritable({keepExistingData: true});
+		await w.write({type: "write", position: f.size - 1, data: new Uint8Array([last ^ 1])});
+		await w.close();
+		return true; })()`, nil)
+	p.run(t, chromedp.Reload())
+	if status := p.waitStatus(t, "error"); !strings.Contains(status, "damaged") || !strings.Contains(status, "when kept") {
+		t.Errorf("a kept model changed since it was kept: status %q, want it refused by its recorded SHA-256", status)
+	}
 
 	// Removing it empties the list.
 	p.run(t, chromedp.Click("details.model-picker summary", chromedp.ByQuery),

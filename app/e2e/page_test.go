@@ -234,7 +234,7 @@ type testSite struct {
 	dir, modelPath, modelName string
 	simd, relaxed             bool
 	truncateModel             bool
-	corruptModel              bool // serve the default model with its last byte changed
+	corruptModel              bool   // serve the default model with its last byte changed
 	missing                   string // a path the server answers with 404
 	drop                      bool   // or, for that path, with a dropped connection
 	srv                       *httptest.Server
