@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"syscall/js"
 )
@@ -71,4 +72,18 @@ func filesOf(list js.Value) []js.Value {
 		out[i] = list.Index(i)
 	}
 	return out
+}
+
+// subtleSHA256 is the SHA-256 of a Uint8Array in hex by SubtleCrypto; false where the
+// page has none (not a secure context) or it failed.
+func subtleSHA256(u8 js.Value) (string, bool) {
+	subtle := js.Global().Get("crypto").Get("subtle")
+	if !subtle.Truthy() {
+		return "", false
+	}
+	digest, err := await(subtle.Call("digest", "SHA-256", u8))
+	if err != nil {
+		return "", false
+	}
+	return hex.EncodeToString(goBytes(js.Global().Get("Uint8Array").New(digest))), true
 }

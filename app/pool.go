@@ -165,16 +165,12 @@ func (p *Pool) Load(data js.Value, checked string) (js.Value, error) {
 	for i := 1; i < n; i++ {
 		copies[i] = data.Call("slice")
 	}
-	opts := map[string]any{}
-	if checked != "" {
-		opts["verified"] = checked
-	}
-	info, err := p.main().Call("load", []any{data, opts}, data.Get("buffer"))
+	info, err := p.main().Call("load", []any{data, verified(checked)}, data.Get("buffer"))
 	if err != nil {
 		return info, err
 	}
 	p.spread(info, n, func(i int, w *Worker) (js.Value, error) {
-		return w.Call("load", []any{copies[i], verified(info)}, copies[i].Get("buffer"))
+		return w.Call("load", []any{copies[i], verified(info.Get("id").String())}, copies[i].Get("buffer"))
 	})
 	return info, nil
 }
@@ -188,7 +184,7 @@ func (p *Pool) LoadStored(id string, size int64) (js.Value, error) {
 		return info, err
 	}
 	p.spread(info, core.PoolSize(p.cores, size), func(_ int, w *Worker) (js.Value, error) {
-		return w.Call("loadStored", []any{id, verified(info)})
+		return w.Call("loadStored", []any{id, verified(info.Get("id").String())})
 	})
 	return info, nil
 }
@@ -209,17 +205,20 @@ func (p *Pool) Quantize(op string, args []any, progress func(js.Value)) (js.Valu
 		n = core.PoolSize(p.cores, int64(res.Get("info").Get("fileBytes").Float()))
 	}
 	p.spread(res.Get("info"), n, func(_ int, w *Worker) (js.Value, error) {
-		return w.Call("loadStored", []any{id, verified(res.Get("info"))})
+		return w.Call("loadStored", []any{id, verified(res.Get("info").Get("id").String())})
 	})
 	return res, nil
 }
 
-// verified is the load options of a copy of the model the main worker has just loaded
-// (its info): its checksum was verified there, so the copy is not hashed again (seconds
-// for a large model in WebAssembly). A file that records another checksum is hashed
-// as usual.
-func verified(info js.Value) map[string]any {
-	return map[string]any{"verified": info.Get("id").String()}
+// verified is the load options of bytes checked to record the checksum id (a copy of
+// the model the main worker has just loaded and verified, or a download checked against
+// its manifest): the worker does not hash them again (seconds for a large model in
+// WebAssembly); a file that records another checksum is hashed as usual. "": none.
+func verified(id string) map[string]any {
+	if id == "" {
+		return map[string]any{}
+	}
+	return map[string]any{"verified": id}
 }
 
 // spread loads the model the main worker now holds (its info) into workers 1..n-1

@@ -221,17 +221,3 @@ func hashBytes(u8 js.Value) string {
 	sum := sha256.Sum256(goBytes(u8))
 	return hex.EncodeToString(sum[:])
 }
-
-// subtleSHA256 is the SHA-256 of a Uint8Array in hex by SubtleCrypto; false where the
-// page has none (not a secure context) or it failed.
-func subtleSHA256(u8 js.Value) (string, bool) {
-	subtle := js.Global().Get("crypto").Get("subtle")
-	if !subtle.Truthy() {
-		return "", false
-	}
-	digest, err := await(subtle.Call("digest", "SHA-256", u8))
-	if err != nil {
-		return "", false
-	}
-	return hex.EncodeToString(goBytes(js.Global().Get("Uint8Array").New(digest))), true
-}

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/clip-go/clip/model/arch"
@@ -41,19 +40,8 @@ func loadQuant(path string, backend compute.Backend) (*Model, error) {
 	if m.Tokenizer, err = tokenizer.ParseHub(qf.Vocab, qf.Merges); err != nil {
 		return nil, fmt.Errorf("%s: tokenizer: %w", path, err)
 	}
-	var pre struct { // the file's preprocessing (the engine's Preprocessor)
-		Size      int
-		Mean, Std [3]float32
-	}
-	if err := json.Unmarshal(qf.Preprocessor, &pre); err != nil {
-		return nil, fmt.Errorf("%s: preprocessor: %w", path, err)
-	}
-	m.Image = imageproc.Config{Size: pre.Size, Mean: pre.Mean, Std: pre.Std}
-	if err := m.Image.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: preprocessor: %w", path, err)
-	}
-	if m.Image.Size != cfg.Vision.ImageSize {
-		return nil, fmt.Errorf("%s: preprocessor crop size %d does not match the model's image_size %d", path, m.Image.Size, cfg.Vision.ImageSize)
+	if m.Image, err = imageproc.ParseRecorded(qf.Preprocessor, cfg.Vision.ImageSize); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
 }

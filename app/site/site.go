@@ -135,27 +135,23 @@ func writeModel(o Options) error {
 		return err
 	}
 	name := filepath.Base(model)
-	if err := copyFile(model, filepath.Join(dir, name)); err != nil {
+	data, err := os.ReadFile(model)
+	if err != nil {
 		return err
 	}
-	st, err := os.Stat(model)
-	if err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 		return err
 	}
 	label := o.ModelName
 	if label == "" {
 		label = name
 	}
-	man := map[string]any{"name": label, "file": "models/" + name, "bytes": st.Size(), "templateSet": o.TemplateSet}
+	man := map[string]any{"name": label, "file": "models/" + name, "bytes": len(data), "templateSet": o.TemplateSet}
 	// A quantized file's SHA-256 and recorded checksum: the page checks the download
 	// against the first with the browser's own SHA-256 (SubtleCrypto, off the main thread)
 	// and then tells the engine the second is verified, sparing its WebAssembly hash
 	// (0.4 s of the built-in model's load). A file that is not one is left for the engine
 	// to refuse.
-	data, err := os.ReadFile(model)
-	if err != nil {
-		return err
-	}
 	if qf, err := weights.ParseQuant(data); err == nil {
 		sum := sha256.Sum256(data)
 		man["sha256"], man["id"] = hex.EncodeToString(sum[:]), qf.Checksum

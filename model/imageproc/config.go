@@ -172,3 +172,25 @@ func triple(key string, raw json.RawMessage, def [3]float32) ([3]float32, error)
 func isNull(raw json.RawMessage) bool {
 	return len(raw) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
 }
+
+// ParseRecorded reads the preprocessing a quantized model file records (its
+// "preprocessor" metadata, {"size", "mean", "std"}, as the engine's quantizer writes it)
+// and checks it against the model's image size.
+func ParseRecorded(data []byte, imageSize int) (Config, error) {
+	var p struct {
+		Size int        `json:"size"`
+		Mean [3]float32 `json:"mean"`
+		Std  [3]float32 `json:"std"`
+	}
+	if err := json.Unmarshal(data, &p); err != nil {
+		return Config{}, fmt.Errorf("corrupt preprocessor metadata: %v", err)
+	}
+	c := Config{Size: p.Size, Mean: p.Mean, Std: p.Std}
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("preprocessor: %w", err)
+	}
+	if c.Size != imageSize {
+		return Config{}, fmt.Errorf("preprocessor crop size %d does not match the model's image_size %d", c.Size, imageSize)
+	}
+	return c, nil
+}

@@ -90,3 +90,28 @@ func TestLoadConfigFile(t *testing.T) {
 		}
 	}
 }
+
+// TestParseRecorded: a quantized file's recorded preprocessing reads back as written, and
+// a corrupt, invalid or mismatched one is an error that says which.
+func TestParseRecorded(t *testing.T) {
+	for _, c := range []struct {
+		name, data string
+		size       int
+		want       Config
+		err        string
+	}{
+		{"as written", `{"size":64,"mean":[0.5,0.4,0.3],"std":[0.2,0.3,0.4]}`, 64,
+			Config{Size: 64, Mean: [3]float32{0.5, 0.4, 0.3}, Std: [3]float32{0.2, 0.3, 0.4}}, ""},
+		{"not JSON", `{"size":`, 64, Config{}, "corrupt preprocessor metadata"},
+		{"zero std", `{"size":64,"mean":[0,0,0],"std":[0,1,1]}`, 64, Config{}, "std"},
+		{"another size", `{"size":224,"mean":[0,0,0],"std":[1,1,1]}`, 64, Config{}, "does not match the model's image_size 64"},
+	} {
+		got, err := ParseRecorded([]byte(c.data), c.size)
+		if c.err == "" && (err != nil || got != c.want) {
+			t.Errorf("%s: %+v, %v; want %+v", c.name, got, err, c.want)
+		}
+		if c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("%s: %v, want an error with %q", c.name, err, c.err)
+		}
+	}
+}

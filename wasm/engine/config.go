@@ -49,12 +49,8 @@ type Preprocessor struct {
 	Std  [3]float32 `json:"std"`
 }
 
-// ImageConfig converts it to the model core's preprocessing.
-func (p Preprocessor) ImageConfig() imageproc.Config {
-	return imageproc.Config{Size: p.Size, Mean: p.Mean, Std: p.Std}
-}
-
-// PreprocessorFrom is the inverse of ImageConfig, for writers of model files.
+// PreprocessorFrom is what writers of model files record of c (imageproc.ParseRecorded
+// reads it back).
 func PreprocessorFrom(c imageproc.Config) Preprocessor {
 	return Preprocessor{Size: c.Size, Mean: c.Mean, Std: c.Std}
 }

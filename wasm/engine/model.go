@@ -13,7 +13,6 @@ package engine
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -158,16 +157,8 @@ func Load(data []byte, opt Options) (*Model, error) {
 	if m.cfg, err = ParseConfig(qf.Config); err != nil {
 		return nil, err
 	}
-	var pre Preprocessor
-	if err := json.Unmarshal(qf.Preprocessor, &pre); err != nil {
-		return nil, fmt.Errorf("corrupt preprocessor metadata: %v", err)
-	}
-	m.pre = pre.ImageConfig()
-	if err := m.pre.Validate(); err != nil {
-		return nil, fmt.Errorf("preprocessor: %w", err)
-	}
-	if m.pre.Size != m.cfg.Vision.ImageSize {
-		return nil, fmt.Errorf("preprocessor crop size %d does not match the model's image_size %d", m.pre.Size, m.cfg.Vision.ImageSize)
+	if m.pre, err = imageproc.ParseRecorded(qf.Preprocessor, m.cfg.Vision.ImageSize); err != nil {
+		return nil, err
 	}
 	if m.tok, err = tokenizer.ParseHub(qf.Vocab, qf.Merges); err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)

@@ -471,6 +471,13 @@ eadd:
 	ADDQ         R9, DX \
 	DECQ         R11
 
+// ZERO4 clears the four rows' sums Z0-Z3.
+#define ZERO4 \
+	VPXORD Z0, Z0, Z0 \
+	VPXORD Z1, Z1, Z1 \
+	VPXORD Z2, Z2, Z2 \
+	VPXORD Z3, Z3, Z3
+
 // STORE4ROWS stores Z0-Z3 to the four output rows from R10, R13 bytes apart.
 #define STORE4ROWS \
 	MOVQ    R10, AX \
@@ -502,10 +509,7 @@ TEXT ·attnScores4(SB), NOSPLIT, $0-68
 	LEAQ         (R12)(R12*2), R14 // 3 rows of q
 
 s4chunk:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
+	ZERO4
 	MOVQ   SI, AX
 	MOVQ   DI, DX
 	MOVQ   dh+16(FP), R11
@@ -543,10 +547,7 @@ TEXT ·attnOut4(SB), NOSPLIT, $0-64
 	LEAQ (R12)(R12*2), R14
 
 o4chunk:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
+	ZERO4
 	MOVQ   SI, AX
 	MOVQ   DI, DX
 	MOVQ   n+16(FP), R11
