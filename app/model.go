@@ -24,6 +24,7 @@ type modelInfo struct {
 	Block        int    `json:"block"`
 	Kernel       string `json:"kernel"`
 	ImageSize    int    `json:"imageSize"`
+	Trim         bool   `json:"trim"` // the model trims pictures' white margins (imageproc)
 	PatchSize    int    `json:"patchSize"`
 	EmbeddingDim int    `json:"embeddingDim"`
 	VisionLayers int    `json:"visionLayers"`
@@ -88,8 +89,12 @@ func (m modelState) statusText() string {
 		if i.ActBits == 7 {
 			bits += ", 7-bit activations"
 		}
-		text := fmt.Sprintf("Model %s: ready · ViT %d px / %d px patches, %d+%d layers of %d/%d, %d-d embeddings · %s · %s · %s",
-			m.Name, i.ImageSize, i.PatchSize, i.VisionLayers, i.TextLayers, i.VisionWidth, i.TextWidth, i.EmbeddingDim,
+		size := fmt.Sprintf("%d px", i.ImageSize)
+		if i.Trim {
+			size += " (white margins trimmed)"
+		}
+		text := fmt.Sprintf("Model %s: ready · ViT %s / %d px patches, %d+%d layers of %d/%d, %d-d embeddings · %s · %s · %s",
+			m.Name, size, i.PatchSize, i.VisionLayers, i.TextLayers, i.VisionWidth, i.TextWidth, i.EmbeddingDim,
 			core.Bytes(i.FileBytes), bits, kernel)
 		if m.Workers > 1 {
 			text += fmt.Sprintf(" · %d workers", m.Workers)

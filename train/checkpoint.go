@@ -2,13 +2,16 @@ package train
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/model/imageproc"
 	"github.com/clip-go/clip/weights"
 	"github.com/gomlx/gomlx/core/tensors"
 	gmodel "github.com/gomlx/gomlx/ml/model"
@@ -19,12 +22,27 @@ import (
 //	model.safetensors      the parameters, hub names (loads as a model on its own), and
 //	                       with the sigmoid loss its bias logit_bias (which a CLIP ignores)
 //	config.json            the model config
+//	preprocessor_config.json  the image preprocessing (hub format), so a resumed run and
+//	                       its export keep a fine-tuned model's (or --trim's)
 //	optimizer.safetensors  AdamW moments, "adam_m.<name>" and "adam_v.<name>"
 //	state.json             step, settings, data position, last metrics
 //
 // It is written to a temporary folder and renamed into place, so a crash at any moment
 // leaves either the complete checkpoint or none; a half-written temporary folder is
 // ignored and cleaned up.
+
+// PreprocessorFile is the checkpoint's image preprocessing, named as in a hub folder.
+const PreprocessorFile = "preprocessor_config.json"
+
+// CheckpointImage is the image preprocessing a checkpoint folder records; a checkpoint
+// from before it was recorded has CLIP's for the model's image size.
+func CheckpointImage(dir string, cfg model.Config) (imageproc.Config, error) {
+	p := filepath.Join(dir, PreprocessorFile)
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return imageproc.DefaultConfig(cfg.Vision.ImageSize), nil
+	}
+	return imageproc.LoadConfig(p)
+}
 
 // State is what a checkpoint records besides tensors.
 type State struct {
@@ -102,6 +120,15 @@ func (t *Trainer) writeCheckpoint(dir string, st State) error {
 	}
 	if err := writeFileSync(filepath.Join(dir, "config.json"), cfg); err != nil {
 		return err
+	}
+	if t.Model.Image.Size > 0 {
+		pre, err := t.Model.Image.MarshalHub()
+		if err != nil {
+			return err
+		}
+		if err := writeFileSync(filepath.Join(dir, PreprocessorFile), pre); err != nil {
+			return err
+		}
 	}
 	js, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {

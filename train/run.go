@@ -27,7 +27,10 @@ type Options struct {
 	// Init is a model folder (a hub CLIP, or a clip export) whose weights a new run starts
 	// from instead of random ones: fine-tuning. Its shape, tokenizer and preprocessing
 	// come with it; a resumed run has them in its checkpoint.
-	Init    string
+	Init string
+	// Trim makes the model trim white margins (imageproc.Config.Trim): its training
+	// pictures before their random crops, and every picture once exported.
+	Trim    bool
 	Backend string
 	Hyper   Hyper
 	Resume  bool
@@ -143,6 +146,14 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 			return Result{}, err
 		}
 		m.Image = imageproc.DefaultConfig(cfg.Vision.ImageSize)
+		if latest != "" { // as the run began: CLIP's, --init's or --trim's
+			if m.Image, err = CheckpointImage(latest, cfg); err != nil {
+				return Result{}, err
+			}
+		}
+	}
+	if opt.Trim {
+		m.Image.Trim = true
 	}
 	tr, err := New(m, h)
 	if err != nil {

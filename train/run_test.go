@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/model/arch"
+	"github.com/clip-go/clip/model/imageproc"
 	"github.com/clip-go/clip/train/data/synth"
 	"github.com/clip-go/clip/weights"
 )
@@ -158,4 +161,57 @@ func maxWeightDiff(t *testing.T, a, b string) float64 {
 		}
 	}
 	return d
+}
+
+// TestRunTrimIsKept: --trim is recorded in the checkpoint's preprocessor_config.json and
+// kept by a resumed run (without the flag) and by a run started from it with --init; a
+// run without it, or a checkpoint from before the file, has CLIP's preprocessing.
+func TestRunTrimIsKept(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := synth.WriteShards(filepath.Join(dir, "shards"), 1, 12, 32, 3); err != nil {
+		t.Fatal(err)
+	}
+	h := DefaultHyper()
+	h.Steps, h.Batch, h.Warmup = 1, 6, 1
+	run := func(out, init string, trim, resume bool, steps int) Result {
+		t.Helper()
+		h := h
+		h.Steps = steps
+		res, err := Run(context.Background(), Options{Data: filepath.Join(dir, "shards", "*.tar"), Out: filepath.Join(dir, out),
+			ModelConfig: "tiny", Init: init, Trim: trim, Resume: resume, Backend: "go", Hyper: h, Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	trimOf := func(ckpt string) bool {
+		t.Helper()
+		c, err := CheckpointImage(ckpt, model.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Trim
+	}
+	trimmed := run("trimmed", "", true, false, 1)
+	resumed := run("trimmed", "", false, true, 2)
+	tuned := run("tuned", trimmed.Checkpoint, false, false, 1)
+	plain := run("plain", "", false, false, 1)
+	for _, c := range []struct {
+		name, ckpt string
+		want       bool
+	}{{"--trim", trimmed.Checkpoint, true}, {"resumed", resumed.Checkpoint, true}, {"--init from it", tuned.Checkpoint, true}, {"without", plain.Checkpoint, false}} {
+		if got := trimOf(c.ckpt); got != c.want {
+			t.Errorf("%s: trim %v, want %v", c.name, got, c.want)
+		}
+	}
+	if resumed.Checkpoint == trimmed.Checkpoint {
+		t.Fatal("the resumed run wrote no checkpoint of its own")
+	}
+	if err := os.Remove(filepath.Join(plain.Checkpoint, PreprocessorFile)); err != nil {
+		t.Fatal(err)
+	}
+	old, err := CheckpointImage(plain.Checkpoint, model.Config{Vision: arch.VisionConfig{ImageSize: 32}})
+	if err != nil || old != imageproc.DefaultConfig(32) {
+		t.Errorf("a checkpoint without %s: %+v, %v; want CLIP's preprocessing", PreprocessorFile, old, err)
+	}
 }

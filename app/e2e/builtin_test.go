@@ -34,8 +34,8 @@ func TestBuiltinModelInThePage(t *testing.T) {
 	p := s.open(t, "/")
 	status := p.waitStatus(t, "ready")
 	ready := time.Since(opened)
-	if !strings.Contains(status, defaultmodel.Name) {
-		t.Errorf("status %q does not name the built-in model", status)
+	if !strings.Contains(status, defaultmodel.Name) || !strings.Contains(status, "64 px (white margins trimmed)") {
+		t.Errorf("status %q does not name the built-in model and its trimmed 64 px pictures", status)
 	}
 	p.pasteLabels(t, strings.Join(labels, "\n"))
 	p.run(t, chromedp.SetUploadFiles("#images", imgs, chromedp.ByQuery))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -49,7 +50,8 @@ func cmdQuantize(args []string, stdout, _ io.Writer) error {
 	bits := fs.Int("bits", 8, "bits per weight: 8 or 4")
 	textBits := fs.Int("text-bits", 0, "bits of the text tower's weights (default: 8, also for --bits 4, where 4-bit text loses accuracy)")
 	block := fs.Int("block", weights.DefaultBlock, "weights per quantization block (a multiple of 8)")
-	actBits := fs.Int("act-bits", 8, "bits the engines quantize activations to: 8, or 7 (a little less accurate; int8 layers then run in one relaxed-SIMD instruction per 16 inputs in the browser). With a quantized file as --model, only this changes")
+	actBits := fs.Int("act-bits", 8, "bits the engines quantize activations to: 8, or 7 (a little less accurate; int8 layers then run in one relaxed-SIMD instruction per 16 inputs in the browser). With a quantized file as --model, it and --trim are what change")
+	trim := fs.Bool("trim", false, "trim each picture's uniform border before the resize, so the drawing fills the frame (for pictogram models, whose training pictures fill it; a hub folder's preprocessor_config.json can say so too, as \"trim_border\": true). With a quantized file as --model, it changes too (--trim=false clears it)")
 	out := fs.String("out", "", "the quantized model file to write")
 	rest, err := parse(fs, args)
 	if err != nil {
@@ -70,7 +72,7 @@ func cmdQuantize(args []string, stdout, _ io.Writer) error {
 		// would change them.
 		for _, name := range []string{"bits", "text-bits", "block"} {
 			if isFlagSet(fs, name) {
-				return fmt.Errorf("%w: %s is already quantized; only --act-bits applies to it", errUsage, *dir)
+				return fmt.Errorf("%w: %s is already quantized; only --act-bits and --trim apply to it", errUsage, *dir)
 			}
 		}
 		data, err := os.ReadFile(*dir)
@@ -103,6 +105,16 @@ func cmdQuantize(args []string, stdout, _ io.Writer) error {
 		}
 	}
 	qf.ActBits = *actBits
+	if isFlagSet(fs, "trim") {
+		var p engine.Preprocessor
+		if err := json.Unmarshal(qf.Preprocessor, &p); err != nil {
+			return fmt.Errorf("%s: corrupt preprocessor metadata: %v", *dir, err)
+		}
+		p.Trim = *trim
+		if qf.Preprocessor, err = json.Marshal(p); err != nil {
+			return err
+		}
+	}
 	if err := weights.WriteQuantFile(*out, qf); err != nil {
 		return err
 	}

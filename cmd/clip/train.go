@@ -26,6 +26,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.ModelConfig, "model-config", "small", "model shape: a preset ("+joinPresets()+") or a config.json")
 	fs.StringVar(&o.Out, "out", "", "run folder for checkpoints and metrics.jsonl")
 	fs.StringVar(&o.Init, "init", "", "start from the weights of a model folder (a hub CLIP, a clip export) or a quantized file (the built-in model's, dequantized) instead of random ones: fine-tuning; its shape replaces --model-config")
+	fs.BoolVar(&o.Trim, "trim", false, "trim pictures' white margins, so the drawing fills the frame (for pictogram models): training pictures before their crops, and every picture the exported model sees (recorded in its preprocessor_config.json)")
 	fs.StringVar(&o.Eval, "eval", "", "labelled image folder (class/xxx.png) for zero-shot accuracy during training")
 	fs.StringVar(&o.Backend, "backend", "", "GoMLX backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else go)")
 	fs.BoolVar(&o.Resume, "resume", false, "continue from the newest checkpoint in --out")
@@ -145,7 +146,11 @@ func cmdExport(args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := m.SaveFolder(*out, nil, nil); err != nil {
+	img, err := train.CheckpointImage(dir, cfg)
+	if err != nil {
+		return err
+	}
+	if err := m.SaveFolder(*out, nil, &img); err != nil {
 		return err
 	}
 	if err := train.WriteModelCard(*out, dir, cfg); err != nil {
@@ -153,7 +158,7 @@ func cmdExport(args []string, stdout, _ io.Writer) error {
 	}
 	res := map[string]string{"checkpoint": dir, "model": *out}
 	if *names == "openai" {
-		if err := m.SaveOpenCLIP(*out, nil); err != nil {
+		if err := m.SaveOpenCLIP(*out, &img); err != nil { // open_clip has no trim: its config leaves it out
 			return err
 		}
 		res["open_clip"] = filepath.Join(*out, model.OpenCLIPWeightsFile)

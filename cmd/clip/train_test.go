@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/model/imageproc"
 	"github.com/clip-go/clip/train"
 	"github.com/clip-go/clip/train/data/synth"
+	"github.com/clip-go/clip/weights"
 )
 
 // buildCLI compiles the clip binary once per test run, so tests can kill it like a user would.
@@ -401,5 +403,70 @@ func TestTrainBudget(t *testing.T) {
 	stdout, stderr, code = clip(t, append(args, "--resume")...)
 	if err := json.Unmarshal([]byte(stdout), &res); code != 0 || err != nil || res.Steps != chosen {
 		t.Errorf("resumed without --steps: exit %d, %s %s; want %d steps, as the budget chose", code, stdout, stderr, chosen)
+	}
+}
+
+// TestTrainTrimExportQuantize: `clip train --trim` carries through: the exported folder's
+// preprocessor_config.json says "trim_border", `clip quantize` records it in the file, and
+// `clip quantize --trim=false` of that file clears it (and --trim sets it back) without
+// touching the weights.
+func TestTrainTrimExportQuantize(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := synth.WriteShards(filepath.Join(dir, "shards"), 1, 16, 32, 3); err != nil {
+		t.Fatal(err)
+	}
+	run, exported := filepath.Join(dir, "run"), filepath.Join(dir, "exported")
+	if _, stderr, code := clip(t, "train", "--data", filepath.Join(dir, "shards", "*.tar"), "--out", run, "--model-config", "tiny",
+		"--steps", "1", "--batch", "8", "--warmup", "1", "--trim", "--quiet"); code != 0 {
+		t.Fatalf("train: %s", stderr)
+	}
+	if _, stderr, code := clip(t, "export", "--checkpoint", run, "--out", exported); code != 0 {
+		t.Fatalf("export: %s", stderr)
+	}
+	if c, err := imageproc.LoadConfig(filepath.Join(exported, "preprocessor_config.json")); err != nil || !c.Trim {
+		t.Errorf("exported preprocessing %+v, %v; want it trimmed", c, err)
+	}
+	recorded := func(path string) (imageproc.Config, []byte) {
+		t.Helper()
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		qf, err := weights.ParseQuant(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := imageproc.ParseRecorded(qf.Preprocessor, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, qf.Quant["vision_model.encoder.layers.0.mlp.fc1.weight"].Q.Data
+	}
+	q, untrimmed, again := filepath.Join(dir, "q.safetensors"), filepath.Join(dir, "untrimmed.safetensors"), filepath.Join(dir, "again.safetensors")
+	for _, c := range []struct {
+		args []string
+		out  string
+		trim bool
+	}{
+		{[]string{"--model", exported}, q, true},
+		{[]string{"--model", q, "--trim=false"}, untrimmed, false},
+		{[]string{"--model", untrimmed, "--trim"}, again, true},
+	} {
+		if _, stderr, code := clip(t, append(append([]string{"quantize"}, c.args...), "--out", c.out)...); code != 0 {
+			t.Fatalf("quantize %v: %s", c.args, stderr)
+		}
+		if got, _ := recorded(c.out); got.Trim != c.trim {
+			t.Errorf("quantize %v: trim %v, want %v", c.args, got.Trim, c.trim)
+		}
+	}
+	_, w1 := recorded(q)
+	_, w2 := recorded(untrimmed)
+	if len(w1) == 0 || !bytes.Equal(w1, w2) {
+		t.Error("--trim=false changed the weights")
+	}
+	a, _ := os.ReadFile(q)
+	b, _ := os.ReadFile(again)
+	if !bytes.Equal(a, b) {
+		t.Error("clearing and setting --trim again does not give the same file back")
 	}
 }

@@ -23,6 +23,10 @@ type hubConfig struct {
 	DoRescale     *bool           `json:"do_rescale"`
 	DoNormalize   *bool           `json:"do_normalize"`
 	RescaleFactor *float64        `json:"rescale_factor"`
+	// TrimBorder is this project's own key (Config.Trim); the hub's CLIPImageProcessor
+	// keeps unknown keys as attributes and ignores them, so a folder with it still
+	// loads there, without the trim.
+	TrimBorder *bool `json:"trim_border"`
 }
 
 // pilBicubic is PIL's Image.BICUBIC, the hub's "resample" value for CLIP.
@@ -102,6 +106,7 @@ func parseConfig(data []byte) (Config, error) {
 	}
 
 	c := DefaultConfig(crop)
+	c.Trim = h.TrimBorder != nil && *h.TrimBorder
 	if c.Mean, err = triple("image_mean", h.ImageMean, CLIPMean); err != nil {
 		return Config{}, err
 	}
@@ -174,18 +179,20 @@ func isNull(raw json.RawMessage) bool {
 }
 
 // ParseRecorded reads the preprocessing a quantized model file records (its
-// "preprocessor" metadata, {"size", "mean", "std"}, as the engine's quantizer writes it)
+// "preprocessor" metadata, {"size", "mean", "std"} and "trim" when set, as the engine's
+// quantizer writes it)
 // and checks it against the model's image size.
 func ParseRecorded(data []byte, imageSize int) (Config, error) {
 	var p struct {
 		Size int        `json:"size"`
 		Mean [3]float32 `json:"mean"`
 		Std  [3]float32 `json:"std"`
+		Trim bool       `json:"trim"`
 	}
 	if err := json.Unmarshal(data, &p); err != nil {
 		return Config{}, fmt.Errorf("corrupt preprocessor metadata: %v", err)
 	}
-	c := Config{Size: p.Size, Mean: p.Mean, Std: p.Std}
+	c := Config{Size: p.Size, Mean: p.Mean, Std: p.Std, Trim: p.Trim}
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("preprocessor: %w", err)
 	}

@@ -37,6 +37,9 @@ func TestParseConfig(t *testing.T) {
 		{"custom stats", `{"size": {"shortest_edge": 336}, "crop_size": 336, "image_mean": 0.5, "image_std": [0.5, 0.5, 0.5]}`, custom, ""},
 		{"crop only, default stats", `{"crop_size": {"height": 288, "width": 288}}`, DefaultConfig(288), ""},
 		{"size only, null crop", `{"size": 64, "crop_size": null}`, DefaultConfig(64), ""},
+		{"trimmed", `{"size": 64, "trim_border": true}`, Config{Size: 64, Mean: CLIPMean, Std: CLIPStd, Trim: true}, ""},
+		{"trim off", `{"size": 64, "trim_border": false}`, DefaultConfig(64), ""},
+		{"trim not a bool", `{"size": 64, "trim_border": "yes"}`, Config{}, "not a preprocessor config"},
 
 		{"not json", `size: 224`, Config{}, "not a preprocessor config"},
 		{"no size", `{"image_mean": [0.5, 0.5, 0.5]}`, Config{}, "no image size"},
@@ -102,6 +105,8 @@ func TestParseRecorded(t *testing.T) {
 	}{
 		{"as written", `{"size":64,"mean":[0.5,0.4,0.3],"std":[0.2,0.3,0.4]}`, 64,
 			Config{Size: 64, Mean: [3]float32{0.5, 0.4, 0.3}, Std: [3]float32{0.2, 0.3, 0.4}}, ""},
+		{"trimmed", `{"size":64,"mean":[0.5,0.4,0.3],"std":[0.2,0.3,0.4],"trim":true}`, 64,
+			Config{Size: 64, Mean: [3]float32{0.5, 0.4, 0.3}, Std: [3]float32{0.2, 0.3, 0.4}, Trim: true}, ""},
 		{"not JSON", `{"size":`, 64, Config{}, "corrupt preprocessor metadata"},
 		{"zero std", `{"size":64,"mean":[0,0,0],"std":[0,1,1]}`, 64, Config{}, "std"},
 		{"another size", `{"size":224,"mean":[0,0,0],"std":[1,1,1]}`, 64, Config{}, "does not match the model's image_size 64"},

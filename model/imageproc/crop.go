@@ -13,7 +13,9 @@ import "image"
 // A crop with no pixels inside the image gives normalised black, like an empty image
 // in Preprocess. Like Preprocess, it panics if c is not valid (see Validate).
 //
-// For a square image and crop == img.Bounds() the result is identical to Preprocess.
+// For a square image and crop == img.Bounds() the result is identical to Preprocess
+// without Trim: PreprocessCrop never trims, since its caller chose the crop (the training
+// loader trims first, with Trim).
 func (c Config) PreprocessCrop(img image.Image, crop image.Rectangle) []float32 {
 	if err := c.Validate(); err != nil {
 		panic("imageproc: " + err.Error())

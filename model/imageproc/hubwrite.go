@@ -5,7 +5,7 @@ import "encoding/json"
 // MarshalHub returns c as a model hub preprocessor_config.json (CLIPImageProcessor), the
 // file other CLIP tools read beside a model; LoadConfig reads it back.
 func (c Config) MarshalHub() ([]byte, error) {
-	return json.MarshalIndent(map[string]any{
+	h := map[string]any{
 		"image_processor_type": "CLIPImageProcessor",
 		"do_resize":            true,
 		"size":                 map[string]int{"shortest_edge": c.Size},
@@ -18,5 +18,9 @@ func (c Config) MarshalHub() ([]byte, error) {
 		"image_mean":           c.Mean,
 		"image_std":            c.Std,
 		"do_convert_rgb":       true,
-	}, "", "  ")
+	}
+	if c.Trim {
+		h["trim_border"] = true // read by LoadConfig; the hub's processor ignores it
+	}
+	return json.MarshalIndent(h, "", "  ")
 }

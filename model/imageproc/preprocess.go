@@ -11,11 +11,13 @@ import (
 	"math"
 )
 
-// Config is what the preprocessing depends on: the square input side of the model and
-// the per-channel (R, G, B) mean and standard deviation of the normalisation.
+// Config is what the preprocessing depends on: the square input side of the model, the
+// per-channel (R, G, B) mean and standard deviation of the normalisation, and whether a
+// uniform border is trimmed first (trim.go; off in CLIP's own preprocessing).
 type Config struct {
 	Size      int
 	Mean, Std [3]float32
+	Trim      bool
 }
 
 // The normalisation constants of the original CLIP (its training-set statistics).
@@ -66,8 +68,9 @@ func (c Config) Load(path string) ([]float32, error) {
 // Preprocess turns img into the model's input: 3*Size*Size float32 values, channel-major
 // (CHW: all of R, then G, then B), each (v/255 - Mean[c]) / Std[c].
 //
-// The image is composited over white (see toRGB), its short side resized to Size with
-// Pillow-exact bicubic, then centre-cropped to Size×Size. An image with no pixels gives
+// The image is composited over white (see toRGB), trimmed to its drawing if c.Trim is
+// set (trim.go), its short side resized to Size with Pillow-exact bicubic, then
+// centre-cropped to Size×Size. An image with no pixels gives
 // the normalised black that torchvision's padding would. It panics if c is not valid
 // (see Validate): a programming error, unlike a bad image file.
 func (c Config) Preprocess(img image.Image) []float32 {
@@ -76,6 +79,9 @@ func (c Config) Preprocess(img image.Image) []float32 {
 	}
 	n := c.Size
 	src := toRGB(img)
+	if c.Trim {
+		src = src.trimmed()
+	}
 	w, h := resizedSize(src.W, src.H, n)
 
 	// The crop in the resized image's coordinates. It reaches outside only when the

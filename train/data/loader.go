@@ -443,6 +443,11 @@ func (l *Loader) process(f *future) {
 		f.err = fmt.Errorf("data: %s %s: %w", it.source, it.key, err)
 		return
 	}
+	if l.opt.Augment && l.opt.Image.Trim {
+		// The random crop below replaces Preprocess, so it trims here: a model that
+		// trims in use sees its training pictures trimmed too.
+		img = imageproc.Trim(img)
+	}
 	if l.opt.Style > 0 {
 		img, _ = restyle(img, l.opt.Style, newRNG(l.opt.Seed, tagStyle, uint64(f.epoch), uint64(f.idx)))
 	}

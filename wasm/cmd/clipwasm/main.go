@@ -156,7 +156,7 @@ func infoOf(m *engine.Model) map[string]any {
 	cfg := m.Config()
 	return map[string]any{
 		"id": m.ID(), "bits": m.Bits(), "textBits": m.TextBits(), "actBits": m.ActBits(), "block": m.Block(), "kernel": m.Kernel(),
-		"imageSize": cfg.Vision.ImageSize, "patchSize": cfg.Vision.PatchSize, "embeddingDim": cfg.ProjectionDim,
+		"imageSize": cfg.Vision.ImageSize, "trim": m.ImageConfig().Trim, "patchSize": cfg.Vision.PatchSize, "embeddingDim": cfg.ProjectionDim,
 		"visionLayers": cfg.Vision.NumHiddenLayers, "visionWidth": cfg.Vision.HiddenSize,
 		"textLayers": cfg.Text.NumHiddenLayers, "textWidth": cfg.Text.HiddenSize,
 		"contextLength": cfg.Text.MaxPositionEmbeddings, "fileBytes": m.FileSize(),
