@@ -9,8 +9,9 @@ import (
 )
 
 // cacheVersion changes when the cache's layout or the features' meaning does, so that
-// an old cache is recomputed rather than misread.
-const cacheVersion = "clip-eval-features-1"
+// an old cache is recomputed rather than misread. 2: a model file's recorded "trim"
+// (imageproc.Config.Trim) is applied, which binaries before it ignored for the same file.
+const cacheVersion = "clip-eval-features-2"
 
 // cachePath is the file holding s's features for the model: named by a hash of the model
 // id and each item's name and content stamp (size and time), so a changed image or
