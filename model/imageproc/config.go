@@ -178,17 +178,25 @@ func isNull(raw json.RawMessage) bool {
 	return len(raw) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
 }
 
-// ParseRecorded reads the preprocessing a quantized model file records (its
-// "preprocessor" metadata, {"size", "mean", "std"} and "trim" when set, as the engine's
-// quantizer writes it)
-// and checks it against the model's image size.
+// Recorded is the preprocessing as a quantized model file records it (its "preprocessor"
+// metadata, as JSON): what the engine's quantizer writes and ParseRecorded reads.
+type Recorded struct {
+	Size int        `json:"size"`
+	Mean [3]float32 `json:"mean"`
+	Std  [3]float32 `json:"std"`
+	// Trim is left out when off, so files without it stay as they were.
+	Trim bool `json:"trim,omitempty"`
+}
+
+// Record is what a model file records of c.
+func (c Config) Record() Recorded {
+	return Recorded{Size: c.Size, Mean: c.Mean, Std: c.Std, Trim: c.Trim}
+}
+
+// ParseRecorded reads the preprocessing a quantized model file records (Recorded) and
+// checks it against the model's image size.
 func ParseRecorded(data []byte, imageSize int) (Config, error) {
-	var p struct {
-		Size int        `json:"size"`
-		Mean [3]float32 `json:"mean"`
-		Std  [3]float32 `json:"std"`
-		Trim bool       `json:"trim"`
-	}
+	var p Recorded
 	if err := json.Unmarshal(data, &p); err != nil {
 		return Config{}, fmt.Errorf("corrupt preprocessor metadata: %v", err)
 	}

@@ -43,16 +43,8 @@ func ParseConfig(data []byte) (Config, error) {
 }
 
 // Preprocessor is the image preprocessing stored in the model file.
-type Preprocessor struct {
-	Size int        `json:"size"`
-	Mean [3]float32 `json:"mean"`
-	Std  [3]float32 `json:"std"`
-	// Trim is left out when off, so files without it stay as they were.
-	Trim bool `json:"trim,omitempty"`
-}
+type Preprocessor = imageproc.Recorded
 
 // PreprocessorFrom is what writers of model files record of c (imageproc.ParseRecorded
 // reads it back).
-func PreprocessorFrom(c imageproc.Config) Preprocessor {
-	return Preprocessor{Size: c.Size, Mean: c.Mean, Std: c.Std, Trim: c.Trim}
-}
+func PreprocessorFrom(c imageproc.Config) Preprocessor { return c.Record() }
