@@ -132,10 +132,26 @@ func (p *tab) waitForLong(t testing.TB, what string, limit time.Duration, cond f
 	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
+			p.logPageState(t)
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// logPageState logs what the page says of itself when a wait fails: its status,
+// message, error and busy lines (its console is logged at the test's end).
+func (p *tab) logPageState(t testing.TB) {
+	t.Helper()
+	var lines []string
+	err := chromedp.Run(p.ctx, chromedp.Evaluate(`Array.from(document.querySelectorAll(
+		"[data-testid=status], [data-testid=label-msg], [data-testid=label-error], [data-testid=label-busy], [role=alert]"))
+		.map((e) => (e.dataset.testid || e.getAttribute("role")) + ": " + e.textContent.trim())`, &lines))
+	if err != nil {
+		t.Logf("page lines: %v", err)
+		return
+	}
+	t.Logf("page lines: %q", lines)
 }
 
 // waitStatus waits until the status line contains word ("ready", "error") and returns it.

@@ -34,8 +34,10 @@ import (
 // the right suggestion, or the right label typed (the accepted ones that are wrong are
 // corrected the same way). Every image ends with its true label, the reload keeps every
 // state, and the four exports say the same; clip eval's loader reads the zip as 30
-// images in 9 classes, and the engine's zero-shot accuracy on it is logged; the same folders written to disk through File System Access
-// hold the same files. Screenshots of the view at 1280×800 and 390×844.
+// images in 9 classes, and the engine's zero-shot accuracy on it is logged; the same
+// folders written to disk through File System Access hold the same files, and the
+// buttons did not move when the exports' message came. Screenshots of the view at
+// 1280×800 and 390×844.
 func TestLabellingKnownClasses(t *testing.T) {
 	s := builtinSite(t)
 	sm, err := samples.Load(filepath.Join("..", ".."))
@@ -139,7 +141,18 @@ func TestLabellingKnownClasses(t *testing.T) {
 	p.reloadKeeps(t, want)
 
 	templates, _ := zeroshot.TemplateSet(defaultmodel.TemplateSet)
+	// The controls keep their place while the line of progress and news above them comes
+	// and goes (none after the reload; "Exported …" after the exports).
+	top := func() (y float64) {
+		p.eval(t, `document.querySelector("#write-folders").getBoundingClientRect().top + window.scrollY`, &y)
+		return y
+	}
+	before := top()
 	set := checkExports(t, p, downloads, "Project 1", want, files, templates, 5)
+	p.waitFor(t, "the message of the exports", func() bool { return strings.Contains(p.text(t, "label-msg"), "Exported") })
+	if after := top(); after != before {
+		t.Errorf("the export buttons moved from y %.0f to %.0f when the message came", before, after)
+	}
 	if len(set.Items) != 30 || len(set.Classes) != 9 {
 		t.Errorf("clip eval reads %d images in %d classes, want 30 in 9", len(set.Items), len(set.Classes))
 	}
