@@ -170,7 +170,7 @@ func quantizeParams(cfg model.Config, params map[string]*weights.Tensor, tok int
 	if err != nil {
 		return nil, err
 	}
-	return engine.Quantize(cfgJSON, params, vocab, merges, engine.PreprocessorFrom(img), bits, textBits, block)
+	return engine.Quantize(cfgJSON, params, vocab, merges, img.Record(), bits, textBits, block)
 }
 
 func fileExists(p string) bool {

@@ -43,8 +43,5 @@ func ParseConfig(data []byte) (Config, error) {
 }
 
 // Preprocessor is the image preprocessing stored in the model file.
+// Writers get it from imageproc.Config.Record; imageproc.ParseRecorded reads it back.
 type Preprocessor = imageproc.Recorded
-
-// PreprocessorFrom is what writers of model files record of c (imageproc.ParseRecorded
-// reads it back).
-func PreprocessorFrom(c imageproc.Config) Preprocessor { return c.Record() }

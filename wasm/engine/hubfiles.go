@@ -60,5 +60,5 @@ func (h HubFiles) Prepare() (configJSON, vocab, merges []byte, pre Preprocessor,
 			return nil, nil, nil, pre, fmt.Errorf("preprocessor_config.json: %w", err)
 		}
 	}
-	return configJSON, vocab, merges, PreprocessorFrom(img), nil
+	return configJSON, vocab, merges, img.Record(), nil
 }

@@ -81,7 +81,7 @@ func Model(tb testing.TB, cfgJSON string, bits, block int, seed uint64) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	pre := engine.PreprocessorFrom(imageproc.DefaultConfig(cfg.Vision.ImageSize))
+	pre := imageproc.DefaultConfig(cfg.Vision.ImageSize).Record()
 	qf, err := engine.Quantize([]byte(cfgJSON), Params(tb, []byte(cfgJSON), seed), vocab, merges, pre, bits, 0, block)
 	if err != nil {
 		tb.Fatal(err)

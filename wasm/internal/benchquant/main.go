@@ -324,7 +324,7 @@ func writeQuantized(cfg model.Config, params map[string]*weights.Tensor, bits, b
 	if err != nil {
 		return err
 	}
-	qf, err := engine.Quantize(cfgJSON, params, vocab, merges, engine.PreprocessorFrom(imageproc.DefaultConfig(cfg.Vision.ImageSize)),
+	qf, err := engine.Quantize(cfgJSON, params, vocab, merges, imageproc.DefaultConfig(cfg.Vision.ImageSize).Record(),
 		bits, engine.TextBitsFor(bits), block)
 	if err != nil {
 		return err
