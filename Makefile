@@ -58,6 +58,9 @@ build: $(VOCAB)
 test: $(VOCAB) $(KERNELS) web
 	$(GO) vet ./...
 	$(KERNEL_ENV) $(GO) test -count=1 -timeout 30m ./...
+	# The bfloat16 products again with GoMLX's AVX-512 kernels off, so that a machine with
+	# AVX-512 also tests what an AVX2-only CPU runs (docs/upstream-gomlx-bf16.md).
+	GOMLX_SIMD_AVX512=0 $(GO) test -count=1 -run 'BF16' ./model ./train
 
 # demo classifies the sample pictures (testdata/samples, held-out emoji and clip art)
 # against a label list with the built-in model, or with MODEL (a hub folder or a quantized

@@ -13,13 +13,11 @@ import (
 	"math"
 	"strings"
 
-	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	gmodel "github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/nn"
 )
 
 // MaxLogitScale clamps exp(logit_scale), as in the paper, so training cannot make the
@@ -66,8 +64,7 @@ func (w weightsIn) linear(x *Node, name string, bias bool) *Node {
 	}
 	weight := w.get(name + ".weight")
 	if w.bf16 {
-		y := nn.Dense(ConvertDType(x, dtypes.BFloat16), ConvertDType(weight, dtypes.BFloat16), nil, compute.DenseLayoutOutputsInput)
-		y = ConvertDType(y, dtypes.Float32)
+		y := denseBF16(x, weight)
 		if b != nil {
 			y = Add(y, ExpandLeftToRank(b, y.Rank()))
 		}
