@@ -66,6 +66,10 @@ func CheckBackend(spec string) error {
 	return fmt.Errorf("%w %q%s: this binary has %s", ErrUnknownBackend, full, from, strings.Join(BackendNames(), ", "))
 }
 
+// ResolveBackend is the backend NewBackend(spec) creates, spelt out ("go:ops_sequential"
+// for "" or "go"), with its registry name ("go", "xla").
+func ResolveBackend(spec string) (full, name string) { return resolveSpec(spec) }
+
 // resolveSpec applies NewBackend's defaults to spec and returns it with its backend name.
 func resolveSpec(spec string) (full, name string) {
 	if spec == "" {

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/clip-go/clip/model"
 	"github.com/clip-go/clip/model/zeroshot"
@@ -19,6 +21,8 @@ type modelFlags struct {
 	dir      string
 	backend  string
 	truncate bool
+	kernel   string
+	verbose  bool
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet) {
@@ -30,6 +34,24 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 func (m *modelFlags) registerRunFlags(fs *flag.FlagSet) {
 	fs.StringVar(&m.backend, "backend", "", "compute backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else go)")
 	fs.BoolVar(&m.truncate, "truncate", false, "cut texts longer than the context instead of failing")
+	fs.StringVar(&m.kernel, "kernel", "", "the quantized engine's matmul kernel: "+joinStrings(engine.Kernels())+" (default: the first, the best this CPU runs)")
+	fs.BoolVar(&m.verbose, "verbose", false, "say on stderr which engine and kernel run, and how long encoding took")
+}
+
+// engineOptions are the quantized engine's options from the flags.
+func (m *modelFlags) engineOptions() engine.Options { return engine.Options{Kernel: m.kernel} }
+
+// describe says on stderr, with --verbose, what runs the model.
+func (m *modelFlags) describe(cm clipModel, stderr io.Writer) {
+	if !m.verbose {
+		return
+	}
+	if em, ok := cm.(*engine.Model); ok {
+		fmt.Fprintf(stderr, "clip: quantized engine, kernel %s (this CPU runs %s), %d threads\n", em.Kernel(), joinStrings(engine.Kernels()), em.Workers())
+		return
+	}
+	spec, _ := model.ResolveBackend(m.backend)
+	fmt.Fprintf(stderr, "clip: float model on GoMLX's %s backend\n", spec)
 }
 
 // clipModel is what embed and classify need of a model: the GoMLX float model and the
@@ -42,16 +64,16 @@ type clipModel interface {
 
 // otherLoaders open model files that are not hub folders (the quantized format); each
 // returns ok=false when path is not its kind.
-var otherLoaders []func(path string) (m clipModel, ok bool, err error)
+var otherLoaders []func(path string, opt engine.Options) (m clipModel, ok bool, err error)
 
 // defaultModel is the model that embed, classify and eval use without --model: the
 // embedded default (weights/defaultmodel), on the quantized engine. Tests swap it.
-var defaultModel = func() (clipModel, error) {
+var defaultModel = func(opt engine.Options) (clipModel, error) {
 	b, err := defaultmodel.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("the built-in model %s: %w", defaultmodel.Name, err)
 	}
-	m, err := engine.Load(b, engine.Options{})
+	m, err := engine.Load(b, opt)
 	if err != nil {
 		return nil, fmt.Errorf("the built-in model %s: %w", defaultmodel.Name, err)
 	}
@@ -63,14 +85,27 @@ func (m *modelFlags) load(stderr io.Writer) (clipModel, error) {
 	if err := checkBackend(m.backend); err != nil {
 		return nil, err
 	}
+	if m.kernel != "" && !slices.Contains(engine.Kernels(), m.kernel) {
+		return nil, fmt.Errorf("%w: --kernel %q: this CPU runs %s", errUsage, m.kernel, joinStrings(engine.Kernels()))
+	}
 	if m.dir == "" {
-		return defaultModel()
+		cm, err := defaultModel(m.engineOptions())
+		if err == nil {
+			m.describe(cm, stderr)
+		}
+		return cm, err
 	}
 	path := m.dir
 	for _, load := range otherLoaders {
-		if cm, ok, err := load(path); ok || err != nil {
+		if cm, ok, err := load(path, m.engineOptions()); ok || err != nil {
+			if err == nil {
+				m.describe(cm, stderr)
+			}
 			return cm, err
 		}
+	}
+	if m.kernel != "" {
+		return nil, fmt.Errorf("%w: --kernel picks the quantized engine's kernel; %s is a float model (GoMLX)", errUsage, path)
 	}
 	if note := model.BuildNote(m.backend); note != "" {
 		fmt.Fprintln(stderr, "clip:", note)
@@ -79,7 +114,11 @@ func (m *modelFlags) load(stderr io.Writer) (clipModel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return model.Load(path, b)
+	cm, err := model.Load(path, b)
+	if err == nil {
+		m.describe(cm, stderr)
+	}
+	return cm, err
 }
 
 // checkBackend makes an unknown --backend a command-line error, found before anything
@@ -269,9 +308,14 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	feats, errs, err := m.EncodeImageFiles(images)
 	if err != nil {
 		return err
+	}
+	if mf.verbose {
+		sec := time.Since(start).Seconds()
+		fmt.Fprintf(stderr, "clip: %d images read and encoded in %.2f s (%.1f images/s)\n", len(images), sec, float64(len(images))/sec)
 	}
 	failed := false
 	for i, path := range images {

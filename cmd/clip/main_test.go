@@ -15,6 +15,7 @@ import (
 	"github.com/clip-go/clip/internal/samples"
 	"github.com/clip-go/clip/model"
 	"github.com/clip-go/clip/model/zeroshot"
+	"github.com/clip-go/clip/wasm/engine"
 	"github.com/clip-go/clip/weights"
 )
 
@@ -399,7 +400,7 @@ func TestDefaultModel(t *testing.T) {
 	}
 	saved := defaultModel
 	t.Cleanup(func() { defaultModel = saved })
-	defaultModel = func() (clipModel, error) { return nil, errors.New("broken default") }
+	defaultModel = func(engine.Options) (clipModel, error) { return nil, errors.New("broken default") }
 	if _, stderr, code := clip(t, "embed", "--text", "x"); code != 1 || !strings.Contains(stderr, "broken default") {
 		t.Errorf("failing default model: exit %d, stderr %q", code, stderr)
 	}

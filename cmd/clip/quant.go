@@ -21,11 +21,11 @@ func init() {
 		command{"bench", "bench (--model FILE | --shape NAME --random) [flags]", "measure the quantized engine: ms per image or prompt, throughput, peak memory", cmdBench})
 	// classify and embed accept a quantized file as --model: it runs on the quantized
 	// engine instead of GoMLX.
-	otherLoaders = append(otherLoaders, func(path string) (clipModel, bool, error) {
+	otherLoaders = append(otherLoaders, func(path string, opt engine.Options) (clipModel, bool, error) {
 		if !weights.IsQuantFile(path) {
 			return nil, false, nil
 		}
-		m, err := engine.LoadFile(path, engine.Options{})
+		m, err := engine.LoadFile(path, opt)
 		return m, true, err
 	})
 }

@@ -36,14 +36,14 @@ func (m *Model) ActBits() int {
 }
 
 // Kernel names the matmul kernel in use: "amx+avx512-vnni" (the 8-bit layers in AMX,
-// the rest in VNNI), "avx512-vnni", "wasm-relaxed-simd" (the int4 layers in relaxed
+// the rest in VNNI), "avx512-vnni", "avx-vnni", "avx2", "wasm-relaxed-simd" (the int4 layers in relaxed
 // SIMD, the rest in SIMD128), "wasm-simd128" or "portable".
 func (m *Model) Kernel() string {
 	switch {
 	case m.amx && (m.visionBits == 8 || m.textBits == 8):
-		return "amx+" + simdName
-	case m.simd:
-		return simdName
+		return "amx+" + m.kern.String()
+	case m.kern != portableKernel:
+		return m.kern.String()
 	case m.relaxed:
 		return jsRelaxedName
 	case m.js:

@@ -8,13 +8,28 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// haveSIMD: the AVX-512 VNNI kernel (kernel_amd64.s) runs on this CPU. VPDPBUSD does
-// 64 byte multiplies with their sums into 16 int32 lanes in one instruction, four times
-// the multiply-adds of a float32 FMA. Go's simd/archsimd has no VNNI operation (as of
-// Go 1.26), hence a few lines of assembly.
-var haveSIMD = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI
+// haveAVX512 reports whether the AVX-512 VNNI kernel (kernel_amd64.s) and the AVX-512
+// float helpers (ops_amd64.s) run on this CPU. VPDPBUSD does 64 byte multiplies with their
+// sums into 16 int32 lanes in one instruction, four times the multiply-adds of a float32
+// FMA. Go's simd/archsimd has no VNNI operation (as of Go 1.26), hence a few lines of
+// assembly.
+var haveAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI
 
-const simdName = "avx512-vnni"
+// cpuKernels lists the SIMD matmul kernels this CPU runs, best first. AVX2 CPUs all have
+// F16C (the weight scales' conversion); HasAVX includes the operating system's support
+// for the YMM registers.
+func cpuKernels() []kernel {
+	var ks []kernel
+	if haveAVX512 {
+		ks = append(ks, avx512Kernel)
+	}
+	if avx2 := cpu.X86.HasAVX && cpu.X86.HasAVX2 && cpu.X86.HasF16C; avx2 && cpu.X86.HasAVXVNNI {
+		ks = append(ks, avxVNNIKernel, avx2Kernel)
+	} else if avx2 {
+		ks = append(ks, avx2Kernel)
+	}
+	return ks
+}
 
 //go:noescape
 func tileVNNI8(a *int8, lda int, init *int32, scale *float32, lds int, w *byte, ws *byte, nb int, groups int, c *float32, bias *float32)
@@ -22,15 +37,49 @@ func tileVNNI8(a *int8, lda int, init *int32, scale *float32, lds int, w *byte, 
 //go:noescape
 func tileVNNI4(a *int8, lda int, init *int32, scale *float32, lds int, w *byte, ws *byte, nb int, groups int, c *float32, bias *float32)
 
-// tileSIMD is tileGeneric on a repacked layer, in assembly.
+//go:noescape
+func tileAVX2x8(a *int8, lda int, init *int32, scale *float32, lds int, w *byte, ws *byte, nb int, groups int, c *float32, bias *float32)
+
+//go:noescape
+func tileAVX2x4(a *int8, lda int, init *int32, scale *float32, lds int, w *byte, ws *byte, nb int, groups int, c *float32, bias *float32)
+
+//go:noescape
+func tileAVXVNNI8(a *int8, lda int, init *int32, scale *float32, lds int, w *byte, ws *byte, nb int, groups int, c *float32, bias *float32)
+
+//go:noescape
+func tileAVXVNNI4(a *int8, lda int, init *int32, scale *float32, lds int, w *byte, ws *byte, nb int, groups int, c *float32, bias *float32)
+
+// tileSIMD is tileGeneric on a layer repacked for its kernel, in assembly. The 256-bit
+// kernels compute a tile in two halves of 16 outputs (kernel_avx2_amd64.s).
 func (l *linear) tileSIMD(a *qact, m0, p int, c *[tileRows * tileCols]float32) {
-	w := &l.q[p*tileCols*l.rowBytes]
-	ws := &l.scale[p*tileCols*l.nb*2]
+	w := p * tileCols * l.rowBytes
+	ws := p * tileCols * l.nb * 2
 	ap, ip, sp := &a.q[m0*a.kpad], &a.init[m0*a.nb], &a.scale[m0*a.nb]
-	if l.bits == 8 {
-		tileVNNI8(ap, a.kpad, ip, sp, a.nb*4, w, ws, l.nb, l.bs/4, &c[0], &l.biasPad[p*tileCols])
-	} else {
-		tileVNNI4(ap, a.kpad, ip, sp, a.nb*4, w, ws, l.nb, l.bs/8, &c[0], &l.biasPad[p*tileCols])
+	groups := l.bs / 4
+	if l.bits == 4 {
+		groups = l.bs / 8
+	}
+	if l.kern == avx512Kernel {
+		tile := tileVNNI8
+		if l.bits == 4 {
+			tile = tileVNNI4
+		}
+		tile(ap, a.kpad, ip, sp, a.nb*4, &l.q[w], &l.scale[ws], l.nb, groups, &c[0], &l.biasPad[p*tileCols])
+		return
+	}
+	var tile func(a *int8, lda int, init *int32, scale *float32, lds int, w *byte, ws *byte, nb int, groups int, c *float32, bias *float32)
+	switch {
+	case l.kern == avxVNNIKernel && l.bits == 8:
+		tile = tileAVXVNNI8
+	case l.kern == avxVNNIKernel:
+		tile = tileAVXVNNI4
+	case l.bits == 8:
+		tile = tileAVX2x8
+	default:
+		tile = tileAVX2x4
+	}
+	for h := range 2 { // outputs 0-15, then 16-31: 64 weight bytes and 16 scales further
+		tile(ap, a.kpad, ip, sp, a.nb*4, &l.q[w+64*h], &l.scale[ws+32*h], l.nb, groups, &c[16*h], &l.biasPad[p*tileCols+16*h])
 	}
 }
 
@@ -40,7 +89,7 @@ func (l *linear) tileSIMD(a *qact, m0, p int, c *[tileRows * tileCols]float32) {
 // which a process must ask for before its first tile instruction). It asks once, when
 // the first model loads, not at start-up.
 var haveAMX = sync.OnceValue(func() bool {
-	return haveSIMD && cpu.X86.HasAMXTile && cpu.X86.HasAMXInt8 && requestAMX()
+	return haveAVX512 && cpu.X86.HasAMXTile && cpu.X86.HasAMXInt8 && requestAMX()
 })
 
 //go:noescape

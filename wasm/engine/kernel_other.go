@@ -4,9 +4,9 @@ package engine
 
 // No SIMD kernel on this platform (WebAssembly, arm64, or a purego build): the portable
 // kernel runs everywhere.
-const haveSIMD = false
+const haveAVX512 = false
 
-const simdName = ""
+func cpuKernels() []kernel { return nil }
 
 func (l *linear) tileSIMD(a *qact, m0, p int, c *[tileRows * tileCols]float32) {
 	panic("engine: no SIMD kernel in this build")

@@ -34,9 +34,9 @@ func randLinear(t testing.TB, rng *rand.Rand, out, in, bits, block int) (*linear
 }
 
 // TestKernels checks the portable kernel against float64 arithmetic on the dequantized
-// operands, and the SIMD kernels (VNNI, and AMX for 8-bit layers, where this CPU has
-// them) against the portable one, bit for bit, over shapes with partial tiles, strips,
-// panels and blocks, a zero block and a saturated row.
+// operands, and every SIMD kernel this CPU runs (AVX-512 VNNI, AVX-VNNI, AVX2, and AMX
+// for 8-bit layers) against the portable one, bit for bit, over shapes with partial
+// tiles, strips, panels and blocks, a zero block, a saturated row and extreme weights.
 func TestKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, c := range []struct{ rows, out, in, bits, block int }{
@@ -112,18 +112,24 @@ func TestKernels(t *testing.T) {
 						}
 					}
 				}
-				if !haveSIMD {
+				if len(cpuKernels()) == 0 {
 					t.Skip("no SIMD kernel on this CPU")
 				}
-				forAMX := *l
-				forAMX.q, forAMX.scale = append([]byte(nil), l.q...), append([]byte(nil), l.scale...)
-				l.repack(false)
-				same("SIMD", l, got, nil)
-				same("SIMD with quick_gelu", l, gotAct, gelu)
+				for _, k := range cpuKernels() {
+					kl := *l
+					kl.q, kl.scale = append([]byte(nil), l.q...), append([]byte(nil), l.scale...)
+					if !kl.repack(k, false) {
+						t.Fatalf("%v: repack refused the layer", k)
+					}
+					same(k.String(), &kl, got, nil)
+					same(k.String()+" with quick_gelu", &kl, gotAct, gelu)
+				}
 				if !haveAMX() || c.bits != 8 || c.block%32 != 0 {
 					return
 				}
-				forAMX.repack(true)
+				forAMX := *l
+				forAMX.q, forAMX.scale = append([]byte(nil), l.q...), append([]byte(nil), l.scale...)
+				forAMX.repack(avx512Kernel, true)
 				same("AMX", &forAMX, got, nil)
 				same("AMX with quick_gelu", &forAMX, gotAct, gelu)
 			})
@@ -140,5 +146,68 @@ func TestExpf(t *testing.T) {
 	}
 	if expf(-200) != 0 || !math.IsInf(float64(expf(200)), 1) {
 		t.Error("expf does not saturate")
+	}
+}
+
+// TestKernelExtremes drives the integer products to their limits, where the AVX2
+// kernel's 16-bit pair sums are closest to saturating: activations and weights all ±127
+// with the same signs (every pair 2·127² = 32258) or opposite ones, and a weight of -128,
+// which our quantizer never writes but a file may hold: kernels that cannot take it
+// leave the layer to the portable kernel; the others must match it.
+func TestKernelExtremes(t *testing.T) {
+	const rows, out, in, block = 4, 64, 128, 32
+	sign := func(n, k int) float32 { return float32(1 - 2*((n*7+k*k)%3%2)) }
+	w := make([]float32, out*in)
+	for n := range out {
+		for k := range in {
+			w[n*in+k] = sign(n, k)
+		}
+	}
+	x := make([]float32, rows*in)
+	for k := range in {
+		x[k], x[in+k] = sign(0, k), -sign(0, k) // against output 0: all +127², all -127²
+		x[2*in+k], x[3*in+k] = sign(5, k), float32(k%2)
+	}
+	for _, minus128 := range []bool{false, true} {
+		qt, err := weights.QuantizeMatrix(w, out, in, 8, block)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if minus128 {
+			qt.Q.Data[3*in+5], qt.Q.Data[40*in+100] = 0x80, 0x80
+		}
+		l, err := newLinear(qt, make([]float32, out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &Model{workers: 1, bits: 8, block: block, qmax: 127}
+		var a qact
+		m.quantRows(x, rows, in, 8, &a)
+		want := make([]float32, rows*out)
+		m.matmul(l, &a, want, out, false, nil)
+		deq := qt.Dequantize()
+		for n := range out { // the portable kernel against float64 arithmetic
+			var d float64
+			for k := range in {
+				d += float64(a.q[k]) * float64(a.scale[k/block]) * float64(deq[n*in+k])
+			}
+			if diff := math.Abs(float64(want[n]) - d); diff > 1e-4*(1+math.Abs(d)) {
+				t.Fatalf("minus128=%v: portable [0,%d] = %v, want %v", minus128, n, want[n], d)
+			}
+		}
+		for _, k := range cpuKernels() {
+			kl := *l
+			kl.q, kl.scale = append([]byte(nil), l.q...), append([]byte(nil), l.scale...)
+			if ok := kl.repack(k, false); ok != !(minus128 && k.signed8()) {
+				t.Fatalf("%v, minus128=%v: repack = %v", k, minus128, ok)
+			}
+			got := make([]float32, rows*out)
+			m.matmul(&kl, &a, got, out, false, nil)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%v, minus128=%v: [%d] = %v, portable %v", k, minus128, i, got[i], want[i])
+				}
+			}
+		}
 	}
 }

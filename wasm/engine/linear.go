@@ -26,6 +26,7 @@ type linear struct {
 	// tileCols outputs for the SIMD kernel (see repack).
 	q, scale []byte
 	tiled    bool
+	kern     kernel    // the kernel it is tiled for
 	amx      bool      // tiled for the AMX kernel (8-bit weights kept signed)
 	bias     []float32 // nil when the layer has none
 	biasPad  []float32 // the bias (or zeros) padded to whole panels: the tiles start from it

@@ -3,8 +3,8 @@
 // matmuls run on their integer blocks against activations quantized on the fly, while
 // everything else (layer norms, attention, activations, the residual stream) is float32.
 // It builds for WebAssembly (GOOS=js GOARCH=wasm), where it runs single-threaded on the
-// portable kernel; natively it uses all cores and, on CPUs with AVX-512 VNNI, an
-// assembly kernel that gives bit-identical results.
+// portable kernel; natively it uses all cores and the best of its assembly kernels that
+// the CPU runs (AVX-512 VNNI and AMX, AVX-VNNI, AVX2), which give bit-identical results.
 //
 // It does not import the GoMLX model package (which does not build for WebAssembly);
 // tokenization, image preprocessing and zero-shot classification come from the model
@@ -34,6 +34,9 @@ type Options struct {
 	// Portable forces the portable kernel even where the SIMD one would run (to compare
 	// them, and to measure what WebAssembly runs).
 	Portable bool
+	// Kernel names the matmul kernel to use (one of Kernels()); "" picks the best this
+	// CPU runs. Bench and tests use it to compare the kernels on one machine.
+	Kernel string
 	// NoAMX keeps 8-bit layers on the AVX-512 VNNI kernel where the AMX one would run (to
 	// compare them).
 	NoAMX bool
@@ -65,10 +68,11 @@ type Model struct {
 	textBits    int   // bits of the text tower's layers
 	visionBits  int   // and of the image tower's
 	workers     int
-	simd        bool // the AVX-512 VNNI kernel (native)
-	amx         bool // and the AMX kernel for its 8-bit layers (native, where the CPU has AMX)
-	js          bool // the WebAssembly SIMD kernel (in a page that loaded it)
-	relaxed     bool // and its relaxed-SIMD int4 matmul (kernel_relaxed.wat), where the browser has it
+	kern        kernel // the matmul kernel (native; portable in WebAssembly, see js)
+	simd        bool   // the AVX-512 float helpers (ops_amd64.s), with the AVX-512 kernel
+	amx         bool   // and the AMX kernel for its 8-bit layers (native, where the CPU has AMX)
+	js          bool   // the WebAssembly SIMD kernel (in a page that loaded it)
+	relaxed     bool   // and its relaxed-SIMD int4 matmul (kernel_relaxed.wat), where the browser has it
 	fileSize    int64
 	logitScale  float64 // exp(logit_scale), clamped at maxLogitScale
 
@@ -173,7 +177,10 @@ func Load(data []byte, opt Options) (*Model, error) {
 	if m.workers <= 0 {
 		m.workers = runtime.GOMAXPROCS(0)
 	}
-	m.simd = haveSIMD && !opt.Portable
+	if m.kern, err = pickKernel(opt.Kernel, opt.Portable); err != nil {
+		return nil, err
+	}
+	m.simd = m.kern == avx512Kernel
 	m.amx = m.simd && haveAMX() && !opt.NoAMX && m.block%32 == 0
 	// The WebAssembly kernel works in 16-input chunks.
 	m.js = !opt.Portable && m.block%16 == 0 && findJSKernel()
@@ -181,9 +188,9 @@ func Load(data []byte, opt Options) (*Model, error) {
 	// where activations have 7 bits; other int8 layers stay with the SIMD128 module.
 	m.relaxed = m.js && (m.block%32 == 0 && (m.textBits == 4 || m.visionBits == 4) ||
 		m.qmax == 63 && (m.textBits == 8 || m.visionBits == 8)) && findRelaxedKernel()
-	if m.simd {
+	if m.kern != portableKernel {
 		for _, l := range m.linears() {
-			l.repack(m.amx && l.bits == 8 && l.bs%32 == 0)
+			l.repack(m.kern, m.amx && l.bits == 8 && l.bs%32 == 0)
 		}
 	}
 	size := opt.TextCache

@@ -21,8 +21,8 @@ func load(t *testing.T, data []byte, opt engine.Options) *engine.Model {
 	return m
 }
 
-// TestKernelsAndWorkersAgree: the portable and SIMD kernels, one worker or several, give
-// the same bits for whole forward passes, at both bit widths and with 7-bit activations
+// TestKernelsAndWorkersAgree: the portable kernel and every SIMD one this CPU runs, one
+// worker or several, give the same bits for whole forward passes, at both bit widths and with 7-bit activations
 // (which must change the result: the file's setting is obeyed).
 func TestKernelsAndWorkersAgree(t *testing.T) {
 	texts := []string{"a photo of a dog.", "a diagram", "an emoji of a grinning face, with some more words to make it longer"}
@@ -40,8 +40,16 @@ func TestKernelsAndWorkersAgree(t *testing.T) {
 		} else if c.actBits == 7 && math.Float32bits(ref[0][0]) == math.Float32bits(act8[0][0]) && math.Float32bits(ref[3][1]) == math.Float32bits(act8[3][1]) {
 			t.Error("7-bit activations gave the 8-bit embeddings")
 		}
-		for _, opt := range []engine.Options{{Workers: 1}, {Workers: 3}, {Portable: true, Workers: 2}} {
-			got := quanttest.Embed(t, load(t, data, opt), texts, images)
+		opts := []engine.Options{{Workers: 1}, {Workers: 3}, {Portable: true, Workers: 2}}
+		for _, k := range engine.Kernels() { // every kernel this CPU runs, and AMX off
+			opts = append(opts, engine.Options{Kernel: k, Workers: 2}, engine.Options{Kernel: k, Workers: 2, NoAMX: true})
+		}
+		for _, opt := range opts {
+			m := load(t, data, opt)
+			if want := opt.Kernel; want != "" && !strings.HasSuffix(m.Kernel(), want) {
+				t.Fatalf("Kernel %q gave %q", want, m.Kernel())
+			}
+			got := quanttest.Embed(t, m, texts, images)
 			for i := range ref {
 				if len(got[i]) != 32 {
 					t.Fatalf("embedding of %d values", len(got[i]))

@@ -56,7 +56,7 @@ func TestLayerNorm(t *testing.T) {
 }
 
 func TestSIMDOpsMatchPortable(t *testing.T) {
-	if !haveSIMD {
+	if !haveAVX512 {
 		t.Skip("no SIMD kernels on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(3, 4))

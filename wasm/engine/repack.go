@@ -1,7 +1,9 @@
 package engine
 
-// repack rearranges a layer's weights in place, panel by panel, into the layout of the
-// SIMD kernel, and marks it tiled. A panel is tileCols consecutive weight rows, which
+import "bytes"
+
+// repack rearranges a layer's weights in place, panel by panel, into the layout of
+// kernel k, and marks it tiled for k. A panel is tileCols consecutive weight rows, which
 // are contiguous in the file layout too, so one panel-sized scratch buffer suffices and
 // memory stays at the file's size.
 //
@@ -14,9 +16,15 @@ package engine
 //     mask and a shift give the two 4-input groups;
 //   - scales: [block][32] float16.
 //
-// For the AMX kernel (amx: an 8-bit layer in blocks of a multiple of 32) the 8-bit
-// weights stay signed, as its tile multiply takes signed × signed bytes.
-func (l *linear) repack(amx bool) {
+// For the AMX kernel (amx: an 8-bit layer in blocks of a multiple of 32) and the AVX2
+// one (k.signed8) the 8-bit weights stay signed: AMX multiplies signed × signed bytes,
+// and the AVX2 kernel moves each activation's sign onto the weights (VPSIGNB), which
+// cannot negate -128. Our quantizer writes ±127, but a file may hold -128: such a layer
+// stays in the file layout, on the portable kernel, and repack reports false.
+func (l *linear) repack(k kernel, amx bool) bool {
+	if k.signed8() && !amx && l.bits == 8 && bytes.IndexByte(l.q[:l.out*l.rowBytes], 0x80) >= 0 {
+		return false
+	}
 	panels := l.panels()
 	if rows := panels * tileCols; rows != l.out {
 		// Pad the last panel with zero weights (no file row to rearrange in place).
@@ -34,7 +42,7 @@ func (l *linear) repack(amx bool) {
 		l.q, l.scale = q, s
 	}
 	flip := byte(0x80) // int8 + 128, as a byte
-	if amx {
+	if amx || k.signed8() {
 		flip = 0
 	}
 	panelBytes := tileCols * l.rowBytes
@@ -67,5 +75,6 @@ func (l *linear) repack(amx bool) {
 			}
 		}
 	}
-	l.tiled, l.amx = true, amx
+	l.tiled, l.kern, l.amx = true, k, amx
+	return true
 }
