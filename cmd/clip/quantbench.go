@@ -53,6 +53,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	threads := fs.Int("threads", 0, "worker goroutines (0: all cores)")
 	iters := fs.Int("iters", 3, "timed runs per measurement (after one warm-up run)")
 	portable := fs.Bool("portable", false, "use the portable kernel (what WebAssembly runs)")
+	kernel := fs.String("kernel", "", "the matmul kernel: "+joinStrings(engine.Kernels())+" (default: the first, the best this CPU runs)")
 	encoders := fs.String("encoders", "image,text", "which encoders to measure")
 	tokens := fs.Int("tokens", 8, "prompt length for the text encoder, start and end tokens included")
 	save := fs.String("save", "", "with --random: also write the quantized model to this file")
@@ -78,7 +79,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if *tokens < 2 || *tokens > 77 {
 		return fmt.Errorf("%w: --tokens must be 2 to 77", errUsage)
 	}
-	opt := engine.Options{Workers: *threads, Portable: *portable, TextCache: -1}
+	if *kernel != "" && !slices.Contains(engine.Kernels(), *kernel) {
+		return fmt.Errorf("%w: --kernel %q: this CPU runs %s", errUsage, *kernel, joinStrings(engine.Kernels()))
+	}
+	opt := engine.Options{Workers: *threads, Portable: *portable, Kernel: *kernel, TextCache: -1}
 	var m *engine.Model
 	if *path != "" {
 		m, err = engine.LoadFile(*path, opt)
@@ -88,6 +92,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(stderr, "clip bench: kernel %s (this CPU runs %s), %d threads\n", m.Kernel(), joinStrings(engine.Kernels()), m.Workers())
 	if *random {
 		// The peak is what inference with the loaded model takes, not what building a
 		// random float model took. With --model it counts everything from the start.

@@ -12,8 +12,8 @@ type qact struct {
 	scale         []float32 // [rowsPad][nb]
 	init          []int32   // [rowsPad][nb]: -offset·Σq, see weightOffset
 	offset        int32
-	qmax          int32 // 127, or 63 (7-bit activations)
-	simd          bool  // use the AVX-512 quantizer on rows of whole 16-value groups
+	qmax          int32   // 127, or 63 (7-bit activations)
+	ops           *vecOps // the native quantizer for rows of whole 16-value groups, or nil
 	// pairs holds rows 2i and 2i+1 packed into one int64 per input, row 2i+1 in the high
 	// half, for the portable kernel (see dotPacked8); built on demand by pack.
 	pairs  []int64
@@ -21,11 +21,11 @@ type qact struct {
 }
 
 // reset sizes a for rows×k activations in blocks of bs, reusing its buffers.
-func (a *qact) reset(rows, k, bs int, offset, qmax int32, simd bool) {
+func (a *qact) reset(rows, k, bs int, offset, qmax int32, ops *vecOps) {
 	if qmax == 0 { // a Model's zero value: 8-bit activations
 		qmax = 127
 	}
-	a.rows, a.bs, a.offset, a.qmax, a.simd = rows, bs, offset, qmax, simd
+	a.rows, a.bs, a.offset, a.qmax, a.ops = rows, bs, offset, qmax, ops
 	a.nb = (k + bs - 1) / bs
 	a.kpad = a.nb * bs
 	a.rowsPad = (rows + tileRows - 1) / tileRows * tileRows
@@ -44,8 +44,8 @@ func (a *qact) setRow(r int, x []float32) {
 	q := a.q[r*a.kpad : (r+1)*a.kpad]
 	scale := a.scale[r*a.nb : (r+1)*a.nb]
 	init := a.init[r*a.nb : (r+1)*a.nb]
-	if a.simd && len(x) == a.kpad && a.bs%16 == 0 {
-		quantRowSIMD(x, q, scale, init, a.bs, a.offset, a.qmax)
+	if a.ops != nil && len(x) == a.kpad && a.bs%16 == 0 {
+		a.ops.quantRow(x, q, scale, init, a.bs, a.offset, a.qmax)
 		return
 	}
 	for b := range a.nb {

@@ -20,7 +20,7 @@ func BenchmarkTile(b *testing.B) {
 					l.repack(k, false)
 				}
 				var a qact
-				m := &Model{workers: 1, bits: bits, block: 32, kern: k, simd: k == avx512Kernel}
+				m := &Model{workers: 1, bits: bits, block: 32, kern: k, ops: opsFor(k)}
 				m.quantRows(randVec(rng, 4*n, 1), 4, n, bits, &a)
 				a.pairs = make([]int64, a.rowsPad/2*a.kpad)
 				a.pack(0, a.rowsPad/2)
@@ -65,7 +65,7 @@ func BenchmarkMatmul(b *testing.B) {
 				b.Run(fmt.Sprintf("rows%d/block%d/%s", rows, block, name), func(b *testing.B) {
 					l, _ := randLinear(b, rng, n, k, 8, block)
 					l.repack(v.kern, v.amx)
-					m := &Model{workers: 1, bits: 8, block: block, kern: v.kern, simd: v.kern == avx512Kernel, amx: v.amx}
+					m := &Model{workers: 1, bits: 8, block: block, kern: v.kern, ops: opsFor(v.kern), amx: v.amx}
 					var a qact
 					m.quantRows(randVec(rng, rows*k, 1), rows, k, 8, &a)
 					out := make([]float32, rows*n)

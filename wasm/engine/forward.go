@@ -73,8 +73,8 @@ func (m *Model) matmul(l *linear, a *qact, out []float32, ldo int, add bool, act
 			if act != nil && !add {
 				act(c[:rows*tileCols]) // the padding columns too: they are not copied
 			}
-			if m.simd && nn == tileCols {
-				emitTileSIMD(out[m0*ldo+n0:(m0+rows-1)*ldo+n0+tileCols], ldo, c[:rows*tileCols], rows, add)
+			if m.ops != nil && nn == tileCols {
+				m.ops.emitTile(out[m0*ldo+n0:(m0+rows-1)*ldo+n0+tileCols], ldo, c[:rows*tileCols], rows, add)
 				return
 			}
 			for r := range rows {
@@ -120,7 +120,7 @@ const amxPanels = 8
 
 // quantRows quantizes rows×k values of x (row stride k) into a, for weights of bits.
 func (m *Model) quantRows(x []float32, rows, k, bits int, a *qact) {
-	a.reset(rows, k, m.block, weightOffset(bits), m.qmax, m.simd)
+	a.reset(rows, k, m.block, weightOffset(bits), m.qmax, m.ops)
 	if m.js && k == a.kpad {
 		quantJS(x, rows, k, a)
 		return
@@ -134,7 +134,7 @@ func (m *Model) quantRows(x []float32, rows, k, bits int, a *qact) {
 
 // lnQuant layer-normalises the rows of x into a, quantized, leaving x as it is.
 func (m *Model) lnQuant(x []float32, rows, d int, w, b []float32, eps float64, bits int, a *qact) {
-	a.reset(rows, d, m.block, weightOffset(bits), m.qmax, m.simd)
+	a.reset(rows, d, m.block, weightOffset(bits), m.qmax, m.ops)
 	if m.js && d == a.kpad {
 		ws := &m.ws
 		ws.ln = grow(ws.ln, rows*d)
@@ -186,7 +186,10 @@ func (m *Model) attention(q, k, v, o []float32, d, heads int, seqs []seq, causal
 		m.attentionJS(q, k, v, o, d, heads, seqs, causal)
 		return
 	}
-	simd := m.simd && dh%16 == 0
+	ops := m.ops
+	if dh%16 != 0 {
+		ops = nil
+	}
 	m.parallel(len(seqs)*heads, func(lo, hi int) {
 		scores, scores4 := make([]float32, ldk), make([]float32, 4*ldk)
 		kt := make([]float32, dh*ldk)
@@ -195,18 +198,18 @@ func (m *Model) attention(q, k, v, o []float32, d, heads int, seqs []seq, causal
 			transposeKeys(kt, k, s, h, d, dh, ldk)
 			vh := v[s.start*d+h*dh:]
 			i0 := 0
-			if simd && !causal {
+			if ops != nil && !causal {
 				// Four queries at a time (they see the same keys), the rest one by one.
 				n, nn := s.len, (s.len+15)/16*16
 				for ; i0+4 <= s.len; i0 += 4 {
 					row := (s.start + i0) * d
-					attnScores4SIMD(q[row+h*dh:], d, dh, kt, ldk, scores4, ldk, nn, scale)
+					ops.attnScores4(q[row+h*dh:], d, dh, kt, ldk, scores4, ldk, nn, scale)
 					for r := range 4 {
 						sc := scores4[r*ldk : r*ldk+nn]
 						maskFrom(sc, n)
-						softmax16SIMD(sc)
+						ops.softmax16(sc)
 					}
-					attnOut4SIMD(scores4, ldk, n, vh, d, o[row+h*dh:], d, dh)
+					ops.attnOut4(scores4, ldk, n, vh, d, o[row+h*dh:], d, dh)
 				}
 			}
 			for i := i0; i < s.len; i++ {
@@ -215,15 +218,15 @@ func (m *Model) attention(q, k, v, o []float32, d, heads int, seqs []seq, causal
 				n := visible(i, s.len, causal)
 				sc := scores[:(n+15)/16*16]
 				oi := o[row+h*dh : row+(h+1)*dh]
-				if simd {
-					attnScoresSIMD(qi, kt, ldk, sc, scale)
+				if ops != nil {
+					ops.attnScores(qi, kt, ldk, sc, scale)
 				} else {
 					attnScores(qi, kt, ldk, sc, scale)
 				}
 				maskFrom(sc, n)
-				if simd {
-					softmax16SIMD(sc)
-					attnOutSIMD(sc[:n], vh, d, oi)
+				if ops != nil {
+					ops.softmax16(sc)
+					ops.attnOut(sc[:n], vh, d, oi)
 				} else {
 					softmax16(sc)
 					attnOut(sc[:n], vh, d, oi)
@@ -274,8 +277,8 @@ func maskFrom(sc []float32, n int) {
 // activation returns the named activation, vectorized where there is a SIMD version.
 func (m *Model) activation(name string) func([]float32) {
 	switch {
-	case m.simd && name == "quick_gelu":
-		return quickGELUSIMD
+	case m.ops != nil && name == "quick_gelu":
+		return m.ops.quickGELU
 	case m.js && name == "quick_gelu":
 		return quickGELUJS
 	}

@@ -68,11 +68,11 @@ type Model struct {
 	textBits    int   // bits of the text tower's layers
 	visionBits  int   // and of the image tower's
 	workers     int
-	kern        kernel // the matmul kernel (native; portable in WebAssembly, see js)
-	simd        bool   // the AVX-512 float helpers (ops_amd64.s), with the AVX-512 kernel
-	amx         bool   // and the AMX kernel for its 8-bit layers (native, where the CPU has AMX)
-	js          bool   // the WebAssembly SIMD kernel (in a page that loaded it)
-	relaxed     bool   // and its relaxed-SIMD int4 matmul (kernel_relaxed.wat), where the browser has it
+	kern        kernel  // the matmul kernel (native; portable in WebAssembly, see js)
+	ops         *vecOps // the native float helpers that go with kern, or nil (Go's)
+	amx         bool    // and the AMX kernel for its 8-bit layers (native, where the CPU has AMX)
+	js          bool    // the WebAssembly SIMD kernel (in a page that loaded it)
+	relaxed     bool    // and its relaxed-SIMD int4 matmul (kernel_relaxed.wat), where the browser has it
 	fileSize    int64
 	logitScale  float64 // exp(logit_scale), clamped at maxLogitScale
 
@@ -180,8 +180,8 @@ func Load(data []byte, opt Options) (*Model, error) {
 	if m.kern, err = pickKernel(opt.Kernel, opt.Portable); err != nil {
 		return nil, err
 	}
-	m.simd = m.kern == avx512Kernel
-	m.amx = m.simd && haveAMX() && !opt.NoAMX && m.block%32 == 0
+	m.ops = opsFor(m.kern)
+	m.amx = m.kern == avx512Kernel && haveAMX() && !opt.NoAMX && m.block%32 == 0
 	// The WebAssembly kernel works in 16-input chunks.
 	m.js = !opt.Portable && m.block%16 == 0 && findJSKernel()
 	// The relaxed module multiplies int4 weights in 32-input chunks, and int8 weights

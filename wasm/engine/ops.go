@@ -81,11 +81,11 @@ func geluTanh(x []float32) {
 // values, and float64 keeps the result all but independent of the order), in 16 lanes:
 // value i goes to lane i%16 and the lanes are added in a fixed tree (lanes16), the order
 // in which the AVX-512 version (layerNorm16, ops_amd64.s) sums, so both give the same
-// bits. It runs where the model's SIMD kernels do.
+// bits. The SIMD versions run where the model's SIMD kernels do.
 func (m *Model) layerNorm(dst, x, weight, bias []float32, eps float64) {
 	dst, weight, bias = dst[:len(x)], weight[:len(x)], bias[:len(x)]
-	if m.simd && len(x)%16 == 0 && len(x) > 0 {
-		layerNorm16(&dst[0], &x[0], len(x), &weight[0], &bias[0], eps)
+	if m.ops != nil && len(x)%16 == 0 && len(x) > 0 {
+		m.ops.layerNorm(dst, x, weight, bias, eps)
 		return
 	}
 	layerNormGo(dst, x, weight, bias, eps)

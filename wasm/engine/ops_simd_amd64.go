@@ -92,3 +92,14 @@ func quantRowSIMD(x []float32, q []int8, scale []float32, init []int32, bs int, 
 	_, _, _ = x[nb*bs-1], q[nb*bs-1], init[nb-1]
 	quantBlocks16(&x[0], &q[0], &scale[0], &init[0], nb, bs, int(offset), &expConsts[0], int(qmax))
 }
+
+// layerNormSIMD is layerNormGo for a length that is a multiple of 16.
+func layerNormSIMD(dst, x, weight, bias []float32, eps float64) {
+	dst, weight, bias = dst[:len(x)], weight[:len(x)], bias[:len(x)]
+	layerNorm16(&dst[0], &x[0], len(x), &weight[0], &bias[0], eps)
+}
+
+// avx512Ops are the AVX-512 helpers (ops_amd64.s), with the AVX-512 VNNI kernel.
+var avx512Ops = &vecOps{name: "avx512", quickGELU: quickGELUSIMD, softmax16: softmax16SIMD,
+	attnScores: attnScoresSIMD, attnOut: attnOutSIMD, attnScores4: attnScores4SIMD, attnOut4: attnOut4SIMD,
+	layerNorm: layerNormSIMD, quantRow: quantRowSIMD, emitTile: emitTileSIMD}

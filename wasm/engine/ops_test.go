@@ -56,38 +56,48 @@ func TestLayerNorm(t *testing.T) {
 }
 
 func TestSIMDOpsMatchPortable(t *testing.T) {
-	if !haveAVX512 {
-		t.Skip("no SIMD kernels on this CPU")
+	if len(cpuOps()) == 0 {
+		t.Skip("no SIMD float helpers on this CPU")
 	}
+	for _, ops := range cpuOps() {
+		t.Run(ops.name, func(t *testing.T) { opsMatchPortable(t, ops) })
+	}
+}
+
+func opsMatchPortable(t *testing.T, ops *vecOps) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, n := range []int{16, 37, 3072} {
+	for _, n := range []int{8, 16, 37, 3072} {
 		x := randVec(rng, n, 4)
 		x[0], x[n-1] = 80, -80 // exp saturates on both sides of quick_gelu
 		want := append([]float32(nil), x...)
 		activations["quick_gelu"](want)
-		quickGELUSIMD(x)
+		ops.quickGELU(x)
 		sameBits(t, "quick_gelu", x, want)
 	}
-	for _, n := range []int{16, 64, 80} {
-		x := randVec(rng, n, 3)
+	for i := range 60 { // the sum's order shows in its last bits on some of them
+		n := 16 * (1 + i%13)
+		x := randVec(rng, n, 6)
 		for i := n - 5; i < n; i++ {
 			x[i] = float32(math.Inf(-1))
 		}
+		if i == 0 {
+			x[1] = 100 // the rest underflow exp's range
+		}
 		want := append([]float32(nil), x...)
 		softmax16(want)
-		softmax16SIMD(x)
-		sameBits(t, "softmax", x, want)
+		ops.softmax16(x)
+		sameBits(t, fmt.Sprintf("softmax of %d", n), x, want)
 	}
 	for _, c := range []struct{ dh, keys, ldk int }{{64, 16, 16}, {64, 48, 64}, {32, 80, 80}} {
 		q, kt := randVec(rng, c.dh, 1), randVec(rng, c.dh*c.ldk, 1)
 		got, want := make([]float32, c.keys), make([]float32, c.keys)
 		attnScores(q, kt, c.ldk, want, 0.125)
-		attnScoresSIMD(q, kt, c.ldk, got, 0.125)
+		ops.attnScores(q, kt, c.ldk, got, 0.125)
 		sameBits(t, "scores", got, want)
 		p, v := randVec(rng, c.keys, 1), randVec(rng, c.keys*2*c.dh, 1)
 		o1, o2 := make([]float32, c.dh), make([]float32, c.dh)
 		attnOut(p, v, 2*c.dh, o1)
-		attnOutSIMD(p, v, 2*c.dh, o2)
+		ops.attnOut(p, v, 2*c.dh, o2)
 		sameBits(t, "attention output", o2, o1)
 	}
 	for _, c := range []struct{ dh, keys, ldk int }{{64, 50, 64}, {32, 16, 16}, {16, 33, 48}} {
@@ -96,29 +106,29 @@ func TestSIMDOpsMatchPortable(t *testing.T) {
 		q, kt := randVec(rng, 3*ldq+c.dh, 1), randVec(rng, c.dh*c.ldk, 1)
 		nn := (c.keys + 15) / 16 * 16
 		got, want := make([]float32, 3*c.ldk+nn), make([]float32, 3*c.ldk+nn)
-		attnScores4SIMD(q, ldq, c.dh, kt, c.ldk, got, c.ldk, nn, 0.125)
+		ops.attnScores4(q, ldq, c.dh, kt, c.ldk, got, c.ldk, nn, 0.125)
 		for r := range 4 {
-			attnScoresSIMD(q[r*ldq:r*ldq+c.dh], kt, c.ldk, want[r*c.ldk:r*c.ldk+nn], 0.125)
+			attnScores(q[r*ldq:r*ldq+c.dh], kt, c.ldk, want[r*c.ldk:r*c.ldk+nn], 0.125)
 		}
 		sameBits(t, "scores of 4 rows", got, want)
 		p, v := randVec(rng, 3*c.ldk+c.keys, 1), randVec(rng, c.keys*ldq, 1)
 		o4, o1 := make([]float32, 3*ldq+c.dh), make([]float32, 3*ldq+c.dh)
-		attnOut4SIMD(p, c.ldk, c.keys, v, ldq, o4, ldq, c.dh)
+		ops.attnOut4(p, c.ldk, c.keys, v, ldq, o4, ldq, c.dh)
 		for r := range 4 {
-			attnOutSIMD(p[r*c.ldk:r*c.ldk+c.keys], v, ldq, o1[r*ldq:r*ldq+c.dh])
+			attnOut(p[r*c.ldk:r*c.ldk+c.keys], v, ldq, o1[r*ldq:r*ldq+c.dh])
 		}
 		sameBits(t, "attention output of 4 rows", o4, o1)
 	}
-	for _, n := range []int{16, 48, 768} {
+	for i := range 40 {
+		n := []int{16, 48, 768, 1024}[i%4]
 		x := randVec(rng, n, 2)
 		for i := range x {
 			x[i] += 30 // an offset: the variance is then a small difference of large sums
 		}
 		x[n/2] = 900 // an outlier
 		w, b := randVec(rng, n, 1), randVec(rng, n, 1)
-		got := make([]float32, n)
 		got, want := make([]float32, n), make([]float32, n)
-		layerNorm16(&got[0], &x[0], n, &w[0], &b[0], 1e-5)
+		ops.layerNorm(got, x, w, b, 1e-5)
 		layerNormGo(want, x, w, b, 1e-5)
 		sameBits(t, fmt.Sprintf("layer norm of %d", n), got, want)
 	}
@@ -127,9 +137,10 @@ func TestSIMDOpsMatchPortable(t *testing.T) {
 			x := randVec(rng, 4*bs, 2)
 			clear(x[bs : 2*bs]) // an all-zero block
 			x[3] = 50
+			x[3*bs+1] = -x[3*bs+1] * 1e3 // a negative extreme
 			var a, b qact
-			a.reset(1, len(x), bs, 128, qmax, false)
-			b.reset(1, len(x), bs, 128, qmax, true)
+			a.reset(1, len(x), bs, 128, qmax, nil)
+			b.reset(1, len(x), bs, 128, qmax, ops)
 			a.setRow(0, x)
 			b.setRow(0, x)
 			sameQuant(t, fmt.Sprintf("block %d, ±%d", bs, qmax), &b, &a)
@@ -138,6 +149,25 @@ func TestSIMDOpsMatchPortable(t *testing.T) {
 					t.Fatalf("block %d: q[%d] = %d, beyond ±%d", bs, i, q, qmax)
 				}
 			}
+		}
+	}
+	for _, rows := range []int{1, 3, 4} {
+		src := randVec(rng, rows*tileCols, 1)
+		const ldo = 100
+		for _, add := range []bool{false, true} {
+			got, want := randVec(rng, rows*ldo, 1), make([]float32, rows*ldo)
+			copy(want, got)
+			ops.emitTile(got, ldo, src, rows, add)
+			for r := range rows {
+				for j := range tileCols {
+					if add {
+						want[r*ldo+j] += src[r*tileCols+j]
+					} else {
+						want[r*ldo+j] = src[r*tileCols+j]
+					}
+				}
+			}
+			sameBits(t, fmt.Sprintf("emitTile of %d rows, add=%v", rows, add), got, want)
 		}
 	}
 }

@@ -85,7 +85,7 @@ func (m *Model) vit(pixels []float32, n int) [][]float32 {
 // pool layer-normalises one row per sequence (pick chooses it) and projects it.
 func (m *Model) pool(x []float32, d int, seqs []seq, pick func(seq) int, w, b []float32, eps float64, proj *linear) [][]float32 {
 	ws := &m.ws
-	ws.qa.reset(len(seqs), d, m.block, weightOffset(proj.bits), m.qmax, m.simd)
+	ws.qa.reset(len(seqs), d, m.block, weightOffset(proj.bits), m.qmax, m.ops)
 	buf := make([]float32, d)
 	for i, s := range seqs {
 		r := pick(s)
