@@ -31,7 +31,7 @@ var refPrompts = []string{"a photo of a cat.", "a diagram of the inside of a was
 // longest of their batch, as transformers.js pads a batch (the causal mask keeps the
 // padding out of each prompt's end-of-text feature), all 700 in one batch and in
 // batches of 50.
-func timeTexts(ours map[string]*engine.Model, ortCall func(map[string]any) (float64, error), onnxDir string, rounds int) (map[string][]float64, error) {
+func timeTexts(ours map[string]*engine.Model, others []string, ortCall func(map[string]any) (float64, error), onnxDir string, rounds int) (map[string][]float64, error) {
 	prompts, err := benchPrompts()
 	if err != nil {
 		return nil, err
@@ -85,6 +85,14 @@ func timeTexts(ours map[string]*engine.Model, ortCall func(map[string]any) (floa
 		{"int8", oursText("int8")}, {"ort-int8", ortText("int8", len(rows))}, {"int8-vnni", oursText("int8-vnni")},
 		{"ort-int8-b50", ortText("int8", 50)}, {"int8-b128", oursText("int8-b128")}, {"int8-a7", oursText("int8-a7")},
 		{"ort-f32", ortText("f32", len(rows))},
+	}
+	for _, key := range others {
+		if strings.HasPrefix(key, "int8@") {
+			engines = append(engines, struct {
+				key string
+				run func() (float64, error)
+			}{key, oursText(key)})
+		}
 	}
 	secs := map[string][]float64{}
 	for round := 0; round <= rounds; round++ {
@@ -197,18 +205,35 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 	cosines := map[string]float64{"ort-int8": slices.Min(peers.Image.Int8Cosine)}
 	ours, kernels := map[string]*engine.Model{}, map[string]string{}
 	// int8-vnni: the int8 file on the AVX-512 VNNI kernel where AMX would run.
-	for _, c := range []struct {
+	type variant struct {
 		name, file string
 		noAMX      bool
-		workers    int // 0: threads
-	}{{"int8", "int8", false, 0}, {"int8-vnni", "int8", true, 0}, {"int4", "int4", false, 0}, {"int8-b128", "int8-b128", false, 0},
-		{"int8-a7", "int8-a7", false, 0},
-		{"int8-1t", "int8", false, 1}} { // one thread, to set beside one Web Worker
+		workers    int    // 0: threads
+		kernel     string // "": the best this CPU runs
+	}
+	variants := []variant{{"int8", "int8", false, 0, ""}, {"int8-vnni", "int8", true, 0, ""}, {"int4", "int4", false, 0, ""},
+		{"int8-b128", "int8-b128", false, 0, ""}, {"int8-a7", "int8-a7", false, 0, ""},
+		{"int8-1t", "int8", false, 1, ""}} // one thread, to set beside one Web Worker
+	// The CPU's other kernels (AVX-VNNI, AVX2 on an AVX-512 machine): what CPUs without
+	// the best one get, measured on this one.
+	var others []string
+	for _, k := range engine.Kernels()[1:] {
+		if k == "portable" {
+			continue
+		}
+		others = append(others, "int8@"+k)
+		variants = append(variants, variant{"int8@" + k, "int8", false, 0, k})
+		if k == "avx2" {
+			others = append(others, "int4@avx2")
+			variants = append(variants, variant{"int4@avx2", "int4", false, 0, k})
+		}
+	}
+	for _, c := range variants {
 		w := c.workers
 		if w == 0 {
 			w = threads
 		}
-		m, err := engine.LoadFile(files[c.file], engine.Options{Workers: w, NoAMX: c.noAMX})
+		m, err := engine.LoadFile(files[c.file], engine.Options{Workers: w, NoAMX: c.noAMX, Kernel: c.kernel})
 		if err != nil {
 			return err
 		}
@@ -273,6 +298,12 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 		{"ort-f32", func(b int) (float64, error) { return ortRun("f32", b) }},
 		{"int8-1t", func(b int) (float64, error) { return timeOurs(ours["int8-1t"], b) }},
 	}
+	for _, key := range others {
+		engines = append(engines, struct {
+			key string
+			run func(batch int) (float64, error)
+		}{key, func(b int) (float64, error) { return timeOurs(ours[key], b) }})
+	}
 	native := map[string]map[int][]float64{}
 	for round := 0; round <= rounds; round++ { // round 0 warms up (and makes the sessions)
 		for _, b := range []int{1, 8} {
@@ -296,7 +327,7 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 				native["int8"][1][round-1], native["ort-int8"][1][round-1])
 		}
 	}
-	text, err := timeTexts(ours, ortCall, onnxDir, rounds)
+	text, err := timeTexts(ours, others, ortCall, onnxDir, rounds)
 	if err != nil {
 		return err
 	}
@@ -368,6 +399,10 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 	row(fmt.Sprintf("%s float32 (%.0f MB), onnxruntime-node, %d threads", ortV, peers.Image.MB["f32"], threads), "ort-f32",
 		fmt.Sprintf("rel. diff %.1e", peers.Image.F32RelDiff))
 	row(fmt.Sprintf("ours int8, native (%s), 1 thread", kernels["int8-1t"]), "int8-1t", fmt.Sprintf("%.5f", cosines["int8-1t"]))
+	for _, key := range others {
+		bits, _, _ := strings.Cut(key, "@")
+		row(fmt.Sprintf("ours %s, native (%s, forced), %d threads", bits, kernels[key], threads), key, fmt.Sprintf("%.5f", cosines[key]))
+	}
 	for _, th := range []int{1, 2} {
 		w := web[th]
 		if w == nil {
@@ -411,6 +446,11 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 	} {
 		fmt.Printf("| %s | %s | %s |\n", r.name, ratios(native[r.peer][1], native[r.ours][1]), ratios(native[r.peer][8], native[r.ours][8]))
 	}
+	for _, key := range others {
+		bits, k, _ := strings.Cut(key, "@")
+		fmt.Printf("| ONNX Runtime int8 / ours %s on %s (forced), native | %s | %s |\n", bits, k, ratios(native["ort-int8"][1], native[key][1]), ratios(native["ort-int8"][8], native[key][8]))
+	}
+	fmt.Printf("| ours int8, time on 1 thread / on %d (the aim: at most 2×) | %s | %s |\n", threads, ratios(native["int8-1t"][1], native["int8"][1]), ratios(native["int8-1t"][8], native["int8"][8]))
 	for _, th := range []int{1, 2} {
 		if w := web[th]; w != nil {
 			fmt.Printf("| ONNX Runtime Web int8 on %d thread(s) / ours int8, one worker, Chromium | %s | – |\n", th, ratios(w.MS["int8"], w.MS["ours"]))
@@ -435,7 +475,9 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 		}
 		return fmt.Sprintf("%.2f (%.2f)", med(v), slices.Min(v))
 	}
-	for _, r := range []struct{ name, key, cos string }{
+	type textRow struct{ name, key, cos string }
+	var rowsText []textRow
+	for _, r := range []textRow{
 		{fmt.Sprintf("ours int8 (%s); int4 files keep the text tower at 8 bits", kernels["int8"]), "int8", fmt.Sprintf("%.5f", cosines["text-int8"])},
 		{fmt.Sprintf("ours int8 (%s)", kernels["int8-vnni"]), "int8-vnni", fmt.Sprintf("%.5f", cosines["text-int8-vnni"])},
 		{fmt.Sprintf("ours int8 in blocks of 128 (%s)", kernels["int8-b128"]), "int8-b128", fmt.Sprintf("%.5f", cosines["text-int8-b128"])},
@@ -444,6 +486,14 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 		{ortV + " int8, onnxruntime-node, 14 batches of 50 (each padded to its longest)", "ort-int8-b50", fmt.Sprintf("%.5f", slices.Min(peers.Text.Int8Cosine))},
 		{ortV + " float32, onnxruntime-node (rows padded to the longest)", "ort-f32", fmt.Sprintf("rel. diff %.1e", peers.Text.F32RelDiff)},
 	} {
+		rowsText = append(rowsText, r)
+	}
+	for _, key := range others {
+		if k, ok := strings.CutPrefix(key, "int8@"); ok {
+			rowsText = append(rowsText, textRow{fmt.Sprintf("ours int8 (%s, forced)", k), key, fmt.Sprintf("%.5f", cosines["text-"+key])})
+		}
+	}
+	for _, r := range rowsText {
 		fmt.Printf("| %s | %s | %s | %s |\n", r.name, sec(text[r.key]), ratios(text["ort-int8"], text[r.key]), r.cos)
 	}
 	fmt.Printf("\nChecks (peers_onnx.py): ONNX Runtime float32 vs PyTorch, relative difference: image %.1e, text %.1e; "+
