@@ -22,7 +22,7 @@ MODEL     ?=
 # backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build vocab test demo bench bench-go bench-peers bench-relaxed bench-text bench-web-quant bench-web-pool bench-web-stall bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
+.PHONY: all build vocab test demo bench bench-deps bench-go bench-peers bench-relaxed bench-text bench-web-quant bench-web-pool bench-web-stall bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
 
 all: build
 
@@ -61,6 +61,17 @@ test: $(VOCAB) $(KERNELS) web
 	# The bfloat16 products again with GoMLX's AVX-512 kernels off, so that a machine with
 	# AVX-512 also tests what an AVX2-only CPU runs (docs/upstream-gomlx-bf16.md).
 	GOMLX_SIMD_AVX512=0 $(GO) test -count=1 -run 'BF16' ./model ./train
+	$(MAKE) test-arm64
+
+# test-arm64 runs the engine's tests as arm64 code under QEMU's user-mode emulation
+# (Debian's qemu-user-static): -cpu max has the dot product, so the NEON kernel
+# (wasm/engine/kernel_arm64.s) is checked bit for bit against the portable one.
+QEMU_ARM64 ?= qemu-aarch64-static
+.PHONY: test-arm64
+test-arm64: $(VOCAB)
+	@mkdir -p $(CACHE)/arm64
+	GOARCH=arm64 $(GO) test -c -o $(CACHE)/arm64/engine.test ./wasm/engine
+	cd wasm/engine && $(QEMU_ARM64) -cpu max $(abspath $(CACHE))/arm64/engine.test
 
 # demo classifies the sample pictures (testdata/samples, held-out emoji and clip art)
 # against a label list with the built-in model, or with MODEL (a hub folder or a quantized
@@ -89,11 +100,24 @@ bench-go: $(VOCAB) $(KERNELS)
 PEERS_DIR    := wasm/internal/benchquant/peers
 PEERS_PY     := $(CACHE)/peers-py
 BENCH_ROUNDS ?= 5
-bench-peers: $(VOCAB) $(KERNELS)
+bench-peers: $(VOCAB) $(KERNELS) bench-deps
 	@test -x $(PEERS_PY)/bin/python || (/usr/bin/python3 -m venv --system-site-packages $(PEERS_PY) && \
 		$(PEERS_PY)/bin/pip install -q onnxruntime==1.30.0 onnx==1.17.0 ml_dtypes==0.4.1 'numpy<2' transformers==4.46.3 tokenizers==0.20.3)
 	@test -d $(PEERS_DIR)/node_modules/onnxruntime-node || (cd $(PEERS_DIR) && npm ci --ignore-scripts --no-audit --no-fund)
 	$(KERNEL_ENV) $(GO) run ./wasm/internal/benchquant -peers -threads 2 -iters $(BENCH_ROUNDS) -python $(PEERS_PY)/bin/python
+
+# What make bench needs from Debian (PyTorch exports the ONNX peers; Node runs
+# onnxruntime-node): installed here when run as root, as .ci/run does, otherwise named in
+# one line. Chromium, for the browser rows, is optional.
+BENCH_DEBS := python3-torch python3-venv libopenblas0-pthread nodejs npm
+bench-deps:
+	@if ! /usr/bin/python3 -c 'import torch, venv, ensurepip' 2>/dev/null || ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BENCH_DEBS); \
+		else \
+			echo "make bench needs Debian's $(BENCH_DEBS) (and chromium for the browser rows): sudo apt-get install $(BENCH_DEBS) chromium"; exit 1; \
+		fi; \
+	fi
 
 # The int4 ViT-B/32 image tower in headless Chromium, the SIMD128 kernel vs the relaxed-SIMD
 # int4 matmul, BENCH_ROUNDS interleaved rounds (docs/engine.md). Not in make test.

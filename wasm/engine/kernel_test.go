@@ -35,13 +35,16 @@ func randLinear(t testing.TB, rng *rand.Rand, out, in, bits, block int) (*linear
 
 // TestKernels checks the portable kernel against float64 arithmetic on the dequantized
 // operands, and every SIMD kernel this CPU runs (AVX-512 VNNI, AVX-VNNI, AVX2, and AMX
-// for 8-bit layers) against the portable one, bit for bit, over shapes with partial
-// tiles, strips, panels and blocks, a zero block, a saturated row and extreme weights.
+// for 8-bit layers; NEON SDOT on arm64) against the portable one, bit for bit, over
+// shapes with partial tiles, strips, panels and blocks, a zero block, a saturated row and
+// extreme weights.
 func TestKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, c := range []struct{ rows, out, in, bits, block int }{
 		{1, 32, 32, 8, 32}, {5, 70, 100, 8, 32}, {9, 64, 768, 8, 32}, {4, 33, 64, 8, 64},
 		{3, 32, 48, 8, 8}, {7, 96, 200, 4, 32}, {1, 40, 64, 4, 8}, {8, 64, 512, 4, 128},
+		// blocks of 16k+8 inputs: NEON's 16-input steps, then one of 8
+		{6, 48, 120, 8, 24}, {6, 48, 120, 4, 24},
 		// AMX strips of 16 rows with VNNI tiles for the rest
 		{16, 32, 32, 8, 32}, {17, 64, 768, 8, 32}, {50, 70, 300, 8, 32}, {33, 96, 256, 8, 64}, {70, 32, 64, 8, 128},
 		// more panels than one AMX call sweeps (amxPanels), the last one partial
@@ -198,7 +201,7 @@ func TestKernelExtremes(t *testing.T) {
 		for _, k := range cpuKernels() {
 			kl := *l
 			kl.q, kl.scale = append([]byte(nil), l.q...), append([]byte(nil), l.scale...)
-			if ok := kl.repack(k, false); ok != !(minus128 && k.signed8()) {
+			if ok := kl.repack(k, false); ok != !(minus128 && k.refusesMinus128()) {
 				t.Fatalf("%v, minus128=%v: repack = %v", k, minus128, ok)
 			}
 			got := make([]float32, rows*out)

@@ -16,13 +16,14 @@ import "bytes"
 //     mask and a shift give the two 4-input groups;
 //   - scales: [block][32] float16.
 //
-// For the AMX kernel (amx: an 8-bit layer in blocks of a multiple of 32) and the AVX2
-// one (k.signed8) the 8-bit weights stay signed: AMX multiplies signed × signed bytes,
-// and the AVX2 kernel moves each activation's sign onto the weights (VPSIGNB), which
-// cannot negate -128. Our quantizer writes ±127, but a file may hold -128: such a layer
-// stays in the file layout, on the portable kernel, and repack reports false.
+// For the AMX kernel (amx: an 8-bit layer in blocks of a multiple of 32) and the AVX2 and
+// NEON ones (k.signed8) the 8-bit weights stay signed: AMX and SDOT multiply signed ×
+// signed bytes, and the AVX2 kernel moves each activation's sign onto the weights
+// (VPSIGNB), which cannot negate -128 (k.refusesMinus128). Our quantizer writes ±127, but
+// a file may hold -128: for AVX2 such a layer stays in the file layout, on the portable
+// kernel, and repack reports false.
 func (l *linear) repack(k kernel, amx bool) bool {
-	if k.signed8() && !amx && l.bits == 8 && bytes.IndexByte(l.q[:l.out*l.rowBytes], 0x80) >= 0 {
+	if k.refusesMinus128() && !amx && l.bits == 8 && bytes.IndexByte(l.q[:l.out*l.rowBytes], 0x80) >= 0 {
 		return false
 	}
 	panels := l.panels()
