@@ -22,6 +22,7 @@ type modelFlags struct {
 	backend  string
 	truncate bool
 	kernel   string
+	portable bool
 	verbose  bool
 }
 
@@ -35,11 +36,14 @@ func (m *modelFlags) registerRunFlags(fs *flag.FlagSet) {
 	fs.StringVar(&m.backend, "backend", "", "compute backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else go)")
 	fs.BoolVar(&m.truncate, "truncate", false, "cut texts longer than the context instead of failing")
 	fs.StringVar(&m.kernel, "kernel", "", "the quantized engine's matmul kernel: "+joinStrings(engine.Kernels())+" (default: the first, the best this CPU runs)")
+	fs.BoolVar(&m.portable, "portable", false, "the quantized engine's portable kernel (what WebAssembly runs without SIMD): --kernel portable")
 	fs.BoolVar(&m.verbose, "verbose", false, "say on stderr which engine and kernel run, and how long encoding took")
 }
 
 // engineOptions are the quantized engine's options from the flags.
-func (m *modelFlags) engineOptions() engine.Options { return engine.Options{Kernel: m.kernel} }
+func (m *modelFlags) engineOptions() engine.Options {
+	return engine.Options{Kernel: m.kernel, Portable: m.portable}
+}
 
 // describe says on stderr, with --verbose, what runs the model.
 func (m *modelFlags) describe(cm clipModel, stderr io.Writer) {
@@ -88,6 +92,9 @@ func (m *modelFlags) load(stderr io.Writer) (clipModel, error) {
 	if m.kernel != "" && !slices.Contains(engine.Kernels(), m.kernel) {
 		return nil, fmt.Errorf("%w: --kernel %q: this CPU runs %s", errUsage, m.kernel, joinStrings(engine.Kernels()))
 	}
+	if m.portable && m.kernel != "" && m.kernel != "portable" {
+		return nil, fmt.Errorf("%w: --portable with --kernel %s", errUsage, m.kernel)
+	}
 	if m.dir == "" {
 		cm, err := defaultModel(m.engineOptions())
 		if err == nil {
@@ -104,8 +111,8 @@ func (m *modelFlags) load(stderr io.Writer) (clipModel, error) {
 			return cm, err
 		}
 	}
-	if m.kernel != "" {
-		return nil, fmt.Errorf("%w: --kernel picks the quantized engine's kernel; %s is a float model (GoMLX)", errUsage, path)
+	if m.kernel != "" || m.portable {
+		return nil, fmt.Errorf("%w: --kernel and --portable pick the quantized engine's kernel; %s is a float model (GoMLX)", errUsage, path)
 	}
 	if note := model.BuildNote(m.backend); note != "" {
 		fmt.Fprintln(stderr, "clip:", note)

@@ -432,3 +432,47 @@ func TestDemo(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelFlags: classify gives the same output on every kernel this CPU runs (and the
+// portable one, --kernel portable or --portable), --verbose names the kernel, and a
+// kernel this CPU lacks, or --kernel with a float model, is a usage error.
+func TestKernelFlags(t *testing.T) {
+	root := filepath.Join("..", "..")
+	sm, err := samples.Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := append([]string{"classify", "--labels-file", samples.LabelsFile(root)}, sm.Pictures[:3]...)
+	want, stderr, code := clip(t, base...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	runs := [][]string{{"--portable"}}
+	for _, k := range engine.Kernels() {
+		runs = append(runs, []string{"--kernel", k})
+	}
+	for _, flags := range runs {
+		got, stderr, code := clip(t, append(append([]string{base[0], "--verbose"}, flags...), base[1:]...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", flags, code, stderr)
+		}
+		if got != want {
+			t.Errorf("%v: output differs from the default kernel's:\n%s\nwant\n%s", flags, got, want)
+		}
+		k := flags[len(flags)-1]
+		if flags[0] == "--portable" {
+			k = "portable"
+		}
+		if !strings.Contains(stderr, "kernel ") || !strings.Contains(stderr, k) || !strings.Contains(stderr, "images/s") {
+			t.Errorf("%v: --verbose said %q", flags, stderr)
+		}
+	}
+	for _, bad := range [][]string{
+		{"classify", "--kernel", "no-such-kernel", "--labels", "a,b", sm.Pictures[0]},
+		{"classify", "--kernel", "portable", "--model", tinyModel(t), "--labels", "a,b", sm.Pictures[0]},
+	} {
+		if _, stderr, code := clip(t, bad...); code != 2 || !strings.Contains(stderr, "--kernel") {
+			t.Errorf("%v: exit %d, stderr %q; want a usage error about --kernel", bad, code, stderr)
+		}
+	}
+}
