@@ -1,6 +1,7 @@
 //go:build arm64 && !purego
 
 #include "textflag.h"
+#include "neon_arm64.h"
 
 // The NEON tile kernels, for arm64 CPUs with the ARMv8.2 dot product (SDOT). Each call
 // computes half a tile: 4 activation rows × 16 outputs (outputs 0-15 or 16-31 of a
@@ -24,8 +25,9 @@
 //     start from init = -8·Σa, as in the x86 kernels. USHR by 4 on bytes gives the high
 //     nibbles (inputs 4-7 of a group of 8) without a mask.
 //
-// Go's assembler has no SDOT, no vector FMUL, FADD or SCVTF, and no FCVTL: they are
-// hand-encoded below (the encodings were checked against llvm-mc -mattr=+dotprod).
+// Go's assembler has no SDOT, no vector FMUL, FADD or SCVTF, and no FCVTL: SDOT is
+// hand-encoded below (checked against llvm-mc -mattr=+dotprod), the others in
+// neon_arm64.h, which ops_arm64.s shares.
 //
 // Registers: V0-V15 int32 sums (row r, outputs 4q..4q+3: V(4r+q)); V16-V19 activations of
 // rows 0-3 (16 inputs); V20-V23 and V24-V27 weights (4 groups of 4 inputs × 16 outputs,
@@ -40,22 +42,6 @@
 // 0 Q=1 U=0 01111 size=10 L M Rm 1110 H 0 Rn Rd = 0x4F80E000, with the lane i = H:L
 // (bits 11 and 21) and, for size 10, M:Rm the whole 5-bit register number (bits 16-20).
 #define SDOT_E(d, n, m, i) WORD $(0x4F80E000 | (((i)&1)<<21) | ((m)<<16) | (((i)>>1)<<11) | ((n)<<5) | (d))
-
-// FMUL_V(d, n, m): FMUL Vd.4S, Vn.4S, Vm.4S: 0 Q=1 1 01110 0 sz=0 1 Rm 110111 Rn Rd.
-#define FMUL_V(d, n, m) WORD $(0x6E20DC00 | ((m)<<16) | ((n)<<5) | (d))
-
-// FADD_V(d, n, m): FADD Vd.4S, Vn.4S, Vm.4S: 0 Q=1 0 01110 0 sz=0 1 Rm 110101 Rn Rd.
-#define FADD_V(d, n, m) WORD $(0x4E20D400 | ((m)<<16) | ((n)<<5) | (d))
-
-// SCVTF_V(d, n): SCVTF Vd.4S, Vn.4S (int32 to float32, rounding to nearest as Go's
-// float32(int32)): 0 Q=1 U=0 01110 0 sz=0 10000 11101 10 Rn Rd.
-#define SCVTF_V(d, n) WORD $(0x4E21D800 | ((n)<<5) | (d))
-
-// FCVTL_V(d, n), FCVTL2_V(d, n): FCVTL Vd.4S, Vn.4H and FCVTL2 Vd.4S, Vn.8H (float16 to
-// float32, exact: the low and the high 4 halves): 0 Q 0 01110 0 sz=0 10000 10111 10 Rn Rd,
-// Q=0 for FCVTL, Q=1 for FCVTL2.
-#define FCVTL_V(d, n) WORD $(0x0E217800 | ((n)<<5) | (d))
-#define FCVTL2_V(d, n) WORD $(0x4E217800 | ((n)<<5) | (d))
 
 // LOADARGS reads the arguments, sets the row pointers and c's 4 rows to the bias.
 #define LOADARGS \

@@ -4,7 +4,9 @@ import "math"
 
 // Element-wise operations in float32. They are plain Go so that native and WebAssembly
 // builds compute bit-identical results (no FMA fusion: explicit float32 conversions stop
-// the compiler from fusing a multiply and an add where it would).
+// the compiler from fusing a multiply and an add where it would: on arm64 it does, and
+// without them arm64's embeddings differed from amd64's in their last bits;
+// TestSameBitsEverywhere).
 
 // expf is e^x in float32 to about 2 ulp: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a
 // degree-6 polynomial, 2^n put into the exponent bits. math.Exp works in float64 and is
@@ -24,8 +26,8 @@ func expf(x float32) float32 {
 		ln2lo = -2.12194440e-4
 	)
 	n := roundf(x * log2e)
-	r := x - n*ln2hi
-	r = r - n*ln2lo
+	r := x - float32(n*ln2hi)
+	r = r - float32(n*ln2lo)
 	// Taylor coefficients of e^r (Horner), enough for |r| ≤ 0.35 in float32.
 	p := float32(1.0 / 720)
 	p = float32(p*r) + 1.0/120
@@ -38,10 +40,12 @@ func expf(x float32) float32 {
 }
 
 // roundf rounds to the nearest integer, ties to even, for |x| < 2^22: adding and
-// subtracting 1.5·2^23 pushes the fraction bits out of a float32.
+// subtracting 1.5·2^23 pushes the fraction bits out of a float32. float32(x) rounds a
+// product the caller passed (roundf(v*inv)), which Go would otherwise fuse with the add
+// once inlined (FMADD on arm64).
 func roundf(x float32) float32 {
 	const magic = 12582912.0
-	return float32(x+magic) - magic
+	return float32(float32(x)+magic) - magic
 }
 
 // activations are the hub's hidden_act values, applied in place.
@@ -70,7 +74,7 @@ var activations = map[string]func([]float32){
 func geluTanh(x []float32) {
 	const c = 0.7978845608028654
 	for i, v := range x {
-		u := c * float32(v+float32(0.044715*v*v*v))
+		u := float32(c * float32(v+float32(0.044715*v*v*v)))
 		t := 1 - 2/(expf(2*u)+1)
 		x[i] = 0.5 * v * (1 + t)
 	}
@@ -101,7 +105,7 @@ func layerNormGo(dst, x, weight, bias []float32, eps float64) {
 	lanes = [16]float64{}
 	for i, v := range x {
 		d := float64(v) - mean
-		lanes[i%16] += d * d
+		lanes[i%16] += float64(d * d)
 	}
 	inv := 1 / math.Sqrt(lanes16(&lanes)/float64(len(x))+eps)
 	m, s := float32(mean), float32(inv)

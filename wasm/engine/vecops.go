@@ -1,6 +1,7 @@
 package engine
 
-// vecOps are the float helpers of a native SIMD level (AVX-512 or AVX2, ops_*_amd64.s),
+// vecOps are the float helpers of a native SIMD level (AVX-512 or AVX2, ops_*_amd64.s;
+// NEON, ops_arm64.s),
 // each bit-identical to its Go twin in ops.go and act.go (TestSIMDOpsMatchPortable). A
 // model holds the set of its kernel's level (opsFor), or nil: then the Go twins run.
 type vecOps struct {

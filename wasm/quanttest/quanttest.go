@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -63,9 +64,66 @@ func Params(tb testing.TB, cfgJSON []byte, seed uint64) map[string]*weights.Tens
 	return out
 }
 
+// ExactParams draws parameters for a config that every platform computes alike: each
+// value a small integer times a power of two (exact in float32), from PCG's integers, in
+// the order of the sorted names. (Params goes through NormFloat64 and a multiply-add,
+// which Go may fuse into one instruction on one platform and not on another.)
+func ExactParams(tb testing.TB, cfgJSON []byte, seed uint64) map[string]*weights.Tensor {
+	tb.Helper()
+	cfg, err := engine.ParseConfig(cfgJSON)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	shapes := cfg.ParamShapes()
+	names := make([]string, 0, len(shapes))
+	for name := range shapes {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	rng := rand.New(rand.NewPCG(seed, 11))
+	out := map[string]*weights.Tensor{}
+	for _, name := range names {
+		shape := shapes[name]
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		// ±1024 times 2^-e: ±1/8 for matrices, ±1/32 for embeddings, ±1/16 around
+		// 1 or 0 for norms and biases.
+		mean, e := float32(0), 13
+		switch {
+		case name == "logit_scale":
+			mean, e = 2.65625, 40
+		case strings.Contains(name, "norm") && strings.HasSuffix(name, ".weight"):
+			mean, e = 1, 14
+		case strings.Contains(name, "embedding"):
+			e = 15
+		case len(shape) < 2:
+			e = 14
+		}
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = mean + float32(int32(rng.Uint32()>>21)-1024)*float32(math.Ldexp(1, -e))
+		}
+		out[name] = weights.FromFloat32s(shape, v)
+	}
+	return out
+}
+
 // Model returns the bytes of a quantized model file with random weights and the
 // built-in CLIP vocabulary (the test is skipped in a build without it).
 func Model(tb testing.TB, cfgJSON string, bits, block int, seed uint64) []byte {
+	tb.Helper()
+	return quantize(tb, cfgJSON, Params(tb, []byte(cfgJSON), seed), bits, block)
+}
+
+// ExactModel is Model with ExactParams: the same file on every platform.
+func ExactModel(tb testing.TB, cfgJSON string, bits, block int, seed uint64) []byte {
+	tb.Helper()
+	return quantize(tb, cfgJSON, ExactParams(tb, []byte(cfgJSON), seed), bits, block)
+}
+
+func quantize(tb testing.TB, cfgJSON string, params map[string]*weights.Tensor, bits, block int) []byte {
 	tb.Helper()
 	tok, err := tokenizer.Default()
 	if err != nil {
@@ -82,7 +140,7 @@ func Model(tb testing.TB, cfgJSON string, bits, block int, seed uint64) []byte {
 		tb.Fatal(err)
 	}
 	pre := imageproc.DefaultConfig(cfg.Vision.ImageSize).Record()
-	qf, err := engine.Quantize([]byte(cfgJSON), Params(tb, []byte(cfgJSON), seed), vocab, merges, pre, bits, 0, block)
+	qf, err := engine.Quantize([]byte(cfgJSON), params, vocab, merges, pre, bits, 0, block)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -218,7 +218,8 @@ func TestWasmMatchesNative(t *testing.T) {
 // the SIMD module, and the relaxed-SIMD int4 matmul, against its Go twin bit for bit
 // (ragged shapes, zero, NaN and infinite inputs, extreme nibbles), as a js/wasm test
 // binary in Node with both modules loaded (testdata/exec-simd.js), with the flag Node
-// needs for relaxed SIMD where it needs one.
+// needs for relaxed SIMD where it needs one; and TestSameBitsEverywhere, the embeddings
+// every platform must give, on the portable and the SIMD kernel.
 func TestSIMDKernelFunctions(t *testing.T) {
 	nodeBin := node(t)
 	kernel, relaxed := simdKernel(t), relaxedKernel(t)
@@ -228,7 +229,7 @@ func TestSIMDKernelFunctions(t *testing.T) {
 	}
 	flags, ok, why := nodeRelaxedFlags(t, nodeBin)
 	env := []string{"CLIP_SIMD_WASM=" + kernel}
-	passes := []string{"--- PASS: TestJSKernel "}
+	passes := []string{"--- PASS: TestJSKernel ", "--- PASS: TestSameBitsEverywhere "}
 	if ok {
 		env = append(env, "CLIP_RELAXED_WASM="+relaxed)
 		passes = append(passes, "--- PASS: TestJSKernel/mm4-relaxed ")
@@ -236,7 +237,7 @@ func TestSIMDKernelFunctions(t *testing.T) {
 		t.Logf("the relaxed kernel is not tested in this Node (%s): %s", nodeBin, why)
 	}
 	exe := strings.Join(append(append([]string{nodeBin, "--stack-size=8192"}, flags...), runner), " ")
-	cmd := exec.Command("go", "test", "-count=1", "-run", "^TestJSKernel$", "-v",
+	cmd := exec.Command("go", "test", "-count=1", "-run", "^(TestJSKernel|TestSameBitsEverywhere)$", "-v",
 		"-exec", exe, "github.com/clip-go/clip/wasm/engine")
 	cmd.Env = append(append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CLIP_RELAXED_WASM="),
 		append(env, "CLIP_WASM_EXEC="+filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"))...)

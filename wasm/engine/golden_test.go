@@ -1,0 +1,71 @@
+package engine_test
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/clip-go/clip/wasm/engine"
+	"github.com/clip-go/clip/wasm/quanttest"
+)
+
+// goldenBits are the SHA-256 digests TestSameBitsEverywhere expects, by weight width: the
+// quantized file, then the embeddings (texts, then images).
+var goldenBits = map[int][2]string{
+	8: {"d8b9595c2d8c09bfe4b076564b4b6180ee2b65454461690bce621eeeaab17a70", "899f155b89d7db15556c99069dc2c2f4ac38791ebf1a224459cba76c2f07020c"},
+	4: {"79f8baa6d1f88bdea3a3f0cea68373d2ab6c56d604968d65d78683e8386dcf7b", "86367dd8df9abab66ce284025e36d606695cf2f4e6a4c55d9e9d68f9f0269e7f"},
+}
+
+// TestSameBitsEverywhere: a model built from exactly representable numbers gives the same
+// file and the same embedding bits on every platform and kernel: amd64 with each kernel
+// its CPU runs, arm64 under QEMU (make test-arm64), WebAssembly in Node (wasm/wasmtest).
+// The per-platform tests compare each kernel with the portable one built by the same
+// compiler; this catches what they cannot: Go may fuse a multiply and an add into one
+// instruction where no explicit conversion rounds the product (FMADD on arm64, where it
+// does; not on amd64), which changes the last bits of the portable code itself.
+func TestSameBitsEverywhere(t *testing.T) {
+	texts := []string{"a photo of a dog.", "an emoji of a grinning face", "x"}
+	rng := rand.New(rand.NewPCG(3, 5))
+	const images = 3
+	pixels := make([]float32, images*3*32*32)
+	for i := range pixels {
+		pixels[i] = float32(int32(rng.Uint32()>>22)-512) / 256 // ±2, exact
+	}
+	for _, bits := range []int{8, 4} {
+		data := quanttest.ExactModel(t, quanttest.TinyConfig, bits, 32, 1)
+		file := fmt.Sprintf("%x", sha256.Sum256(data))
+		for _, opt := range append([]engine.Options{{Portable: true, Workers: 1}}, kernelOptions()...) {
+			m := load(t, data, opt)
+			tf, err := m.EncodeTexts(texts, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			imf, err := m.EncodePixels(pixels, images)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := sha256.New()
+			for _, f := range append(tf, imf...) {
+				for _, v := range f {
+					h.Write(binary.LittleEndian.AppendUint32(nil, math.Float32bits(v)))
+				}
+			}
+			emb := fmt.Sprintf("%x", h.Sum(nil))
+			if want := goldenBits[bits]; file != want[0] || emb != want[1] {
+				t.Errorf("int%d, kernel %s: file %s, embeddings %s; want %s, %s", bits, m.Kernel(), file, emb, want[0], want[1])
+			}
+		}
+	}
+}
+
+// kernelOptions are the options of every kernel this platform runs, on 2 workers.
+func kernelOptions() []engine.Options {
+	var opts []engine.Options
+	for _, k := range engine.Kernels() {
+		opts = append(opts, engine.Options{Kernel: k, Workers: 2})
+	}
+	return opts
+}

@@ -1,0 +1,70 @@
+// NEON instructions that Go's arm64 assembler lacks, hand-encoded for kernel_arm64.s and
+// ops_arm64.s (every encoding checked against llvm-mc -triple=aarch64). Arguments are
+// register numbers (d the destination, n and m the sources, in the ARM order: FSUB_V(d,
+// n, m) is Vd = Vn - Vm). None of these fuses a multiply with an add: the engine keeps
+// them apart so that every platform rounds the same way.
+
+// Float32 on 4 lanes (.4S): 0 Q=1 U 01110 0 sz=0 1 Rm opcode Rn Rd, or the two-register
+// forms with 10000 in place of Rm.
+#define FMUL_V(d, n, m) WORD $(0x6E20DC00 | ((m)<<16) | ((n)<<5) | (d))
+#define FADD_V(d, n, m) WORD $(0x4E20D400 | ((m)<<16) | ((n)<<5) | (d))
+#define FSUB_V(d, n, m) WORD $(0x4EA0D400 | ((m)<<16) | ((n)<<5) | (d))
+#define FDIV_V(d, n, m) WORD $(0x6E20FC00 | ((m)<<16) | ((n)<<5) | (d))
+// FMAX_V is FMAX, which gives NaN if either lane is NaN, as Go's max does (FMAXNM
+// would not); -0 < +0 for both.
+#define FMAX_V(d, n, m) WORD $(0x4E20F400 | ((m)<<16) | ((n)<<5) | (d))
+#define FABS_V(d, n) WORD $(0x4EA0F800 | ((n)<<5) | (d))
+// FCMGT_V(d, n, m): lanes of Vd all ones where Vn > Vm (false for NaN), else zero.
+#define FCMGT_V(d, n, m) WORD $(0x6EA0E400 | ((m)<<16) | ((n)<<5) | (d))
+// FRINTN_V rounds to an integral float, ties to even.
+#define FRINTN_V(d, n) WORD $(0x4E218800 | ((n)<<5) | (d))
+// FCVTZS_V and FCVTNS_V convert to int32, toward zero or to nearest (ties to even), both
+// saturating, NaN to 0 (as Go's int32(f) on arm64, FCVTZSSW).
+#define FCVTZS_V(d, n) WORD $(0x4EA1B800 | ((n)<<5) | (d))
+#define FCVTNS_V(d, n) WORD $(0x4E21A800 | ((n)<<5) | (d))
+// SCVTF_V: int32 to float32, rounding to nearest as Go's float32(int32).
+#define SCVTF_V(d, n) WORD $(0x4E21D800 | ((n)<<5) | (d))
+
+// Horizontal float32: FMAXV_S(d, n) is Sd = the max of Vn's 4 lanes (NaN if any is);
+// FADDP_S(d, n) is Sd = Vn.S[0] + Vn.S[1].
+#define FMAXV_S(d, n) WORD $(0x6E30F800 | ((n)<<5) | (d))
+#define FADDP_S(d, n) WORD $(0x7E30D800 | ((n)<<5) | (d))
+
+// Float64 on 2 lanes (.2D), and FADDP_D(d, n): Dd = Vn.D[0] + Vn.D[1].
+#define FADD_V2D(d, n, m) WORD $(0x4E60D400 | ((m)<<16) | ((n)<<5) | (d))
+#define FSUB_V2D(d, n, m) WORD $(0x4EE0D400 | ((m)<<16) | ((n)<<5) | (d))
+#define FMUL_V2D(d, n, m) WORD $(0x6E60DC00 | ((m)<<16) | ((n)<<5) | (d))
+#define FADDP_D(d, n) WORD $(0x7E70D800 | ((n)<<5) | (d))
+
+// Widening float conversions (exact): FCVTL_V and FCVTL2_V are float16 to float32 (Vn's
+// low and high 4 halves); FCVTL_2D and FCVTL2_2D float32 to float64 (Vn's lanes 0-1 and
+// 2-3): 0 Q 0 01110 0 sz 10000 10111 10 Rn Rd, Q=0 for the low half, sz=1 for float64.
+#define FCVTL_V(d, n) WORD $(0x0E217800 | ((n)<<5) | (d))
+#define FCVTL2_V(d, n) WORD $(0x4E217800 | ((n)<<5) | (d))
+#define FCVTL_2D(d, n) WORD $(0x0E617800 | ((n)<<5) | (d))
+#define FCVTL2_2D(d, n) WORD $(0x4E617800 | ((n)<<5) | (d))
+
+// BIC_V: Vd = Vn AND NOT Vm; BIT_V: Vd's bits replaced by Vn's where Vm's are set (16
+// bytes each; Go's VBIT takes register names, these the numbers that macros pass).
+#define BIC_V(d, n, m) WORD $(0x4E601C00 | ((m)<<16) | ((n)<<5) | (d))
+#define BIT_V(d, n, m) WORD $(0x6EA01C00 | ((m)<<16) | ((n)<<5) | (d))
+
+// ADD_4S: int32 Vd = Vn + Vm; SHL_4S: int32 Vd = Vn << sh (0-31). Go's VADD and VSHL
+// exist, but take register names.
+#define ADD_4S(d, n, m) WORD $(0x4EA08400 | ((m)<<16) | ((n)<<5) | (d))
+#define SHL_4S(d, n, sh) WORD $(0x4F205400 | ((sh)<<16) | ((n)<<5) | (d))
+
+// Integer narrowing and byte sums. SQXTN_4H and SQXTN2_8H narrow Vn's 4 int32 to int16
+// with signed saturation into Vd's low (zeroing the high) or high half; SQXTN_8B and
+// SQXTN2_16B narrow 8 int16 to int8 the same way.
+#define SQXTN_4H(d, n) WORD $(0x0E614800 | ((n)<<5) | (d))
+#define SQXTN2_8H(d, n) WORD $(0x4E614800 | ((n)<<5) | (d))
+#define SQXTN_8B(d, n) WORD $(0x0E214800 | ((n)<<5) | (d))
+#define SQXTN2_16B(d, n) WORD $(0x4E214800 | ((n)<<5) | (d))
+// SMAX_16B and SMIN_16B: signed byte max and min on 16 lanes.
+#define SMAX_16B(d, n, m) WORD $(0x4E206400 | ((m)<<16) | ((n)<<5) | (d))
+#define SMIN_16B(d, n, m) WORD $(0x4E206C00 | ((m)<<16) | ((n)<<5) | (d))
+// SADDLP_8H: Vd.8H = sums of Vn's adjacent signed byte pairs; SADALP_4S: Vd.4S += sums
+// of Vn's adjacent int16 pairs (sign-extended: exact).
+#define SADDLP_8H(d, n) WORD $(0x4E202800 | ((n)<<5) | (d))
+#define SADALP_4S(d, n) WORD $(0x4E606800 | ((n)<<5) | (d))
