@@ -1,9 +1,13 @@
 package engine_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -13,10 +17,10 @@ import (
 )
 
 // goldenBits are the SHA-256 digests TestSameBitsEverywhere expects, by weight width: the
-// quantized file, then the embeddings (texts, then images).
+// quantized file, then the embeddings (texts, pixels, then pictures).
 var goldenBits = map[int][2]string{
-	8: {"d8b9595c2d8c09bfe4b076564b4b6180ee2b65454461690bce621eeeaab17a70", "899f155b89d7db15556c99069dc2c2f4ac38791ebf1a224459cba76c2f07020c"},
-	4: {"79f8baa6d1f88bdea3a3f0cea68373d2ab6c56d604968d65d78683e8386dcf7b", "86367dd8df9abab66ce284025e36d606695cf2f4e6a4c55d9e9d68f9f0269e7f"},
+	8: {"d8b9595c2d8c09bfe4b076564b4b6180ee2b65454461690bce621eeeaab17a70", "e561394d0628b16585a2b6c6ba46b025b3569f6f7e4313c1ac622203ec06316c"},
+	4: {"79f8baa6d1f88bdea3a3f0cea68373d2ab6c56d604968d65d78683e8386dcf7b", "5c724c4e87141bc2118efbab9dc81da0eedc3efcb312e5169dba39fa00b99796"},
 }
 
 // TestSameBitsEverywhere: a model built from exactly representable numbers gives the same
@@ -34,6 +38,7 @@ func TestSameBitsEverywhere(t *testing.T) {
 	for i := range pixels {
 		pixels[i] = float32(int32(rng.Uint32()>>22)-512) / 256 // ±2, exact
 	}
+	pngs := [][]byte{exactPNG(t, 40, 32, 1), exactPNG(t, 32, 50, 2), exactPNG(t, 97, 64, 3)}
 	for _, bits := range []int{8, 4} {
 		data := quanttest.ExactModel(t, quanttest.TinyConfig, bits, 32, 1)
 		file := fmt.Sprintf("%x", sha256.Sum256(data))
@@ -47,8 +52,18 @@ func TestSameBitsEverywhere(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Pictures through the preprocessing (decode, resize, crop, normalise).
+			pf, errs, err := m.EncodeImages(pngs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
 			h := sha256.New()
-			for _, f := range append(tf, imf...) {
+			for _, f := range append(append(tf, imf...), pf...) {
 				for _, v := range f {
 					h.Write(binary.LittleEndian.AppendUint32(nil, math.Float32bits(v)))
 				}
@@ -68,4 +83,23 @@ func kernelOptions() []engine.Options {
 		opts = append(opts, engine.Options{Kernel: k, Workers: 2})
 	}
 	return opts
+}
+
+// exactPNG is a w×h picture of integer gradients and noise as PNG bytes: the same pixels
+// on every platform (quanttest.PNG draws with math.Sin).
+func exactPNG(t *testing.T, w, h int, seed uint64) []byte {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 13))
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			n := uint8(rng.Uint32() >> 28)
+			img.Set(x, y, color.NRGBA{uint8(x*255/w) ^ n, uint8(y*255/h) + n, uint8((x+y)*7) | n, 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
