@@ -6,7 +6,7 @@ import "math"
 func Normalize(v []float32) []float32 {
 	var ss float64
 	for _, x := range v {
-		ss += float64(x) * float64(x)
+		ss += float64(float64(x) * float64(x)) // rounded: no fused multiply-add (TestSameBitsEverywhere)
 	}
 	out := make([]float32, len(v))
 	if ss == 0 {
@@ -33,7 +33,7 @@ func CosineLogits(images, texts [][]float32, scale float64) [][]float32 {
 		for j := range texts {
 			var dot float64
 			for k := range in {
-				dot += float64(in[k]) * float64(tn[j][k])
+				dot += float64(float64(in[k]) * float64(tn[j][k]))
 			}
 			out[i][j] = float32(scale * dot)
 		}
