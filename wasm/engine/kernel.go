@@ -17,17 +17,18 @@ const (
 	avxVNNIKernel                // kernel_avx2_amd64.s: VPDPBUSD on 256 bits (Alder Lake and later)
 	avx512Kernel                 // kernel_amd64.s: VPDPBUSD on 512 bits (Xeons since Cascade Lake, Zen 4)
 	neonDotKernel                // kernel_arm64.s: SDOT on 128 bits (ARMv8.2 dot product: Graviton 2+, Apple M1+)
+	neonI8MMKernel               // kernel_i8mm_arm64.s: SMMLA on 128 bits (ARMv8.6 I8MM: Graviton 3+, Apple M2+)
 )
 
 var kernelNames = [...]string{portableKernel: "portable", avx2Kernel: "avx2", avxVNNIKernel: "avx-vnni", avx512Kernel: "avx512-vnni",
-	neonDotKernel: "neon-dot"}
+	neonDotKernel: "neon-dot", neonI8MMKernel: "neon-i8mm"}
 
 func (k kernel) String() string { return kernelNames[k] }
 
 // signed8 tells whether the kernel takes 8-bit weights as stored (signed) rather than
 // offset by 128 to unsigned (see repack): AVX2 moves the activations' signs onto them,
-// SDOT multiplies signed by signed bytes.
-func (k kernel) signed8() bool { return k == avx2Kernel || k == neonDotKernel }
+// SDOT and SMMLA multiply signed by signed bytes.
+func (k kernel) signed8() bool { return k == avx2Kernel || k == neonDotKernel || k == neonI8MMKernel }
 
 // refusesMinus128 tells whether the kernel cannot take an 8-bit weight of -128, which
 // AVX2's VPSIGNB cannot negate: repack leaves such a layer to the portable kernel.

@@ -107,9 +107,10 @@ var neonOps = &vecOps{
 var haveNEONOps = cpu.ARM64.HasASIMD
 
 // opsFor is the set of float helpers that goes with kernel k: NEON's with the NEON
-// kernel; the portable kernel keeps the Go twins (a model forced to it stays all Go).
+// kernels (neon-dot, neon-i8mm); the portable kernel keeps the Go twins (a model forced
+// to it stays all Go).
 func opsFor(k kernel) *vecOps {
-	if k == neonDotKernel && haveNEONOps {
+	if (k == neonDotKernel || k == neonI8MMKernel) && haveNEONOps {
 		return neonOps
 	}
 	return nil

@@ -22,6 +22,17 @@ import "bytes"
 // (VPSIGNB), which cannot negate -128 (k.refusesMinus128). Our quantizer writes ±127, but
 // a file may hold -128: for AVX2 such a layer stays in the file layout, on the portable
 // kernel, and repack reports false.
+//
+// The neon-i8mm kernel (SMMLA: a 2×8 by 8×2 byte matrix product into a 2×2 block of
+// int32) has its own layout (repackI8MM), in groups of 8 inputs: one 16-byte register
+// holds 8 consecutive inputs of two adjacent outputs. Its 8-bit weights stay signed; the
+// scales keep the layout above.
+//   - 8 bits: byte (k/8)·256 + j·8 + k%8 holds q: the pairs of outputs 2P, 2P+1 of a
+//     half (16 outputs, 128 bytes) side by side;
+//   - 4 bits: for each group of 8 inputs o, byte o·128 + (j/16)·64 + ((j%16)/4)·16 +
+//     (j%2)·8 + k%8 holds input k of output j (q+8) in nibble (j/2)%2: each register
+//     holds outputs 4t, 4t+1 in its low nibbles and 4t+2, 4t+3 in its high ones, so a
+//     mask and a shift give two registers of output pairs.
 func (l *linear) repack(k kernel, amx bool) bool {
 	if k.refusesMinus128() && !amx && l.bits == 8 && bytes.IndexByte(l.q[:l.out*l.rowBytes], 0x80) >= 0 {
 		return false
@@ -54,6 +65,10 @@ func (l *linear) repack(k kernel, amx bool) bool {
 		copy(tmp, dst)
 		for j := range tileCols {
 			row := tmp[j*l.rowBytes : (j+1)*l.rowBytes]
+			if k == neonI8MMKernel {
+				l.repackI8MM(dst, row, j)
+				continue
+			}
 			if l.bits == 8 {
 				for k, v := range row {
 					dst[(k/4)*128+j*4+k%4] = v ^ flip
@@ -78,4 +93,22 @@ func (l *linear) repack(k kernel, amx bool) bool {
 	}
 	l.tiled, l.kern, l.amx = true, k, amx
 	return true
+}
+
+// repackI8MM puts output j's weights (row, in the file layout) into panel dst in the
+// neon-i8mm kernel's layout (see repack). At 4 bits a byte holds two outputs' nibbles:
+// each is written without touching the other, which output j^2 writes.
+func (l *linear) repackI8MM(dst, row []byte, j int) {
+	if l.bits == 8 {
+		for k, v := range row {
+			dst[(k/8)*256+j*8+k%8] = v
+		}
+		return
+	}
+	sh := 4 * (j / 2 % 2)
+	for k := range l.kpad {
+		nib := row[k/2] >> (4 * (k % 2)) & 15
+		i := (k/8)*128 + (j/16)*64 + (j%16/4)*16 + (j%2)*8 + k%8
+		dst[i] = dst[i]&^(15<<sh) | nib<<sh
+	}
 }
