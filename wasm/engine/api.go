@@ -36,7 +36,7 @@ func (m *Model) ActBits() int {
 }
 
 // Kernel names the matmul kernel in use: "amx+avx512-vnni" (the 8-bit layers in AMX,
-// the rest in VNNI), "avx512-vnni", "avx-vnni", "avx2", "wasm-relaxed-simd" (the int4 layers in relaxed
+// the rest in VNNI), "avx512-vnni", "avx-vnni", "avx2", "neon-i8mm", "neon-dot", "wasm-relaxed-simd" (the int4 layers in relaxed
 // SIMD, the rest in SIMD128), "wasm-simd128" or "portable".
 func (m *Model) Kernel() string {
 	switch {

@@ -4,7 +4,8 @@
 // everything else (layer norms, attention, activations, the residual stream) is float32.
 // It builds for WebAssembly (GOOS=js GOARCH=wasm), where it runs single-threaded on the
 // portable kernel; natively it uses all cores and the best of its assembly kernels that
-// the CPU runs (AVX-512 VNNI and AMX, AVX-VNNI, AVX2), which give bit-identical results.
+// the CPU runs (AVX-512 VNNI and AMX, AVX-VNNI, AVX2; on arm64 I8MM and the dot product),
+// which give bit-identical results.
 //
 // It does not import the GoMLX model package (which does not build for WebAssembly);
 // tokenization, image preprocessing and zero-shot classification come from the model
