@@ -68,31 +68,7 @@
 // rows in the 2×2 layout: rows 0 and 2 hold output pairs 0-3, rows 1 and 3 pairs 4-7,
 // each pair as [b(2P), b(2P+1), b(2P), b(2P+1)].
 #define LOADARGS \
-	MOVD  a+0(FP), R0 \
-	MOVD  lda+8(FP), R9 \
-	ADD   R9, R0, R1 \
-	ADD   R9, R1, R2 \
-	ADD   R9, R2, R3 \
-	MOVD  init+16(FP), R15 \
-	MOVD  scale+24(FP), R11 \
-	MOVD  lds+32(FP), R9 \
-	ADD   R9, R15, R16 \
-	ADD   R9, R16, R17 \
-	ADD   R9, R17, R19 \
-	ADD   R9, R11, R12 \
-	ADD   R9, R12, R13 \
-	ADD   R9, R13, R14 \
-	MOVD  w+40(FP), R4 \
-	MOVD  ws+48(FP), R5 \
-	MOVD  nb+56(FP), R6 \
-	MOVD  bs+64(FP), R7 \
-	AND   $8, R7, R8 \
-	LSR   $4, R7, R7 \
-	MOVD  c+72(FP), R20 \
-	ADD   $128, R20, R21 \
-	ADD   $128, R21, R22 \
-	ADD   $128, R22, R23 \
-	MOVD  bias+80(FP), R24 \
+	TILEARGS \
 	MOVD  $64, R25 \
 	VLD1  (R24), [V20.S4, V21.S4, V22.S4, V23.S4] \
 	ZIP1_2D(24, 20, 20) \

@@ -68,3 +68,34 @@
 // of Vn's adjacent int16 pairs (sign-extended: exact).
 #define SADDLP_8H(d, n) WORD $(0x4E202800 | ((n)<<5) | (d))
 #define SADALP_4S(d, n) WORD $(0x4E606800 | ((n)<<5) | (d))
+
+// TILEARGS reads the tile kernels' arguments (kernel_arm64.s, kernel_i8mm_arm64.s; both
+// take tileSIMD's list): R0-R3 the 4 activation rows; R15-R17, R19 their init and R11-R14
+// their scales at the first block; R4 weights, R5 weight scales, R6 blocks, R7 16-input
+// chunks per block and R8 whether an 8-input tail follows; R20-R23 c's 4 rows; R24 bias.
+#define TILEARGS \
+	MOVD  a+0(FP), R0 \
+	MOVD  lda+8(FP), R9 \
+	ADD   R9, R0, R1 \
+	ADD   R9, R1, R2 \
+	ADD   R9, R2, R3 \
+	MOVD  init+16(FP), R15 \
+	MOVD  scale+24(FP), R11 \
+	MOVD  lds+32(FP), R9 \
+	ADD   R9, R15, R16 \
+	ADD   R9, R16, R17 \
+	ADD   R9, R17, R19 \
+	ADD   R9, R11, R12 \
+	ADD   R9, R12, R13 \
+	ADD   R9, R13, R14 \
+	MOVD  w+40(FP), R4 \
+	MOVD  ws+48(FP), R5 \
+	MOVD  nb+56(FP), R6 \
+	MOVD  bs+64(FP), R7 \
+	AND   $8, R7, R8 \
+	LSR   $4, R7, R7 \
+	MOVD  c+72(FP), R20 \
+	ADD   $128, R20, R21 \
+	ADD   $128, R21, R22 \
+	ADD   $128, R22, R23 \
+	MOVD  bias+80(FP), R24
