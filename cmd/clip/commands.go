@@ -35,9 +35,26 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 func (m *modelFlags) registerRunFlags(fs *flag.FlagSet) {
 	fs.StringVar(&m.backend, "backend", "", "compute backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else go)")
 	fs.BoolVar(&m.truncate, "truncate", false, "cut texts longer than the context instead of failing")
-	fs.StringVar(&m.kernel, "kernel", "", "the quantized engine's matmul kernel: "+joinStrings(engine.Kernels())+" (default: the first, the best this CPU runs)")
+	kernelFlag(fs, &m.kernel)
 	fs.BoolVar(&m.portable, "portable", false, "the quantized engine's portable kernel (what WebAssembly runs without SIMD): --kernel portable")
 	fs.BoolVar(&m.verbose, "verbose", false, "say on stderr which engine and kernel run, and how long encoding took")
+}
+
+// kernelFlag registers --kernel, the quantized engine's matmul kernel.
+func kernelFlag(fs *flag.FlagSet, p *string) {
+	fs.StringVar(p, "kernel", "", "the quantized engine's matmul kernel: "+joinStrings(engine.Kernels())+" (default: the first, the best this CPU runs)")
+}
+
+// checkKernel makes --kernel NAME a command-line error where this CPU does not run NAME,
+// or where --portable asks for another.
+func checkKernel(name string, portable bool) error {
+	switch {
+	case name != "" && !slices.Contains(engine.Kernels(), name):
+		return fmt.Errorf("%w: --kernel %q: this CPU runs %s", errUsage, name, joinStrings(engine.Kernels()))
+	case portable && name != "" && name != "portable":
+		return fmt.Errorf("%w: --portable with --kernel %s", errUsage, name)
+	}
+	return nil
 }
 
 // engineOptions are the quantized engine's options from the flags.
@@ -89,11 +106,8 @@ func (m *modelFlags) load(stderr io.Writer) (clipModel, error) {
 	if err := checkBackend(m.backend); err != nil {
 		return nil, err
 	}
-	if m.kernel != "" && !slices.Contains(engine.Kernels(), m.kernel) {
-		return nil, fmt.Errorf("%w: --kernel %q: this CPU runs %s", errUsage, m.kernel, joinStrings(engine.Kernels()))
-	}
-	if m.portable && m.kernel != "" && m.kernel != "portable" {
-		return nil, fmt.Errorf("%w: --portable with --kernel %s", errUsage, m.kernel)
+	if err := checkKernel(m.kernel, m.portable); err != nil {
+		return nil, err
 	}
 	if m.dir == "" {
 		cm, err := defaultModel(m.engineOptions())

@@ -53,7 +53,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	threads := fs.Int("threads", 0, "worker goroutines (0: all cores)")
 	iters := fs.Int("iters", 3, "timed runs per measurement (after one warm-up run)")
 	portable := fs.Bool("portable", false, "use the portable kernel (what WebAssembly runs)")
-	kernel := fs.String("kernel", "", "the matmul kernel: "+joinStrings(engine.Kernels())+" (default: the first, the best this CPU runs)")
+	var kernel string
+	kernelFlag(fs, &kernel)
 	encoders := fs.String("encoders", "image,text", "which encoders to measure")
 	tokens := fs.Int("tokens", 8, "prompt length for the text encoder, start and end tokens included")
 	save := fs.String("save", "", "with --random: also write the quantized model to this file")
@@ -79,10 +80,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if *tokens < 2 || *tokens > 77 {
 		return fmt.Errorf("%w: --tokens must be 2 to 77", errUsage)
 	}
-	if *kernel != "" && !slices.Contains(engine.Kernels(), *kernel) {
-		return fmt.Errorf("%w: --kernel %q: this CPU runs %s", errUsage, *kernel, joinStrings(engine.Kernels()))
+	if err := checkKernel(kernel, *portable); err != nil {
+		return err
 	}
-	opt := engine.Options{Workers: *threads, Portable: *portable, Kernel: *kernel, TextCache: -1}
+	opt := engine.Options{Workers: *threads, Portable: *portable, Kernel: kernel, TextCache: -1}
 	var m *engine.Model
 	if *path != "" {
 		m, err = engine.LoadFile(*path, opt)

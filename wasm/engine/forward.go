@@ -45,7 +45,7 @@ func (m *Model) matmul(l *linear, a *qact, out []float32, ldo int, add bool, act
 		return
 	}
 	tile := l.tileGeneric
-	if l.tiled {
+	if l.kern != portableKernel {
 		tile = l.tileSIMD
 	} else if !a.packed {
 		a.pairs = grow(a.pairs, a.rowsPad/2*a.kpad)

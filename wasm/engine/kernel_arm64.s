@@ -55,23 +55,7 @@
 	VST1  [V20.S4, V21.S4, V22.S4, V23.S4], (R23)
 
 // ZEROSTART sets the int sums to zero (signed 8-bit weights need no offset).
-#define ZEROSTART \
-	VEOR V0.B16, V0.B16, V0.B16 \
-	VEOR V1.B16, V1.B16, V1.B16 \
-	VEOR V2.B16, V2.B16, V2.B16 \
-	VEOR V3.B16, V3.B16, V3.B16 \
-	VEOR V4.B16, V4.B16, V4.B16 \
-	VEOR V5.B16, V5.B16, V5.B16 \
-	VEOR V6.B16, V6.B16, V6.B16 \
-	VEOR V7.B16, V7.B16, V7.B16 \
-	VEOR V8.B16, V8.B16, V8.B16 \
-	VEOR V9.B16, V9.B16, V9.B16 \
-	VEOR V10.B16, V10.B16, V10.B16 \
-	VEOR V11.B16, V11.B16, V11.B16 \
-	VEOR V12.B16, V12.B16, V12.B16 \
-	VEOR V13.B16, V13.B16, V13.B16 \
-	VEOR V14.B16, V14.B16, V14.B16 \
-	VEOR V15.B16, V15.B16, V15.B16
+#define ZEROSTART ZERO_V0_V15
 
 // INITROW sets row r's int sums (V(4r)..V(4r+3), here VA-VD) to its block's init value.
 #define INITROW(PTR, VA, VB, VC, VD) \

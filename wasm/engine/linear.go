@@ -25,8 +25,7 @@ type linear struct {
 	// portable kernel, or, when tiled, the same bytes rearranged in place into panels of
 	// tileCols outputs for the SIMD kernel (see repack).
 	q, scale []byte
-	tiled    bool
-	kern     kernel    // the kernel it is tiled for
+	kern     kernel    // the kernel it is tiled for (portableKernel: the file layout)
 	amx      bool      // tiled for the AMX kernel (8-bit weights kept signed)
 	bias     []float32 // nil when the layer has none
 	biasPad  []float32 // the bias (or zeros) padded to whole panels: the tiles start from it

@@ -20,14 +20,9 @@ func expf(x float32) float32 {
 	case x != x:
 		return x
 	}
-	const (
-		log2e = 1.44269504088896341
-		ln2hi = 0.693359375
-		ln2lo = -2.12194440e-4
-	)
-	n := roundf(x * log2e)
-	r := x - float32(n*ln2hi)
-	r = r - float32(n*ln2lo)
+	n := roundf(x * expLog2e)
+	r := x - float32(n*expLn2hi)
+	r = r - float32(n*expLn2lo)
 	// Taylor coefficients of e^r (Horner), enough for |r| ≤ 0.35 in float32.
 	p := float32(1.0 / 720)
 	p = float32(p*r) + 1.0/120
@@ -44,9 +39,17 @@ func expf(x float32) float32 {
 // product the caller passed (roundf(v*inv)), which Go would otherwise fuse with the add
 // once inlined (FMADD on arm64).
 func roundf(x float32) float32 {
-	const magic = 12582912.0
-	return float32(float32(x)+magic) - magic
+	return float32(float32(x)+roundMagic) - roundMagic
 }
+
+// expf's and roundf's constants, which the assembly's tables (expConsts, neonConsts)
+// take too: ln 2 split in a high part with few bits (n·ln2hi is exact) and the rest.
+const (
+	expLog2e   = 1.44269504088896341
+	expLn2hi   = 0.693359375
+	expLn2lo   = -2.12194440e-4
+	roundMagic = 12582912.0 // 1.5·2^23
+)
 
 // activations are the hub's hidden_act values, applied in place.
 var activations = map[string]func([]float32){

@@ -19,12 +19,7 @@ import (
 // V29 -1.702 (quick GELU); V30, V31 unused. The values are expf's (ops.go) rounded to
 // float32 as Go rounds them there, the same as expConsts on amd64.
 var neonConsts = func() (t [16][4]float32) {
-	const (
-		log2e = 1.44269504088896341
-		ln2hi = 0.693359375
-		ln2lo = -2.12194440e-4
-	)
-	c := [...]float32{log2e, ln2hi, ln2lo, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1,
+	c := [...]float32{expLog2e, expLn2hi, expLn2lo, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1,
 		88, -87.3, float32(math.Inf(1)), math.Float32frombits(127), -1.702}
 	for i, v := range c {
 		t[i] = [4]float32{v, v, v, v}

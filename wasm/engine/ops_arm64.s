@@ -171,12 +171,6 @@ sscale:
 	BNE    sscale
 	RET
 
-#define ZERO4 \
-	VEOR V0.B16, V0.B16, V0.B16 \
-	VEOR V1.B16, V1.B16, V1.B16 \
-	VEOR V2.B16, V2.B16, V2.B16 \
-	VEOR V3.B16, V3.B16, V3.B16
-
 // DOTSTEP adds the value at R6 times the 16 values at R7 to V0-V3 (multiply and add
 // apart, the products in V20-V23), R6 moving to the next value and R7 by R3 bytes.
 #define DOTSTEP \
@@ -207,7 +201,7 @@ TEXT ·attnScoresNEON(SB), NOSPLIT, $0-52
 	LSR   $4, R5, R5
 
 schunk:
-	ZERO4
+	ZERO_V0_V3
 	MOVD R0, R6
 	MOVD R2, R7
 	MOVD R1, R8
@@ -239,7 +233,7 @@ TEXT ·attnOutNEON(SB), NOSPLIT, $0-48
 	LSR  $4, R5, R5
 
 ochunk:
-	ZERO4
+	ZERO_V0_V3
 	MOVD R0, R6
 	MOVD R2, R7
 	MOVD R1, R8
@@ -284,21 +278,6 @@ oj:
 	ROW4(22, 8) \
 	ROW4(23, 12)
 
-#define ZERO16 \
-	ZERO4 \
-	VEOR V4.B16, V4.B16, V4.B16 \
-	VEOR V5.B16, V5.B16, V5.B16 \
-	VEOR V6.B16, V6.B16, V6.B16 \
-	VEOR V7.B16, V7.B16, V7.B16 \
-	VEOR V8.B16, V8.B16, V8.B16 \
-	VEOR V9.B16, V9.B16, V9.B16 \
-	VEOR V10.B16, V10.B16, V10.B16 \
-	VEOR V11.B16, V11.B16, V11.B16 \
-	VEOR V12.B16, V12.B16, V12.B16 \
-	VEOR V13.B16, V13.B16, V13.B16 \
-	VEOR V14.B16, V14.B16, V14.B16 \
-	VEOR V15.B16, V15.B16, V15.B16
-
 // ROWS4START points R8-R11 at the four rows from R0, R1 bytes apart, R13 at R3's column.
 #define ROWS4START \
 	MOVD R0, R8 \
@@ -339,7 +318,7 @@ TEXT ·attnScores4NEON(SB), NOSPLIT, $0-68
 	LSR   $4, R7, R7
 
 s4chunk:
-	ZERO16
+	ZERO_V0_V15
 	ROWS4START
 	MOVD R2, R12
 
@@ -387,7 +366,7 @@ TEXT ·attnOut4NEON(SB), NOSPLIT, $0-64
 	LSR  $4, R7, R7
 
 o4chunk:
-	ZERO16
+	ZERO_V0_V15
 	ROWS4START
 	MOVD R2, R12
 
@@ -426,7 +405,7 @@ o4j:
 	FADD_V2D(7, 7, 27)
 
 #define ZERO8 \
-	ZERO4 \
+	ZERO_V0_V3 \
 	VEOR V4.B16, V4.B16, V4.B16 \
 	VEOR V5.B16, V5.B16, V5.B16 \
 	VEOR V6.B16, V6.B16, V6.B16 \
@@ -564,7 +543,7 @@ TEXT ·quantBlocksNEON(SB), NOSPLIT, $0-64
 
 qblock:
 	// amax: 16 lane maxima in V0-V3 from +0, as Go's starts
-	ZERO4
+	ZERO_V0_V3
 	MOVD R0, R9
 	MOVD R5, R10
 

@@ -6,13 +6,7 @@ import "math"
 
 // expConsts holds expf's constants as float32 bits, for the assembly (see ops_amd64.s).
 var expConsts = func() [17]float32 {
-	const (
-		log2e = 1.44269504088896341
-		ln2hi = 0.693359375
-		ln2lo = -2.12194440e-4
-		magic = 12582912.0
-	)
-	return [17]float32{log2e, magic, ln2hi, ln2lo, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1,
+	return [17]float32{expLog2e, roundMagic, expLn2hi, expLn2lo, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1,
 		88, -87.3, -1.702, float32(math.Inf(1)), math.Float32frombits(127), 127, math.Float32frombits(0x7FFFFFFF)}
 }()
 

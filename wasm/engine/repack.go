@@ -91,7 +91,7 @@ func (l *linear) repack(k kernel, amx bool) bool {
 			}
 		}
 	}
-	l.tiled, l.kern, l.amx = true, k, amx
+	l.kern, l.amx = k, amx
 	return true
 }
 

@@ -78,20 +78,18 @@ func timeTexts(ours map[string]*engine.Model, others []string, ortCall func(map[
 			return time.Since(start).Seconds(), err
 		}
 	}
-	engines := []struct {
+	type textEngine struct {
 		key string
 		run func() (float64, error)
-	}{
+	}
+	engines := []textEngine{
 		{"int8", oursText("int8")}, {"ort-int8", ortText("int8", len(rows))}, {"int8-vnni", oursText("int8-vnni")},
 		{"ort-int8-b50", ortText("int8", 50)}, {"int8-b128", oursText("int8-b128")}, {"int8-a7", oursText("int8-a7")},
 		{"ort-f32", ortText("f32", len(rows))},
 	}
 	for _, key := range others {
 		if strings.HasPrefix(key, "int8@") {
-			engines = append(engines, struct {
-				key string
-				run func() (float64, error)
-			}{key, oursText(key)})
+			engines = append(engines, textEngine{key, oursText(key)})
 		}
 	}
 	secs := map[string][]float64{}
@@ -285,10 +283,11 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 	ortRun := func(kind string, batch int) (float64, error) {
 		return ortCall(map[string]any{"model": onnxFile(kind), "batch": batch})
 	}
-	engines := []struct {
+	type nativeEngine struct {
 		key string
 		run func(batch int) (float64, error)
-	}{
+	}
+	engines := []nativeEngine{
 		{"int8", func(b int) (float64, error) { return timeOurs(ours["int8"], b) }},
 		{"ort-int8", func(b int) (float64, error) { return ortRun("int8", b) }},
 		{"int8-vnni", func(b int) (float64, error) { return timeOurs(ours["int8-vnni"], b) }},
@@ -299,10 +298,7 @@ func runPeers(threads, rounds int, python, nodeBin, chromium string) error {
 		{"int8-1t", func(b int) (float64, error) { return timeOurs(ours["int8-1t"], b) }},
 	}
 	for _, key := range others {
-		engines = append(engines, struct {
-			key string
-			run func(batch int) (float64, error)
-		}{key, func(b int) (float64, error) { return timeOurs(ours[key], b) }})
+		engines = append(engines, nativeEngine{key, func(b int) (float64, error) { return timeOurs(ours[key], b) }})
 	}
 	native := map[string]map[int][]float64{}
 	for round := 0; round <= rounds; round++ { // round 0 warms up (and makes the sessions)
