@@ -12,7 +12,13 @@ window.eval = function (source) {
 (async () => {
   const go = new Go();
   try {
-    const { instance } = await WebAssembly.instantiateStreaming(fetch("app.wasm"), go.importObject);
+    const res = await fetch("app.wasm");
+    if (!res.ok) throw new Error(`app.wasm: HTTP ${res.status}`);
+    // Streaming compilation needs the application/wasm type; a host that serves .wasm
+    // otherwise gets the slower way, the whole file first.
+    const wasm = (res.headers.get("Content-Type") || "").split(";")[0].trim() === "application/wasm";
+    const { instance } = wasm ? await WebAssembly.instantiateStreaming(res, go.importObject)
+      : await WebAssembly.instantiate(await res.arrayBuffer(), go.importObject);
     // This script runs in <head>: a cached app.wasm can be ready before the body is
     // parsed, and the renderer's first render needs #app (it panicked "mount point
     // selector not found" now and then on a loaded machine).

@@ -1,4 +1,5 @@
-// pwa.js registers the service worker (sw.js), which keeps the app working offline, and
+// pwa.js registers the service worker (sw.js), which keeps the app working offline, says
+// "Ready to work offline" once the worker holds every file of the app and its model, and
 // tells the user when a new build has been installed beside the running one: the
 // notice's Reload button lets the new build take over and reloads the page.
 "use strict";
@@ -18,6 +19,13 @@
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     if (reloading) location.reload(); // the first install also takes control: no reload then
   });
+  // The worker answers "offline?" (and tells the page when it activates) with whether
+  // its caches are complete; only then is the line shown.
+  const line = document.getElementById("offline");
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    if (line && event.data && typeof event.data.offline === "boolean") line.hidden = !event.data.offline;
+  });
+  navigator.serviceWorker.ready.then((reg) => reg.active && reg.active.postMessage("offline?"));
   navigator.serviceWorker.register("sw.js").then((reg) => {
     // A build installed earlier may be waiting already (a second tab, a closed notice).
     if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);

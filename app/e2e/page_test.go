@@ -361,6 +361,11 @@ func (s *testSite) images(t testing.TB, files map[string][]byte, order ...string
 }
 
 func (s *testSite) open(t testing.TB, path string) *tab {
+	return s.openURL(t, s.srv.URL, s.srv.URL+path)
+}
+
+// openURL opens url, a page of the site served at origin, in a fresh browser.
+func (s *testSite) openURL(t testing.TB, origin, url string) *tab {
 	limit := 3 * time.Minute
 	if s.browserLimit > 0 {
 		limit = s.browserLimit
@@ -373,7 +378,7 @@ func (s *testSite) open(t testing.TB, path string) *tab {
 	}
 	t.Cleanup(stop)
 	p := &tab{ctx: bctx}
-	p.origin = s.srv.URL
+	p.origin = origin
 	chromedp.ListenTarget(bctx, func(ev any) {
 		switch ev := ev.(type) {
 		case *page.EventJavascriptDialogOpening:
@@ -423,7 +428,7 @@ func (s *testSite) open(t testing.TB, path string) *tab {
 				document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI));`).Do(ctx)
 			return err
 		}),
-		chromedp.Navigate(s.srv.URL+path),
+		chromedp.Navigate(url),
 	)
 	return p
 }

@@ -26,7 +26,8 @@ import (
 )
 
 // TestOfflineApp: the page installs its service worker, which takes control and
-// precaches the app under the build's hash and the default model apart; the manifest
+// precaches the app under the build's hash and the default model apart; the page says it
+// is ready to work offline only while the caches hold all of it; the manifest
 // meets Chromium's install criteria. With the server stopped, a reload still opens the
 // page, loads the model and classifies a new image as the engine does, and the labelling
 // view labels it and exports a CSV. A second build
@@ -76,12 +77,7 @@ func TestOfflineApp(t *testing.T) {
 	p := s.open(t, "/")
 	p.waitStatus(t, "ready")
 	appA := "clip-app-" + infoA.Hash
-	p.waitFor(t, "the service worker to control the page and cache the app", func() bool {
-		var ok bool
-		p.eval(t, `(async () => !!navigator.serviceWorker.controller && (await caches.keys()).includes(`+jsString(appA)+`)
-			&& !!(await (await caches.open("clip-models")).keys()).length)()`, &ok)
-		return ok
-	})
+	p.waitOffline(t)
 	var cachedShell int
 	p.eval(t, `(async () => (await (await caches.open(`+jsString(appA)+`)).keys()).length)()`, &cachedShell)
 	if cachedShell != len(infoA.Shell) {
@@ -99,6 +95,18 @@ func TestOfflineApp(t *testing.T) {
 		t.Errorf("first visit's downloads %v: want the model and clip.wasm once", full)
 	}
 	mu.Unlock()
+
+	// The line goes when a file leaves the caches (a browser may evict them) and comes
+	// back once the worker has it again: here the model, deleted, then fetched through
+	// the worker, which keeps what it fetches.
+	model := jsString("models/" + s.modelName)
+	p.eval(t, `(async () => { const c = await caches.open("clip-models");
+		for (const r of await c.keys()) await c.delete(r);
+		navigator.serviceWorker.controller.postMessage("offline?"); return true; })()`, nil)
+	p.waitFor(t, "the offline line to go with the model's cache entry", func() bool { return !p.offlineShown(t) })
+	p.eval(t, `(async () => { await (await fetch(`+model+`)).arrayBuffer();
+		navigator.serviceWorker.controller.postMessage("offline?"); return true; })()`, nil)
+	p.waitOffline(t)
 
 	// Offline: the server is gone; the page, the engine and the model come from the caches.
 	s.srv.Close()

@@ -33,12 +33,23 @@ function start(module) {
   return (async () => {
     const go = new Go();
     const engine = new Promise((resolve) => { self.onClipEngineReady = resolve; });
-    if (!module) module = await WebAssembly.compileStreaming(fetch("clip.wasm"));
+    if (!module) module = await compileWasm("clip.wasm");
     const instance = await WebAssembly.instantiate(module, go.importObject);
     await loadSIMD(instance.exports.mem);
     go.run(instance); // returns when the Go program exits, which it does not
     return { engine: await engine, module };
   })();
+}
+
+// compileWasm compiles a wasm file as it downloads; a host that serves .wasm without
+// the application/wasm type (which streaming requires) gets the slower way, whole.
+async function compileWasm(file) {
+  const res = await fetch(file);
+  if (!res.ok) throw new Error(`${file}: HTTP ${res.status}`);
+  if ((res.headers.get("Content-Type") || "").split(";")[0].trim() === "application/wasm") {
+    return WebAssembly.compileStreaming(res);
+  }
+  return WebAssembly.compile(await res.arrayBuffer());
 }
 
 // loadSIMD instantiates the SIMD matmul kernel on the Go program's own memory and
