@@ -16,13 +16,18 @@ SIMD_WASM := $(CACHE)/simd/clip-simd.wasm
 # module the worker loads where the browser runs relaxed SIMD exactly (a probe checks).
 RELAXED_WASM := $(CACHE)/simd/clip-simd-relaxed.wasm
 KERNELS   := $(SIMD_WASM) $(RELAXED_WASM)
+# axe-core (MPL-2.0), the accessibility checker the end-to-end tests run in the page
+# (app/e2e TestAccessible), from a pinned npm package, checked by checksum; never shipped.
+AXE_PKG   := axe-core-4.14.1.tgz
+AXE_SHA   := e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745
+AXE       := $(CACHE)/npm/axe-core/axe.min.js
 KERNEL_ENV = CLIP_SIMD_WASM=$(abspath $(SIMD_WASM)) CLIP_RELAXED_WASM=$(abspath $(RELAXED_WASM))
 MODEL     ?=
 # Go 1.26's SIMD experiment turns on GoMLX's AVX2/AVX-512 matmul kernels in the pure-Go
 # backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build vocab test demo bench bench-deps bench-go bench-peers bench-relaxed bench-text bench-web-quant bench-web-pool bench-web-stall bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
+.PHONY: all build vocab lint-workflows test demo bench bench-deps bench-go bench-peers bench-relaxed bench-text bench-web-quant bench-web-pool bench-web-stall bench-web-first bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
 
 all: build
 
@@ -42,6 +47,14 @@ $(WAT2WASM):
 	tar xzf $(CACHE)/npm/$(WABT_PKG) -C $(CACHE)/npm/wabt --strip-components=1
 	touch $@
 
+$(AXE):
+	@mkdir -p $(CACHE)/npm
+	@test -f $(CACHE)/npm/$(AXE_PKG) || (cd $(CACHE)/npm && npm pack --silent axe-core@4.14.1 >/dev/null)
+	@echo "$(AXE_SHA)  $(CACHE)/npm/$(AXE_PKG)" | sha256sum -c --quiet - || (rm -f $(CACHE)/npm/$(AXE_PKG); exit 1)
+	rm -rf $(CACHE)/npm/axe-core && mkdir -p $(CACHE)/npm/axe-core
+	tar xzf $(CACHE)/npm/$(AXE_PKG) -C $(CACHE)/npm/axe-core --strip-components=1
+	touch $@
+
 $(SIMD_WASM): wasm/simd/kernel.wat $(WAT2WASM)
 	@mkdir -p $(dir $@)
 	node $(WAT2WASM) wasm/simd/kernel.wat -o $@
@@ -53,11 +66,18 @@ $(RELAXED_WASM): wasm/simd/kernel_relaxed.wat $(WAT2WASM)
 build: $(VOCAB)
 	$(GO) build -o $(BIN) ./cmd/clip
 
+# lint-workflows checks the GitHub Actions workflows (.github/workflows/*.yml: syntax,
+# expressions, the actions' inputs, shell scripts when shellcheck is installed) with
+# actionlint, a Go tool pinned in go.mod, so that a broken workflow fails here and not
+# first on GitHub, where nothing else runs it before it deploys. It goes first in make test.
+lint-workflows:
+	$(GO) tool actionlint
+
 # -timeout 30m: cmd/clip's tests (training, resume, the hub's tools, evaluation) take
 # 3-7 minutes on 2 busy cores, near go test's 10-minute default per package.
-test: $(VOCAB) $(KERNELS) web
+test: lint-workflows $(VOCAB) $(KERNELS) $(AXE) web
 	$(GO) vet ./...
-	$(KERNEL_ENV) $(GO) test -count=1 -timeout 30m ./...
+	$(KERNEL_ENV) CLIP_AXE=$(abspath $(AXE)) $(GO) test -count=1 -timeout 30m ./...
 	# The bfloat16 products again with GoMLX's AVX-512 kernels off, so that a machine with
 	# AVX-512 also tests what an AVX2-only CPU runs (docs/upstream-gomlx-bf16.md).
 	GOMLX_SIMD_AVX512=0 $(GO) test -count=1 -run 'BF16' ./model ./train
@@ -171,6 +191,12 @@ bench-web-pool: $(VOCAB) $(KERNELS)
 # above it fail). Run it with the machine to itself. Not in make test.
 bench-web-stall: $(VOCAB) $(KERNELS)
 	$(KERNEL_ENV) $(GO) test -count=10 -run 'TestPageStaysResponsive$$' -v ./app/e2e | grep -E 'stall|^(ok|FAIL)'
+
+# The first visit on a throttled link (Fast 3G, 10 Mbit/s), from a host that sends the
+# files as they are and from one that sends make web's .gz copies: seconds to the model
+# ready and to the first top-5, megabytes sent (docs/web-app.md). About 10 minutes.
+bench-web-first: $(VOCAB) $(KERNELS)
+	$(KERNEL_ENV) $(GO) test -run '^$$' -bench FirstVisit -benchtime 1x -timeout 60m -v ./app/e2e | grep -E 'Benchmark|firstvisit|^(ok|FAIL)'
 
 serve: web
 	$(GO) run ./app/cmd/clipsite serve -addr $(SITE_ADDR) bin/site

@@ -427,6 +427,35 @@ func (c *Labeller) tabClass(i int) string {
 	return "tab"
 }
 
+// currentAttr is a project button's aria-current: whether it is the project shown.
+func (c *Labeller) currentAttr(i int) string { return strconv.FormatBool(i == c.st().cur) }
+
+// announceText tells a screen reader the selected image: its name, place in the list,
+// state and label, and the suggestions the number keys pick.
+func (c *Labeller) announceText() string {
+	p, i := c.project(), c.selected()
+	if p == nil || i < 0 {
+		return ""
+	}
+	im := p.Images[i]
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s, %d of %d: %s", im.File, c.st().sel+1, len(p.Images), im.State)
+	if l := im.Final(); l != "" {
+		fmt.Fprintf(&b, " %s", l)
+	}
+	if im.Err != "" {
+		fmt.Fprintf(&b, " (%s)", im.Err)
+	}
+	for k, pr := range im.Top {
+		sep := ", "
+		if k == 0 {
+			sep = ". Suggestions: "
+		}
+		b.WriteString(sep + predText(k, pr))
+	}
+	return b.String()
+}
+
 func (c *Labeller) itemClass(pos int) string {
 	if pos == c.st().sel {
 		return "litem selected"

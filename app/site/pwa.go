@@ -32,7 +32,8 @@ type BuildInfo struct {
 	Models map[string]string `json:"models"`
 }
 
-// Describe hashes every file of a built site but the service worker: the shell files
+// Describe hashes every file of a built site but the service worker and the
+// precompressed copies (a host sends one in place of its file): the shell files
 // (everything outside models/) and the models (models/*.safetensors, each with its own
 // SHA-256). The build's hash covers all of them, names and bytes.
 func Describe(dir string) (BuildInfo, error) {
@@ -46,7 +47,7 @@ func Describe(dir string) (BuildInfo, error) {
 		if err != nil {
 			return err
 		}
-		if rel = filepath.ToSlash(rel); rel != swFile {
+		if rel = filepath.ToSlash(rel); rel != swFile && !precompressed(rel) {
 			names = append(names, rel)
 		}
 		return nil

@@ -18,8 +18,9 @@ import (
 var compressible = map[string]bool{".wasm": true, ".js": true, ".html": true, ".css": true, ".json": true, ".webmanifest": true, ".safetensors": true, ".svg": true}
 
 // Handler serves a built site: application/wasm for .wasm (which streaming compilation
-// requires), gzip for clients that accept it (compressed once per file version and kept
-// in memory), and no caching, so a rebuilt site is seen on reload.
+// requires), gzip for clients that accept it (the precompressed copy make web writes, or
+// compressed once per file version and kept in memory), and no caching, so a rebuilt
+// site is seen on reload.
 func Handler(dir string) http.Handler {
 	files := http.FileServer(http.Dir(dir))
 	z := &gzipCache{m: map[string]gzEntry{}}
@@ -73,12 +74,18 @@ type gzipCache struct {
 	m  map[string]gzEntry
 }
 
-// get returns the gzipped file, compressing it if it is new or changed; ok is false for
-// a missing file or a folder (the file server answers those).
+// get returns the gzipped file: its precompressed copy (Precompress) where that is
+// newer than the file, else the file compressed here if it is new or changed; ok is
+// false for a missing file or a folder (the file server answers those).
 func (c *gzipCache) get(file string) (body []byte, mod time.Time, ok bool) {
 	st, err := os.Stat(file)
 	if err != nil || st.IsDir() {
 		return nil, time.Time{}, false
+	}
+	if gz, err := os.Stat(file + ".gz"); err == nil && gz.ModTime().After(st.ModTime()) {
+		if body, err := os.ReadFile(file + ".gz"); err == nil {
+			return body, st.ModTime(), true
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -115,11 +115,13 @@ func WriteModel(o Options) error {
 	if err := writeModel(o); err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(o.Out, swFile)); err != nil {
-		return nil // a site without the service worker (web/sw.js): nothing to describe
+	// A site without the service worker (web/sw.js) has nothing to describe.
+	if _, err := os.Stat(filepath.Join(o.Out, swFile)); err == nil {
+		if _, err := WriteServiceWorker(o.Out); err != nil {
+			return err
+		}
 	}
-	_, err := WriteServiceWorker(o.Out)
-	return err
+	return Precompress(o.Out) // last: sw.js has just changed
 }
 
 func writeModel(o Options) error {
