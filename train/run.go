@@ -32,6 +32,9 @@ type Options struct {
 	// pictures before their random crops, and every picture once exported.
 	Trim    bool
 	Backend string
+	// Devices splits each batch over this many devices of the backend (data parallelism,
+	// parallel.go); 0: as many as it has that the batch and micro-batch divide by.
+	Devices int
 	Hyper   Hyper
 	Resume  bool
 	Workers int // image decoding workers
@@ -155,7 +158,14 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	if opt.Trim {
 		m.Image.Trim = true
 	}
-	tr, err := New(m, h)
+	devices, err := DevicesFor(opt.Devices, backend.NumDevices(), h)
+	if err != nil {
+		return Result{}, err
+	}
+	if devices > 1 {
+		logf("each batch of %d split over %d devices of %s", h.Batch, devices, backend.Name())
+	}
+	tr, err := NewOnDevices(m, h, devices)
 	if err != nil {
 		return Result{}, err
 	}

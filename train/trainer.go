@@ -60,6 +60,8 @@ type Trainer struct {
 	// useHost: Apply runs AdamW on the host (the Go backend, adamw_host.go); tests turn
 	// it off to compare with the graph's.
 	useHost bool
+	// par splits each batch over several devices (parallel.go); nil on one device.
+	par *dataParallel
 }
 
 // Optimizer state lives under these scopes of the store.
@@ -69,12 +71,26 @@ const (
 	moment2Scope = "/train/adam_v"
 )
 
-// New prepares training of m with h.
-func New(m *model.Model, h Hyper) (*Trainer, error) {
+// New prepares training of m with h on one device.
+func New(m *model.Model, h Hyper) (*Trainer, error) { return NewOnDevices(m, h, 1) }
+
+// NewOnDevices prepares training of m with h, each batch split over the first devices
+// of m's backend (data parallelism, parallel.go): the same steps as on one device, the
+// batch (and the micro-batch) a multiple of devices.
+func NewOnDevices(m *model.Model, h Hyper, devices int) (*Trainer, error) {
 	if err := h.Validate(); err != nil {
 		return nil, err
 	}
 	t := &Trainer{Model: m, Hyper: h}
+	if devices > 1 {
+		if _, err := DevicesFor(devices, m.Backend.NumDevices(), h); err != nil {
+			return nil, err
+		}
+		var err error
+		if t.par, err = newDataParallel(devices); err != nil {
+			return nil, err
+		}
+	}
 	m.Store.SetParam(model.ParamBF16, h.BF16)
 	for name := range m.Config.ParamShapes() {
 		t.names = append(t.names, name)
@@ -214,8 +230,47 @@ func (t *Trainer) buildExecs() error {
 			acc.SetNodeValue(ZerosLike(acc.NodeValue(g)))
 		}
 	})
-	t.useHost = hostOptimizer(backend)
-	return err
+	if err != nil {
+		return err
+	}
+	t.useHost = hostOptimizer(backend) && t.par == nil
+	if t.par != nil {
+		for _, d := range []struct {
+			e       *gmodel.Exec
+			split   []bool
+			outputs int
+		}{
+			{t.fullExec, fullSplit, 1}, {t.embedExec, embedSplit, 2}, {t.lossExec, lossSplit, 3},
+			{t.backExec, backSplit, 0}, {t.applyExec, applySplit, 1}, {t.zeroExec, nil, 0},
+		} {
+			if err := t.par.distribute(d.e, d.split, d.outputs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Which inputs of each executable are split along the batch over the devices.
+var (
+	fullSplit  = []bool{true, true, true, true}       // pixels, ids, eot, groups
+	embedSplit = []bool{true, true, true}             // pixels, ids, eot
+	lossSplit  = []bool{false, false, false}          // every embedding, groups: the whole batch's loss
+	backSplit  = []bool{true, true, true, true, true} // pixels, ids, eot, dImg, dTxt
+	applySplit = []bool{false, false, false}          // lr, stepSize, sqrtBC2
+)
+
+// run runs e on the trainer's devices: on one, as it is; on several, with the inputs
+// that split marks split along the batch, returning the first device's outputs.
+func (t *Trainer) run(e *gmodel.Exec, split []bool, args ...*tensors.Tensor) ([]*tensors.Tensor, error) {
+	if t.par == nil {
+		plain := make([]any, len(args))
+		for i, a := range args {
+			plain[i] = a
+		}
+		return call(e, plain...)
+	}
+	return t.par.call(e, split, args...)
 }
 
 // LogitBias is the sigmoid loss's learnable bias b, named as the hub's SiglipModel names it.
@@ -340,7 +395,7 @@ func (t *Trainer) ComputeGradients(b Batch) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		out, err := call(t.fullExec, pixels(0, n), ids, eot, groups)
+		out, err := t.run(t.fullExec, fullSplit, pixels(0, n), ids, eot, groups)
 		if err != nil {
 			return 0, err
 		}
@@ -360,7 +415,7 @@ func (t *Trainer) ComputeGradients(b Batch) (float64, error) {
 			return 0, err
 		}
 		chunks = append(chunks, chunk{lo, hi, ids, eot})
-		out, err := call(t.embedExec, pixels(lo, hi), ids, eot)
+		out, err := t.run(t.embedExec, embedSplit, pixels(lo, hi), ids, eot)
 		if err != nil {
 			return 0, err
 		}
@@ -369,7 +424,7 @@ func (t *Trainer) ComputeGradients(b Batch) (float64, error) {
 	}
 	// 2. The loss over all N×N pairs and its gradient with respect to every embedding.
 	e := t.Model.Config.ProjectionDim
-	out, err := call(t.lossExec, tensors.FromFlatDataAndDimensions(imgs, n, e), tensors.FromFlatDataAndDimensions(txts, n, e), groups)
+	out, err := t.run(t.lossExec, lossSplit, tensors.FromFlatDataAndDimensions(imgs, n, e), tensors.FromFlatDataAndDimensions(txts, n, e), groups)
 	if err != nil {
 		return 0, err
 	}
@@ -379,7 +434,7 @@ func (t *Trainer) ComputeGradients(b Batch) (float64, error) {
 	for _, c := range chunks {
 		dI := tensors.FromFlatDataAndDimensions(dImg[c.lo*e:c.hi*e], c.hi-c.lo, e)
 		dT := tensors.FromFlatDataAndDimensions(dTxt[c.lo*e:c.hi*e], c.hi-c.lo, e)
-		if _, err := call(t.backExec, pixels(c.lo, c.hi), c.ids, c.eot, dI, dT); err != nil {
+		if _, err := t.run(t.backExec, backSplit, pixels(c.lo, c.hi), c.ids, c.eot, dI, dT); err != nil {
 			return 0, err
 		}
 		// The Go backend keeps freed buffers in sync.Pools for reuse, which only a
@@ -407,7 +462,7 @@ func (t *Trainer) Apply() (float64, error) {
 		t.Step++
 		return norm, nil
 	}
-	out, err := call(t.applyExec, float32(lr), float32(stepSize), float32(sqrtBC2))
+	out, err := t.run(t.applyExec, applySplit, tensors.FromScalar(float32(lr)), tensors.FromScalar(float32(stepSize)), tensors.FromScalar(float32(sqrtBC2)))
 	if err != nil {
 		return 0, err
 	}

@@ -1,0 +1,191 @@
+package train
+
+import (
+	"math"
+	"testing"
+
+	"github.com/clip-go/clip/model"
+	"github.com/gomlx/gomlx/core/tensors"
+	gmodel "github.com/gomlx/gomlx/ml/model"
+)
+
+// TestDataParallelMatchesOneDevice: on XLA devices (xla:cpu has several), two training
+// steps with each batch split over 2 devices, the whole batch at once and in
+// micro-batches (gradient caching), give the one-device losses, gradients and updated
+// weights: the loss is the global batch's, not an average of per-device losses.
+func TestDataParallelMatchesOneDevice(t *testing.T) {
+	spec := xlaSpec(t)
+	cfg := mustPreset(t, "tiny")
+	h := DefaultHyper()
+	h.Batch, h.LR, h.Warmup, h.Steps = 8, 1e-3, 0, 10
+	batch := randomBatch(cfg, 8, 3)
+	for _, micro := range []int{0, 4} {
+		h.MicroBatch = micro
+		one := trainerOn(t, spec, h)
+		two := parallelTrainer(t, spec, h, 2)
+		for step := 1; step <= 2; step++ {
+			want, err := one.ComputeGradients(batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := two.ComputeGradients(batch)
+			if err != nil {
+				t.Fatalf("2 devices: %v", err)
+			}
+			if e := math.Abs(got-want) / want; e > 1e-5 || math.IsNaN(got) {
+				t.Errorf("micro=%d step %d: loss %.7f on 2 devices, %.7f on one", micro, step, got, want)
+			}
+			wg, _ := one.Gradients()
+			gg, err := two.Gradients()
+			if err != nil {
+				t.Fatal(err)
+			}
+			worst, worstName := 0.0, ""
+			for name, w := range wg {
+				if zeroGradient(name) {
+					continue
+				}
+				if e := relErr(gg[name], w); e > worst || math.IsNaN(e) {
+					worst, worstName = e, name
+				}
+			}
+			if worst > 1e-4 || math.IsNaN(worst) {
+				t.Errorf("micro=%d step %d: gradient of %s off by %.2e relative", micro, step, worstName, worst)
+			}
+			t.Logf("micro=%d step %d: loss %.7f (one device %.7f); worst gradient %s at %.2e", micro, step, got, want, worstName, worst)
+			if _, err := one.Apply(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := two.Apply(); err != nil {
+				t.Fatalf("2 devices: AdamW: %v", err)
+			}
+		}
+		// The weights after two AdamW steps: its first steps move each weight by about
+		// ±lr whatever the gradient's size, so a layer-norm bias whose gradient is near 0
+		// (float noise apart: 5e-6 here) may differ by more than its gradient did. The
+		// keys' biases are left out: their true gradient is 0 (zeroGradient), and Adam
+		// turns noise around 0 into full steps.
+		wp, gp := params(t, one), params(t, two)
+		for name, w := range wp {
+			if zeroGradient(name) {
+				continue
+			}
+			if e := relErr(gp[name], w); e > 2e-3 || math.IsNaN(e) {
+				t.Errorf("micro=%d: after 2 steps %s off by %.2e relative", micro, name, e)
+			}
+		}
+	}
+}
+
+func parallelTrainer(t *testing.T, spec string, h Hyper, devices int) *Trainer {
+	t.Helper()
+	cfg := mustPreset(t, "tiny")
+	be, err := model.NewBackend(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if be.NumDevices() < devices {
+		t.Skipf("%s has %d devices", spec, be.NumDevices())
+	}
+	m, err := model.New(be, cfg, model.InitParams(cfg, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewOnDevices(m, h, devices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// params are the trainer's parameters by name.
+func params(t *testing.T, tr *Trainer) map[string][]float32 {
+	t.Helper()
+	out := map[string][]float32{}
+	for i, p := range tr.params {
+		v, err := p.Value()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[tr.names[i]] = tensors.MustCopyFlatData[float32](v)
+	}
+	return out
+}
+
+func TestDevicesFor(t *testing.T) {
+	for _, c := range []struct {
+		asked, have, batch, micro int
+		want                      int
+		err                       bool
+	}{
+		{0, 1, 64, 0, 1, false},
+		{0, 4, 64, 0, 4, false},
+		{0, 4, 6, 0, 3, false},  // the most that 6 divides by
+		{0, 4, 64, 6, 2, false}, // and the micro-batch
+		{0, 0, 8, 0, 1, false},  // a backend that reports none still has one
+		{2, 4, 64, 0, 2, false},
+		{4, 2, 64, 0, 0, true}, // more than the backend has
+		{4, 4, 6, 0, 0, true},  // the batch does not split
+		{2, 4, 8, 3, 0, true},  // nor the micro-batch
+		{-1, 4, 8, 0, 0, true},
+	} {
+		h := DefaultHyper()
+		h.Batch, h.MicroBatch = c.batch, c.micro
+		got, err := DevicesFor(c.asked, c.have, h)
+		if (err != nil) != c.err || got != c.want {
+			t.Errorf("DevicesFor(%d, %d, batch %d micro %d) = %d, %v; want %d (error %v)", c.asked, c.have, c.batch, c.micro, got, err, c.want, c.err)
+		}
+	}
+}
+
+// TestDataParallelCheckpoints: checkpoints do not depend on the devices. A step on 2
+// devices, saved, resumed on one, gives the weights, the optimizer's moments and the
+// next loss of a run that stayed on 2 devices; and the reverse.
+func TestDataParallelCheckpoints(t *testing.T) {
+	spec := xlaSpec(t)
+	cfg := mustPreset(t, "tiny")
+	h := DefaultHyper()
+	h.Batch, h.LR, h.Warmup, h.Steps = 8, 1e-3, 0, 10
+	b1, b2 := randomBatch(cfg, 8, 3), randomBatch(cfg, 8, 4)
+	for _, c := range []struct{ from, to int }{{2, 1}, {1, 2}} {
+		on := func(devices int) *Trainer {
+			if devices == 1 {
+				return trainerOn(t, spec, h)
+			}
+			return parallelTrainer(t, spec, h, devices)
+		}
+		a := on(c.from)
+		if _, _, err := a.TrainStep(b1); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		saved, err := a.SaveCheckpoint(dir, State{}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := on(c.to)
+		if _, err := b.LoadCheckpoint(saved); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := a.ComputeGradients(b2)
+		got, err := b.ComputeGradients(b2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := math.Abs(got-want) / want; e > 1e-5 || b.Step != a.Step {
+			t.Errorf("%d → %d devices: step %d loss %.7f, the run that stayed: step %d loss %.7f", c.from, c.to, b.Step, got, a.Step, want)
+		}
+		for _, pair := range [][2][]*gmodel.Variable{{a.params, b.params}, {a.moment2, b.moment2}} {
+			for i := range pair[0] {
+				va, _ := pair[0][i].Value()
+				vb, err := pair[1][i].Value()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e := relErr(tensors.MustCopyFlatData[float32](vb), tensors.MustCopyFlatData[float32](va)); e > 1e-6 {
+					t.Errorf("%d → %d devices: %s off by %.2e after loading", c.from, c.to, pair[0][i].Path(), e)
+				}
+			}
+		}
+	}
+}
