@@ -1,10 +1,14 @@
 package train
 
 import (
+	"context"
 	"math"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/train/data/synth"
 	"github.com/gomlx/gomlx/core/tensors"
 	gmodel "github.com/gomlx/gomlx/ml/model"
 )
@@ -186,6 +190,47 @@ func TestDataParallelCheckpoints(t *testing.T) {
 					t.Errorf("%d → %d devices: %s off by %.2e after loading", c.from, c.to, pair[0][i].Path(), e)
 				}
 			}
+		}
+	}
+}
+
+// TestRunOnDevices: a run with each batch split over 2 devices for 2 steps, resumed on
+// one device for 2 more, gives every step's loss of a run on one device throughout (to
+// float rounding): the loader reads each batch once, and the checkpoint carries over.
+func TestRunOnDevices(t *testing.T) {
+	spec := xlaSpec(t)
+	dir := t.TempDir()
+	if _, err := synth.WriteShards(filepath.Join(dir, "shards"), 2, 10, 32, 3); err != nil {
+		t.Fatal(err)
+	}
+	h := DefaultHyper()
+	h.Batch, h.Warmup, h.LR = 8, 4, 1e-3
+	// The warm-up spans the run, so a step's learning rate does not depend on the steps
+	// asked for: the split run asks for 2, then is resumed for 4.
+	run := func(out string, devices, steps int, resume bool) string {
+		t.Helper()
+		var log strings.Builder
+		h.Steps = steps
+		_, err := Run(context.Background(), Options{Data: filepath.Join(dir, "shards", "*.tar"), Out: filepath.Join(dir, out), ModelConfig: "tiny",
+			Backend: spec, Devices: devices, Hyper: h, Workers: 2, Resume: resume, Log: &log})
+		if err != nil {
+			t.Fatalf("%s on %d devices: %v", out, devices, err)
+		}
+		return log.String()
+	}
+	run("one", 1, 4, false)
+	if log := run("split", 2, 2, false); !strings.Contains(log, "split over 2 devices") {
+		t.Errorf("the run does not say it splits its batches: %q", log)
+	}
+	run("split", 1, 4, true)
+	a := metricLosses(t, filepath.Join(dir, "one", "metrics.jsonl"))
+	b := metricLosses(t, filepath.Join(dir, "split", "metrics.jsonl"))
+	if len(a) != 4 || len(b) != 4 {
+		t.Fatalf("losses: one device %v, split then resumed %v", a, b)
+	}
+	for i := range a {
+		if math.Abs(a[i]-b[i])/a[i] > 1e-4 {
+			t.Errorf("step %d: loss %.6f split over 2 devices (then resumed on one), %.6f on one", i+1, b[i], a[i])
 		}
 	}
 }

@@ -29,7 +29,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.Trim, "trim", false, "trim pictures' white margins, so the drawing fills the frame (for pictogram models): training pictures before their crops, and every picture the exported model sees (recorded in its preprocessor_config.json)")
 	fs.StringVar(&o.Eval, "eval", "", "labelled image folder (class/xxx.png) for zero-shot accuracy during training")
 	fs.StringVar(&o.Backend, "backend", "", "GoMLX backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else go)")
-	fs.IntVar(&o.Devices, "devices", 0, "split each batch over this many devices of the backend (data parallel; xla:cpu has several, a GPU host one per GPU); default: as many as it has that --batch and --micro-batch divide by")
+	fs.IntVar(&o.Devices, "devices", 0, "split each batch over this many devices of the backend (data parallel; xla:cpu has several, a GPU host one per GPU); default: as many as it has that --batch and --micro-batch divide by, but one on xla:cpu, whose devices share the cores")
 	fs.BoolVar(&o.Resume, "resume", false, "continue from the newest checkpoint in --out")
 	fs.IntVar(&h.Steps, "steps", h.Steps, "optimizer steps (with --budget: at most this many)")
 	fs.DurationVar(&o.Budget, "budget", 0, "wall-clock time for the training loop (such as 8m): at the end of the warm-up the run sizes --steps so that the schedule ends with it (a resumed run keeps its steps)")

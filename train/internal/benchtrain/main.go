@@ -35,7 +35,15 @@ func main() {
 	backend := flag.String("backend", "", "GoMLX backend")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the Go steps to this file")
 	memory := flag.Bool("memory", false, "compare peak memory of full batches and gradient caching instead")
+	devices := flag.String("devices", "", "data-parallel throughput on these device counts instead (such as 1,2,4; an XLA backend)")
 	flag.Parse()
+	if *devices != "" {
+		if err := scaling(*shape, *batch, *micro, *steps, *backend, *devices); err != nil {
+			fmt.Fprintln(os.Stderr, "benchtrain:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *memory {
 		if err := memoryTable(*shape, *batch, *backend); err != nil {
 			fmt.Fprintln(os.Stderr, "benchtrain:", err)
@@ -58,21 +66,15 @@ func main() {
 }
 
 func run(shape string, batch, micro, steps int, python, backendSpec string) error {
-	tr, b, err := setup(shape, batch, micro, steps+1, backendSpec)
+	tr, b, err := setup(shape, batch, micro, steps+1, backendSpec, 1)
 	if err != nil {
 		return err
 	}
 	cfg, be := tr.Model.Config, tr.Model.Backend
-	if _, _, err := tr.TrainStep(b); err != nil { // compile and warm up
+	goRate, err := samplesPerSecond(tr, b, steps)
+	if err != nil {
 		return err
 	}
-	start := time.Now()
-	for i := 0; i < steps; i++ {
-		if _, _, err := tr.TrainStep(b); err != nil {
-			return err
-		}
-	}
-	goRate := float64(batch*steps) / time.Since(start).Seconds()
 	goPeak := peakRSSMB()
 
 	// PyTorch, same shape and batch, as many threads as Go uses cores.
@@ -111,6 +113,47 @@ func run(shape string, batch, micro, steps int, python, backendSpec string) erro
 	return nil
 }
 
+// samplesPerSecond times steps training steps of b after one that compiles and warms up.
+func samplesPerSecond(tr *train.Trainer, b train.Batch, steps int) (float64, error) {
+	if _, _, err := tr.TrainStep(b); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	for i := 0; i < steps; i++ {
+		if _, _, err := tr.TrainStep(b); err != nil {
+			return 0, err
+		}
+	}
+	return float64(len(b.Tokens)*steps) / time.Since(start).Seconds(), nil
+}
+
+// scaling prints the training throughput with each batch split over each device count
+// in list (train.NewOnDevices).
+func scaling(shape string, batch, micro, steps int, backendSpec, list string) error {
+	fmt.Printf("CLIP %s training, batch %d (micro %d), %d steps, %s, %d cores (%s)\n", shape, batch, micro, steps, backendSpec, runtime.NumCPU(), cpuName())
+	fmt.Printf("%-10s %12s %10s\n", "devices", "samples/s", "vs 1")
+	var one float64
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return fmt.Errorf("-devices %q: %v", list, err)
+		}
+		tr, b, err := setup(shape, batch, micro, steps+1, backendSpec, n)
+		if err != nil {
+			return err
+		}
+		rate, err := samplesPerSecond(tr, b, steps)
+		if err != nil {
+			return err
+		}
+		if one == 0 {
+			one = rate
+		}
+		fmt.Printf("%-10d %12.1f %9.2f×\n", n, rate, rate/one)
+	}
+	return nil
+}
+
 // peakRSSMB is the process's peak resident set (VmHWM).
 func peakRSSMB() float64 {
 	b, _ := os.ReadFile("/proc/self/status")
@@ -134,7 +177,7 @@ func cpuName() string {
 }
 
 // setup builds a trainer for a preset and a fixed synthetic batch (12 text tokens).
-func setup(shape string, batch, micro, steps int, backendSpec string) (*train.Trainer, train.Batch, error) {
+func setup(shape string, batch, micro, steps int, backendSpec string, devices int) (*train.Trainer, train.Batch, error) {
 	cfg, err := arch.Preset(shape)
 	if err != nil {
 		return nil, train.Batch{}, err
@@ -149,7 +192,7 @@ func setup(shape string, batch, micro, steps int, backendSpec string) (*train.Tr
 	}
 	h := train.DefaultHyper()
 	h.Batch, h.MicroBatch, h.Steps = batch, micro, steps
-	tr, err := train.New(m, h)
+	tr, err := train.NewOnDevices(m, h, devices)
 	if err != nil {
 		return nil, train.Batch{}, err
 	}
@@ -183,7 +226,7 @@ func memoryTable(shape string, n int, backendSpec string) error {
 		{fmt.Sprintf("batch %d", 4*n), 4 * n, 0},
 		{fmt.Sprintf("batch %d, micro-batch %d", 4*n, n), 4 * n, n},
 	} {
-		tr, b, err := setup(shape, c.batch, c.micro, 3, backendSpec)
+		tr, b, err := setup(shape, c.batch, c.micro, 3, backendSpec, 1)
 		if err != nil {
 			return err
 		}
