@@ -249,11 +249,14 @@ train: build $(DATA_OUT)/manifest.json
 	GODEBUG=$(TRAIN_GODEBUG) $(BIN) train --data '$(TRAIN_DATA)' --eval $(TRAIN_EVAL) --out $(TRAIN_OUT) \
 		$$(cat $(RECIPE)) --micro-batch 128 --eval-every 150 --checkpoint-every 100 --resume $(TRAIN_ARGS)
 
+# XLA_BACKEND=xla:cpu trains on XLA's CPU plugin instead (installed by make xla-cpu; about
+# 3x the Go backend on 2 cores, docs/training.md), with 2 decoding workers.
 XLA_BACKEND ?= xla:cuda
-train-xla: build $(DATA_OUT)/manifest.json
-	$(BIN) train --data '$(TRAIN_DATA)' --eval $(TRAIN_EVAL) --out $(TRAIN_OUT)-xla \
+XLA_ON_CPU   = $(filter xla:cpu,$(XLA_BACKEND))
+train-xla: build $(DATA_OUT)/manifest.json $(if $(XLA_ON_CPU),$(XLA_CPU))
+	$(if $(XLA_ON_CPU),PJRT_PLUGIN_LIBRARY_PATH=$(abspath $(XLA_CPU_DIR))) $(BIN) train --data '$(TRAIN_DATA)' --eval $(TRAIN_EVAL) --out $(TRAIN_OUT)-xla \
 		$$(cat $(RECIPE)) --eval-every 150 --checkpoint-every 500 \
-		--backend $(XLA_BACKEND) --workers 15 --resume $(TRAIN_ARGS)
+		--backend $(XLA_BACKEND) --workers $(if $(XLA_ON_CPU),2,15) --resume $(TRAIN_ARGS)
 
 # make xla-check-build, then on a GPU host make xla-check (or bash train/xla-check.sh
 # bin/xla): the XLA-vs-Go training test and a short training run on $(XLA_BACKEND), from
