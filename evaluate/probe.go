@@ -132,7 +132,12 @@ func fit(x *mat.Dense, labels []int, classes int, c float64, init *Probe) (*Prob
 	settings := &optimize.Settings{GradientThreshold: 1e-6, MajorIterations: probeIterations}
 	res, err := optimize.Minimize(prob, p0, settings, &optimize.LBFGS{})
 	// Stopping at the iteration limit is a usable (nearly converged) fit, not a failure.
-	if err != nil && (res == nil || res.Status != optimize.IterationLimit) {
+	// Nor is a line search that gives up: on separable data a weakly regularised loss has
+	// no minimum at finite weights (it keeps falling as they grow, towards 0), and once
+	// float64 can no longer tell a step's decrease apart the search fails. The last point
+	// L-BFGS accepted (res.X, its loss res.F) classifies as well as any further one would.
+	// Only a fit without an accepted point, or one that reached NaN, is an error.
+	if err != nil && (res == nil || math.IsInf(res.F, 0) || math.IsNaN(res.F) || slices.ContainsFunc(res.X, math.IsNaN)) {
 		return nil, fmt.Errorf("probe: L-BFGS: %w", err)
 	}
 	return &Probe{Classes: classes, Dim: d, C: c, params: res.X}, nil

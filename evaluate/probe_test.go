@@ -126,3 +126,39 @@ func TestProbeGradient(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeSeparableFewShots: features that separate the classes perfectly (three
+// classes, each picture of a class the same feature, as flat coloured discs give a tiny
+// CLIP), with one and two shots per class. Weakly regularised, the loss has no minimum
+// at finite weights (the weights grow while the loss shrinks towards 0) and L-BFGS's
+// line search gives up; the probe still returns its best classifier, which is perfect.
+// It used to fail: "probe: L-BFGS: linesearch: failed to converge".
+func TestProbeSeparableFewShots(t *testing.T) {
+	const classes = 3
+	for _, spread := range []float64{0, 1e-3} {
+		train, test, err := clusters(classes, 8, 16, spread, 3).Split(0.5, classes, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := KShot(train, test, names(classes), []int{1, 2}, 3)
+		if err != nil {
+			t.Fatalf("spread %g: %v", spread, err)
+		}
+		for _, r := range res {
+			if r.Mean != 1 {
+				t.Errorf("spread %g, %d-shot: top-1 %.3f, want 1", spread, r.K, r.Mean)
+			}
+		}
+		for _, logC := range []float64{-6, 0, 6, 9} {
+			p, err := FitProbe(train.Vecs, train.Labels, classes, math.Pow(10, logC), nil)
+			if err != nil {
+				t.Fatalf("spread %g, C 1e%g: %v", spread, logC, err)
+			}
+			for i, r := range p.Rank(test.Vecs) {
+				if r[0] != test.Labels[i] {
+					t.Errorf("spread %g, C 1e%g: test image %d ranked %v, label %d", spread, logC, i, r, test.Labels[i])
+				}
+			}
+		}
+	}
+}

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +23,7 @@ func TestEvalSubcommands(t *testing.T) {
 	if _, err := synth.WriteEvalFolder(set, 4, 32, 5); err != nil {
 		t.Fatal(err)
 	}
+	discs := flatDiscs(t, 12)
 	cache := t.TempDir()
 	for _, tc := range []struct {
 		name   string
@@ -28,6 +34,10 @@ func TestEvalSubcommands(t *testing.T) {
 		stderr string
 	}{
 		{"probe with shots", []string{"eval", "probe", "--model", model, "--train", set, "--shots", "1,2", "--seeds", "2", "--report", "REPORT"},
+			0, []string{"zeroshot", "probe", "kshot", "kshot", "summary"}, []string{"report.md", "kshot.png"}, ""},
+		// Perfectly separable (every picture of a class the same): one shot per class used
+		// to fail with "probe: L-BFGS: linesearch: failed to converge".
+		{"probe on flat discs", []string{"eval", "probe", "--model", model, "--train", discs, "--shots", "1,2", "--seeds", "3", "--report", "REPORT"},
 			0, []string{"zeroshot", "probe", "kshot", "kshot", "summary"}, []string{"report.md", "kshot.png"}, ""},
 		{"robustness of two models", []string{"eval", "robustness", "--model", model, "--model", model, "--reference", set, set, "--report", "REPORT"},
 			0, []string{"reference", "shifted", "reference", "shifted"}, []string{"report.md", "robustness.png"}, ""},
@@ -124,4 +134,33 @@ func writeTemp(t *testing.T, body string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// flatDiscs writes a labelled folder of three classes (red, green and blue discs on
+// white), n identical pictures each.
+func flatDiscs(t *testing.T, n int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "discs")
+	for name, c := range map[string]color.RGBA{"red": {220, 30, 30, 255}, "green": {30, 180, 60, 255}, "blue": {40, 60, 220, 255}} {
+		img := image.NewRGBA(image.Rect(0, 0, 48, 48))
+		for y := range 48 {
+			for x := range 48 {
+				img.Set(x, y, color.White)
+				if dx, dy := x-24, y-24; dx*dx+dy*dy < 18*18 {
+					img.Set(x, y, c)
+				}
+			}
+		}
+		var b bytes.Buffer
+		if err := png.Encode(&b, img); err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Join(dir, name), 0o755)
+		for i := range n {
+			if err := os.WriteFile(filepath.Join(dir, name, fmt.Sprintf("%02d.png", i)), b.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return dir
 }
