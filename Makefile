@@ -79,6 +79,7 @@ lint-workflows:
 # once into .cache/xla/go-xla/cpu by `clip xla-install --cpu`. The wheel is linux/amd64
 # only: elsewhere make test leaves it out and the XLA tests skip.
 XLA_CPU_DIR := $(CACHE)/xla/go-xla/cpu
+XLA_TESTS   := ^(TestXLAMatchesGo|TestDataParallelMatchesOneDevice|TestDataParallelCheckpoints|TestRunOnDevices|TestRunDefaultsToCPUPlugin)$$
 XLA_CPU     := $(XLA_CPU_DIR)/pjrt_c_api_cpu_plugin.so
 ifeq ($(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH),linux/amd64)
 XLA_TEST_DEPS := $(XLA_CPU)
@@ -96,7 +97,11 @@ $(XLA_CPU): | $(VOCAB)
 # 3-7 minutes on 2 busy cores, near go test's 10-minute default per package.
 test: lint-workflows $(VOCAB) $(KERNELS) $(AXE) web $(XLA_TEST_DEPS)
 	$(GO) vet ./...
-	$(KERNEL_ENV) $(XLA_TEST_ENV) CLIP_AXE=$(abspath $(AXE)) $(GO) test -count=1 -timeout 30m ./...
+	$(KERNEL_ENV) $(XLA_TEST_ENV) CLIP_AXE=$(abspath $(AXE)) $(GO) test -count=1 -timeout 30m -skip '$(XLA_TESTS)' ./...
+	# The XLA training tests on xla:cpu by themselves, verbose, so that the log shows each
+	# one run (a skip would say SKIP), with their losses and worst gradients.
+	$(XLA_TEST_ENV) $(GO) test -count=1 -timeout 30m -v -run '$(XLA_TESTS)' ./train > $(CACHE)/xla-tests.log 2>&1; \
+		rc=$$?; grep -E '^(=== RUN|--- |ok|FAIL|panic)|(xla|parallel)_test.go' $(CACHE)/xla-tests.log; exit $$rc
 	# The bfloat16 products again with GoMLX's AVX-512 kernels off, so that a machine with
 	# AVX-512 also tests what an AVX2-only CPU runs (docs/upstream-gomlx-bf16.md).
 	GOMLX_SIMD_AVX512=0 $(GO) test -count=1 -run 'BF16' ./model ./train
@@ -222,8 +227,14 @@ serve: web
 
 # Training throughput and peak memory, Go trainer vs PyTorch on this CPU (needs Debian's
 # python3-torch and libopenblas0-pthread: apt-get install python3-torch libopenblas0-pthread).
-bench-train:
-	GODEBUG=$(TRAIN_GODEBUG) $(GO) run ./train/internal/benchtrain -shape small -batch 32 -steps 5
+# make bench-train: the trainer on the Go backend and on xla:cpu (where the plugin installs:
+# linux/amd64) beside PyTorch, then data-parallel throughput on 1, 2 and 4 of xla:cpu's
+# devices, then gradient caching's peak memory (docs/training.md).
+BENCH_BACKENDS = go$(if $(XLA_TEST_DEPS),$(comma)xla:cpu)
+comma := ,
+bench-train: $(XLA_TEST_DEPS)
+	$(XLA_TEST_ENV) GODEBUG=$(TRAIN_GODEBUG) $(GO) run ./train/internal/benchtrain -shape small -batch 32 -steps 5 -backend $(BENCH_BACKENDS)
+	$(if $(XLA_TEST_DEPS),$(XLA_TEST_ENV) $(GO) run ./train/internal/benchtrain -shape small -batch 32 -steps 3 -backend xla:cpu -devices 1$(comma)2$(comma)4)
 	GODEBUG=$(TRAIN_GODEBUG) $(GO) run ./train/internal/benchtrain -shape small -batch 32 -memory
 
 # make data: the image-text corpus (train/corpus) from pinned npm, Debian (apt-get download,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -114,4 +115,40 @@ func catch(fn func() error) (err error) {
 		}
 	}()
 	return fn()
+}
+
+// CPUPluginFile is the file of XLA's CPU PJRT plugin (`clip xla-install --cpu`).
+const CPUPluginFile = "pjrt_c_api_cpu_plugin.so"
+
+// InstalledCPUPlugin finds XLA's CPU plugin where this binary has XLA: in a folder of
+// $PJRT_PLUGIN_LIBRARY_PATH (spec "xla:cpu"), else where `clip xla-install --cpu` puts it
+// by default, ~/.local/lib/go-xla/cpu (spec "xla:" and its path, since go-xla does not
+// look there). It returns the spec and the file, or "" where there is none.
+func InstalledCPUPlugin() (spec, file string) {
+	if !slices.Contains(compute.List(), "xla") {
+		return "", ""
+	}
+	for _, dir := range filepath.SplitList(os.Getenv("PJRT_PLUGIN_LIBRARY_PATH")) {
+		if f := filepath.Join(dir, CPUPluginFile); dir != "" && isFile(f) {
+			return "xla:cpu", f
+		}
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		if f := filepath.Join(home, ".local", "lib", "go-xla", "cpu", CPUPluginFile); isFile(f) {
+			return "xla:" + f, f
+		}
+	}
+	return "", ""
+}
+
+func isFile(name string) bool {
+	st, err := os.Stat(name)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// OnCPU says whether b computes on the host's CPU: the Go backend, or XLA with its CPU
+// plugin (named "xla:cpu", or given by the plugin's path).
+func OnCPU(b compute.Backend) bool {
+	d := b.Description()
+	return b.Name() != "xla" || strings.HasPrefix(d, "xla:cpu") || strings.Contains(d, CPUPluginFile)
 }

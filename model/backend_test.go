@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -204,5 +205,46 @@ func TestBuildNote(t *testing.T) {
 	t.Setenv("GOMLX_BACKEND", "xla:cuda")
 	if got := buildNote("", "amd64", false); got != "" {
 		t.Errorf("with GOMLX_BACKEND=xla:cuda: %q", got)
+	}
+}
+
+// TestInstalledCPUPlugin: XLA's CPU plugin is found in a folder of
+// $PJRT_PLUGIN_LIBRARY_PATH ("xla:cpu"), else where `clip xla-install --cpu` puts it by
+// default (its path as the spec), else not at all; a folder of that name is no plugin.
+func TestInstalledCPUPlugin(t *testing.T) {
+	if !slices.Contains(compute.List(), "xla") {
+		t.Skip("built without XLA")
+	}
+	plugin := func(dir string) string {
+		os.MkdirAll(dir, 0o755)
+		f := filepath.Join(dir, CPUPluginFile)
+		if err := os.WriteFile(f, []byte("not loaded"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	home, pjrt := t.TempDir(), t.TempDir()
+	installed := plugin(filepath.Join(home, ".local", "lib", "go-xla", "cpu"))
+	inPath := plugin(filepath.Join(pjrt, "b"))
+	os.MkdirAll(filepath.Join(pjrt, "a", CPUPluginFile), 0o755) // a folder, not a plugin
+	for _, c := range []struct {
+		name, home, path, spec, file string
+	}{
+		{"on PJRT_PLUGIN_LIBRARY_PATH", home, filepath.Join(pjrt, "a") + string(filepath.ListSeparator) + filepath.Join(pjrt, "b"), "xla:cpu", inPath},
+		{"installed by default", home, t.TempDir(), "xla:" + installed, installed},
+		{"none", t.TempDir(), t.TempDir(), "", ""},
+	} {
+		t.Setenv("HOME", c.home)
+		t.Setenv("PJRT_PLUGIN_LIBRARY_PATH", c.path)
+		if spec, file := InstalledCPUPlugin(); spec != c.spec || file != c.file {
+			t.Errorf("%s: %q, %q; want %q, %q", c.name, spec, file, c.spec, c.file)
+		}
+	}
+	b, err := NewBackend("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !OnCPU(b) {
+		t.Error("the Go backend is not on the CPU")
 	}
 }

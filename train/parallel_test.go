@@ -13,11 +13,14 @@ import (
 	gmodel "github.com/gomlx/gomlx/ml/model"
 )
 
-// TestDataParallelMatchesOneDevice: on XLA devices (xla:cpu has several), two training
-// steps with each batch split over 2 devices, the whole batch at once and in
-// micro-batches (gradient caching), give the one-device losses, gradients and updated
-// weights: the loss is the global batch's, not an average of per-device losses.
+// TestDataParallelMatchesOneDevice: on XLA devices (xla:cpu has 4), two training steps
+// with each batch of 8 split over 4 devices, the whole batch at once and in micro-batches
+// of 4 (gradient caching), give the one-device losses, gradients and updated weights:
+// the loss is the global batch's. The test has the power to tell: the mean of the
+// per-device losses (each device's 2 pairs against each other only, local negatives) is
+// checked to be far outside the tolerance.
 func TestDataParallelMatchesOneDevice(t *testing.T) {
+	const devices = 4
 	spec := xlaSpec(t)
 	cfg := mustPreset(t, "tiny")
 	h := DefaultHyper()
@@ -26,21 +29,28 @@ func TestDataParallelMatchesOneDevice(t *testing.T) {
 	for _, micro := range []int{0, 4} {
 		h.MicroBatch = micro
 		one := trainerOn(t, spec, h)
-		two := parallelTrainer(t, spec, h, 2)
+		split := parallelTrainer(t, spec, h, devices)
+		if micro == 0 {
+			global, local := lossOf(t, trainerOn(t, spec, h), batch, 1), lossOf(t, trainerOn(t, spec, h), batch, devices)
+			if math.Abs(local-global)/global < 100*1e-5 {
+				t.Fatalf("local negatives' loss %.6f is too close to the global batch's %.6f to tell them apart", local, global)
+			}
+			t.Logf("the global batch's loss %.6f; with local negatives on %d devices it would be %.6f", global, devices, local)
+		}
 		for step := 1; step <= 2; step++ {
 			want, err := one.ComputeGradients(batch)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := two.ComputeGradients(batch)
+			got, err := split.ComputeGradients(batch)
 			if err != nil {
-				t.Fatalf("2 devices: %v", err)
+				t.Fatalf("%d devices: %v", devices, err)
 			}
 			if e := math.Abs(got-want) / want; e > 1e-5 || math.IsNaN(got) {
-				t.Errorf("micro=%d step %d: loss %.7f on 2 devices, %.7f on one", micro, step, got, want)
+				t.Errorf("micro=%d step %d: loss %.7f on %d devices, %.7f on one", micro, step, got, devices, want)
 			}
 			wg, _ := one.Gradients()
-			gg, err := two.Gradients()
+			gg, err := split.Gradients()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,8 +70,8 @@ func TestDataParallelMatchesOneDevice(t *testing.T) {
 			if _, err := one.Apply(); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := two.Apply(); err != nil {
-				t.Fatalf("2 devices: AdamW: %v", err)
+			if _, err := split.Apply(); err != nil {
+				t.Fatalf("%d devices: AdamW: %v", devices, err)
 			}
 		}
 		// The weights after two AdamW steps: its first steps move each weight by about
@@ -69,7 +79,7 @@ func TestDataParallelMatchesOneDevice(t *testing.T) {
 		// (float noise apart: 5e-6 here) may differ by more than its gradient did. The
 		// keys' biases are left out: their true gradient is 0 (zeroGradient), and Adam
 		// turns noise around 0 into full steps.
-		wp, gp := params(t, one), params(t, two)
+		wp, gp := params(t, one), params(t, split)
 		for name, w := range wp {
 			if zeroGradient(name) {
 				continue
@@ -79,6 +89,22 @@ func TestDataParallelMatchesOneDevice(t *testing.T) {
 			}
 		}
 	}
+}
+
+// lossOf is the mean of tr's losses on b cut into parts (1: the whole batch).
+func lossOf(t *testing.T, tr *Trainer, b Batch, parts int) float64 {
+	t.Helper()
+	n := len(b.Tokens) / parts
+	per := len(b.Pixels) / len(b.Tokens)
+	var sum float64
+	for k := range parts {
+		loss, err := tr.ComputeGradients(Batch{Pixels: b.Pixels[k*n*per : (k+1)*n*per], Tokens: b.Tokens[k*n : (k+1)*n]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum += loss
+	}
+	return sum / float64(parts)
 }
 
 func parallelTrainer(t *testing.T, spec string, h Hyper, devices int) *Trainer {
@@ -142,16 +168,16 @@ func TestDevicesFor(t *testing.T) {
 	}
 }
 
-// TestDataParallelCheckpoints: checkpoints do not depend on the devices. A step on 2
+// TestDataParallelCheckpoints: checkpoints do not depend on the devices. A step on 4
 // devices, saved, resumed on one, gives the weights, the optimizer's moments and the
-// next loss of a run that stayed on 2 devices; and the reverse.
+// next loss of a run that stayed on 4 devices; and the reverse.
 func TestDataParallelCheckpoints(t *testing.T) {
 	spec := xlaSpec(t)
 	cfg := mustPreset(t, "tiny")
 	h := DefaultHyper()
 	h.Batch, h.LR, h.Warmup, h.Steps = 8, 1e-3, 0, 10
 	b1, b2 := randomBatch(cfg, 8, 3), randomBatch(cfg, 8, 4)
-	for _, c := range []struct{ from, to int }{{2, 1}, {1, 2}} {
+	for _, c := range []struct{ from, to int }{{4, 1}, {1, 4}} {
 		on := func(devices int) *Trainer {
 			if devices == 1 {
 				return trainerOn(t, spec, h)
@@ -194,7 +220,7 @@ func TestDataParallelCheckpoints(t *testing.T) {
 	}
 }
 
-// TestRunOnDevices: a run with each batch split over 2 devices for 2 steps, resumed on
+// TestRunOnDevices: a run with each batch split over 4 devices for 2 steps, resumed on
 // one device for 2 more, gives every step's loss of a run on one device throughout (to
 // float rounding): the loader reads each batch once, and the checkpoint carries over.
 func TestRunOnDevices(t *testing.T) {
@@ -219,7 +245,7 @@ func TestRunOnDevices(t *testing.T) {
 		return log.String()
 	}
 	run("one", 1, 4, false)
-	if log := run("split", 2, 2, false); !strings.Contains(log, "split over 2 devices") {
+	if log := run("split", 4, 2, false); !strings.Contains(log, "split over 4 devices") {
 		t.Errorf("the run does not say it splits its batches: %q", log)
 	}
 	run("split", 1, 4, true)
@@ -230,7 +256,32 @@ func TestRunOnDevices(t *testing.T) {
 	}
 	for i := range a {
 		if math.Abs(a[i]-b[i])/a[i] > 1e-4 {
-			t.Errorf("step %d: loss %.6f split over 2 devices (then resumed on one), %.6f on one", i+1, b[i], a[i])
+			t.Errorf("step %d: loss %.6f split over 4 devices (then resumed on one), %.6f on one", i+1, b[i], a[i])
 		}
+	}
+}
+
+// TestRunDefaultsToCPUPlugin: without --backend or $GOMLX_BACKEND, a run trains on XLA's
+// CPU plugin where one is installed (faster than the Go backend), says so, and by default
+// takes one of its devices (they share the cores).
+func TestRunDefaultsToCPUPlugin(t *testing.T) {
+	xlaSpec(t)
+	if spec, _ := model.InstalledCPUPlugin(); spec == "" {
+		t.Skip("no CPU plugin on PJRT_PLUGIN_LIBRARY_PATH or in ~/.local/lib/go-xla/cpu")
+	}
+	t.Setenv("GOMLX_BACKEND", "")
+	dir := t.TempDir()
+	if _, err := synth.WriteShards(filepath.Join(dir, "shards"), 1, 8, 32, 3); err != nil {
+		t.Fatal(err)
+	}
+	h := DefaultHyper()
+	h.Steps, h.Batch, h.Warmup = 1, 8, 1
+	var log strings.Builder
+	if _, err := Run(context.Background(), Options{Data: filepath.Join(dir, "shards", "*.tar"), Out: filepath.Join(dir, "run"),
+		ModelConfig: "tiny", Hyper: h, Workers: 1, Log: &log}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "training on XLA's CPU plugin") || strings.Contains(log.String(), "split over") {
+		t.Errorf("log %q: want training on the CPU plugin, on one device", log.String())
 	}
 }

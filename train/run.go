@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/clip-go/clip/evaluate"
@@ -17,6 +16,7 @@ import (
 	"github.com/clip-go/clip/model/imageproc"
 	"github.com/clip-go/clip/model/tokenizer"
 	"github.com/clip-go/clip/train/data"
+	"github.com/gomlx/compute"
 )
 
 // Options configure a training run.
@@ -93,7 +93,16 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
 		return Result{}, err
 	}
-	backend, err := model.NewBackend(opt.Backend)
+	spec := opt.Backend
+	if spec == "" && os.Getenv(compute.ConfigEnvVar) == "" {
+		// Where XLA's CPU plugin is installed, training takes it: 3× the Go backend on
+		// the small shape here (docs/training.md#speed-on-the-cpu).
+		if xla, file := model.InstalledCPUPlugin(); xla != "" {
+			spec = xla
+			logf("training on XLA's CPU plugin (%s); --backend go for the pure-Go backend", file)
+		}
+	}
+	backend, err := model.NewBackend(spec)
 	if err != nil {
 		return Result{}, err
 	}
@@ -161,7 +170,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		m.Image.Trim = true
 	}
 	have := backend.NumDevices()
-	if opt.Devices == 0 && strings.HasPrefix(backend.Description(), "xla:cpu") {
+	if opt.Devices == 0 && model.OnCPU(backend) {
 		// XLA's CPU devices share the host's cores: a batch split over them adds
 		// collectives and gains no core (small shape, batch 32, 2 cores: 18.9 samples/s
 		// on one device, 12.2 on 2, 6.1 on 4; docs/training.md), so by default a run

@@ -78,13 +78,18 @@ func TestEvalAndClassifyShareDefaultTemplates(t *testing.T) {
 }
 
 // TestMain keeps the tests' feature caches (clip eval's default --cache is under the
-// user cache folder) out of the user's cache.
+// user cache folder) out of the user's cache, and their training runs on the Go backend:
+// `clip train` without --backend takes XLA's CPU plugin where one is installed, and the
+// tests' expectations (exact resumes, timings) are the Go backend's.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "clip-test-cache-")
 	if err != nil {
 		panic(err)
 	}
 	os.Setenv("XDG_CACHE_HOME", dir)
+	if os.Getenv("GOMLX_BACKEND") == "" {
+		os.Setenv("GOMLX_BACKEND", "go")
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -28,7 +28,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.Init, "init", "", "start from the weights of a model folder (a hub CLIP, a clip export) or a quantized file (the built-in model's, dequantized) instead of random ones: fine-tuning; its shape replaces --model-config")
 	fs.BoolVar(&o.Trim, "trim", false, "trim pictures' white margins, so the drawing fills the frame (for pictogram models): training pictures before their crops, and every picture the exported model sees (recorded in its preprocessor_config.json)")
 	fs.StringVar(&o.Eval, "eval", "", "labelled image folder (class/xxx.png) for zero-shot accuracy during training")
-	fs.StringVar(&o.Backend, "backend", "", "GoMLX backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else go)")
+	fs.StringVar(&o.Backend, "backend", "", "GoMLX backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else xla:cpu where its plugin is installed (clip xla-install --cpu), else go)")
 	fs.IntVar(&o.Devices, "devices", 0, "split each batch over this many devices of the backend (data parallel; xla:cpu has several, a GPU host one per GPU); default: as many as it has that --batch and --micro-batch divide by, but one on xla:cpu, whose devices share the cores")
 	fs.BoolVar(&o.Resume, "resume", false, "continue from the newest checkpoint in --out")
 	fs.IntVar(&h.Steps, "steps", h.Steps, "optimizer steps (with --budget: at most this many)")

@@ -1,8 +1,11 @@
-// Command benchtrain measures training throughput and peak memory of the Go trainer on the
-// pure-Go backend and of the same model, batch and optimizer in PyTorch on the same CPU,
-// in one run, and prints both with their ratio (`make bench-train`).
+// Command benchtrain measures training throughput and peak memory of the Go trainer on
+// each backend asked for (the pure-Go one, XLA's CPU plugin) and of the same model, batch
+// and optimizer in PyTorch on the same CPU, in one run, and prints them side by side with
+// their ratio to PyTorch (`make bench-train`); with -devices, data-parallel throughput by
+// device count; with -memory, the peak memory of gradient caching.
 //
-//	go run ./train/internal/benchtrain [-shape small] [-batch 32] [-steps 5] [-python /usr/bin/python3]
+//	go run ./train/internal/benchtrain [-shape small] [-batch 32] [-steps 5] [-backend go,xla:cpu] [-python /usr/bin/python3]
+//	go run ./train/internal/benchtrain -backend xla:cpu -devices 1,2,4
 package main
 
 import (
@@ -32,7 +35,8 @@ func main() {
 	micro := flag.Int("micro", 0, "micro-batch (0: whole batch)")
 	steps := flag.Int("steps", 5, "timed steps (after one warm-up step)")
 	python := flag.String("python", "/usr/bin/python3", "python with torch (Debian's python3-torch)")
-	backend := flag.String("backend", "", "GoMLX backend")
+	backend := flag.String("backend", "", "GoMLX backend, or several, comma-separated (such as go,xla:cpu), each timed in a process of its own")
+	one := flag.Bool("one", false, "time -backend only and print its result as JSON (how the table gets each backend's own peak memory)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the Go steps to this file")
 	memory := flag.Bool("memory", false, "compare peak memory of full batches and gradient caching instead")
 	devices := flag.String("devices", "", "data-parallel throughput on these device counts instead (such as 1,2,4; an XLA backend)")
@@ -51,31 +55,85 @@ func main() {
 		}
 		return
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err == nil {
-			pprof.StartCPUProfile(f)
-			defer pprof.StopCPUProfile()
+	if *one {
+		if *cpuProfile != "" {
+			if f, err := os.Create(*cpuProfile); err == nil {
+				pprof.StartCPUProfile(f)
+			}
 		}
-	}
-	if err := run(*shape, *batch, *micro, *steps, *python, *backend); err != nil {
+		m, err := timeOne(*shape, *batch, *micro, *steps, *backend)
 		pprof.StopCPUProfile()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchtrain:", err)
+			os.Exit(1)
+		}
+		json.NewEncoder(os.Stdout).Encode(m)
+		return
+	}
+	if err := run(*shape, *batch, *micro, *steps, *python, *backend, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtrain:", err)
 		os.Exit(1)
 	}
 }
 
-func run(shape string, batch, micro, steps int, python, backendSpec string) error {
+// measured is one trainer's throughput and its process's peak memory.
+type measured struct {
+	Name        string  `json:"name"`
+	SamplesPerS float64 `json:"samples_per_s"`
+	PeakRSSMB   float64 `json:"peak_rss_mb"`
+}
+
+// timeOne times training on one backend in this process.
+func timeOne(shape string, batch, micro, steps int, backendSpec string) (measured, error) {
 	tr, b, err := setup(shape, batch, micro, steps+1, backendSpec, 1)
 	if err != nil {
-		return err
+		return measured{}, err
 	}
-	cfg, be := tr.Model.Config, tr.Model.Backend
-	goRate, err := samplesPerSecond(tr, b, steps)
+	rate, err := samplesPerSecond(tr, b, steps)
+	if err != nil {
+		return measured{}, err
+	}
+	name := tr.Model.Backend.Name()
+	if backendSpec != "" {
+		name = backendSpec
+	}
+	return measured{name, rate, peakRSSMB()}, nil
+}
+
+// run prints the throughput of each backend in the comma-separated list, each timed in
+// a child process (so that each has its own peak memory), beside PyTorch's.
+// cpuProfile, when set, is where each child writes its CPU profile (with the backend's
+// name appended where there are several).
+func run(shape string, batch, micro, steps int, python, backends, cpuProfile string) error {
+	var rows []measured
+	specs := strings.Split(backends, ",")
+	for _, spec := range specs {
+		spec = strings.TrimSpace(spec)
+		args := []string{"-one", "-shape", shape, "-batch", strconv.Itoa(batch), "-micro", strconv.Itoa(micro),
+			"-steps", strconv.Itoa(steps), "-backend", spec}
+		if cpuProfile != "" {
+			if len(specs) > 1 {
+				args = append(args, "-cpuprofile", cpuProfile+"."+strings.ReplaceAll(spec, ":", "-"))
+			} else {
+				args = append(args, "-cpuprofile", cpuProfile)
+			}
+		}
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("%s: %v", spec, err)
+		}
+		var m measured
+		if err := json.Unmarshal(out, &m); err != nil {
+			return fmt.Errorf("%s: %v", spec, err)
+		}
+		rows = append(rows, m)
+	}
+	cfg, err := arch.Preset(shape)
 	if err != nil {
 		return err
 	}
-	goPeak := peakRSSMB()
 
 	// PyTorch, same shape and batch, as many threads as Go uses cores.
 	dir, err := os.MkdirTemp("", "benchtrain")
@@ -102,14 +160,19 @@ func run(shape string, batch, micro, steps int, python, backendSpec string) erro
 		torchErr = json.Unmarshal(out.Bytes(), &torchRes)
 	}
 	fmt.Printf("CLIP %s training, batch %d (micro %d), %d steps, %d cores (%s)\n", shape, batch, micro, steps, runtime.NumCPU(), cpuName())
-	fmt.Printf("%-34s %12s %14s\n", "", "samples/s", "peak RSS MB")
-	fmt.Printf("%-34s %12.1f %14.0f\n", "Go trainer ("+be.Name()+")", goRate, goPeak)
+	fmt.Printf("%-34s %12s %14s %14s\n", "", "samples/s", "peak RSS MB", "vs PyTorch")
+	for _, r := range rows {
+		ratio := "-"
+		if torchErr == nil {
+			ratio = fmt.Sprintf("%.2f×", r.SamplesPerS/torchRes.SamplesPerS)
+		}
+		fmt.Printf("%-34s %12.1f %14.0f %14s\n", "Go trainer ("+r.Name+")", r.SamplesPerS, r.PeakRSSMB, ratio)
+	}
 	if torchErr != nil {
 		fmt.Printf("%-34s %12s %14s  (%v)\n", "PyTorch", "-", "-", torchErr)
 		return nil
 	}
-	fmt.Printf("%-34s %12.1f %14.0f\n", fmt.Sprintf("PyTorch %s, %d threads", torchRes.Torch, torchRes.Threads), torchRes.SamplesPerS, torchRes.PeakRSSMB)
-	fmt.Printf("ratio Go/PyTorch: %.3f× throughput, %.2f× peak memory\n", goRate/torchRes.SamplesPerS, goPeak/torchRes.PeakRSSMB)
+	fmt.Printf("%-34s %12.1f %14.0f %14s\n", fmt.Sprintf("PyTorch %s, %d threads", torchRes.Torch, torchRes.Threads), torchRes.SamplesPerS, torchRes.PeakRSSMB, "1.00×")
 	return nil
 }
 
