@@ -172,8 +172,8 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	have := backend.NumDevices()
 	if opt.Devices == 0 && model.OnCPU(backend) {
 		// XLA's CPU devices share the host's cores: a batch split over them adds
-		// collectives and gains no core (small shape, batch 32, 2 cores: 18.9 samples/s
-		// on one device, 12.2 on 2, 6.1 on 4; docs/training.md), so by default a run
+		// collectives and gains no core (small shape, batch 32, 2 cores: 49.0 samples/s
+		// on one device, 38.2 on 2, 25.0 on 4; docs/training.md), so by default a run
 		// takes one; --devices asks for more (to test what a GPU host would run).
 		have = 1
 	}
