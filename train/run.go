@@ -182,7 +182,8 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		return Result{}, err
 	}
 	if devices > 1 {
-		logf("each batch of %d split over %d devices of %s", h.Batch, devices, backend.Name())
+		full, _ := model.ResolveBackend(spec)
+		logf("each batch of %d split over %d devices of %s", h.Batch, devices, full)
 	}
 	tr, err := NewOnDevices(m, h, devices)
 	if err != nil {
