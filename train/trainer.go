@@ -62,6 +62,10 @@ type Trainer struct {
 	useHost bool
 	// par splits each batch over several devices (parallel.go); nil on one device.
 	par *dataParallel
+	// distillDim > 0 makes the trainer a distiller (distill.go): the text tower and a
+	// head to the teacher's distillDim-dimensional embeddings train, nothing else.
+	distillDim  int
+	distillExec *gmodel.Exec
 }
 
 // Optimizer state lives under these scopes of the store.
@@ -78,10 +82,15 @@ func New(m *model.Model, h Hyper) (*Trainer, error) { return NewOnDevices(m, h, 
 // of m's backend (data parallelism, parallel.go): the same steps as on one device, the
 // batch (and the micro-batch) a multiple of devices.
 func NewOnDevices(m *model.Model, h Hyper, devices int) (*Trainer, error) {
+	return newTrainer(m, h, devices, 0)
+}
+
+// newTrainer is NewOnDevices, or with distillDim > 0 NewDistiller's trainer.
+func newTrainer(m *model.Model, h Hyper, devices, distillDim int) (*Trainer, error) {
 	if err := h.Validate(); err != nil {
 		return nil, err
 	}
-	t := &Trainer{Model: m, Hyper: h}
+	t := &Trainer{Model: m, Hyper: h, distillDim: distillDim}
 	if devices > 1 {
 		if _, err := DevicesFor(devices, m.Backend.NumDevices(), h); err != nil {
 			return nil, err
@@ -106,6 +115,11 @@ func NewOnDevices(m *model.Model, h Hyper, devices int) (*Trainer, error) {
 			}
 		}
 		t.names = append(t.names, LogitBias)
+	}
+	if distillDim > 0 {
+		if err := t.addDistillHead(); err != nil {
+			return nil, err
+		}
 	}
 	sort.Strings(t.names)
 	zeros := func(scope string, v *gmodel.Variable) (*gmodel.Variable, error) {
@@ -232,6 +246,11 @@ func (t *Trainer) buildExecs() error {
 	})
 	if err != nil {
 		return err
+	}
+	if t.distillDim > 0 {
+		if t.distillExec, err = gmodel.NewExec(backend, store, t.distillGraph); err != nil {
+			return err
+		}
 	}
 	t.useHost = hostOptimizer(backend) && t.par == nil
 	if t.par != nil {
