@@ -95,6 +95,13 @@ func (t *Trainer) writeCheckpoint(dir string, st State) error {
 		}
 		params[LogitBias] = weights.FromFloat32s([]int{}, tensors.MustCopyFlatData[float32](b))
 	}
+	if t.distillDim > 0 { // the distiller's head, beside the model as the bias is
+		h, err := t.Model.Store.GetVariable(model.VarPath(DistillHead)).Value()
+		if err != nil {
+			return err
+		}
+		params[DistillHead] = weights.FromFloat32s(h.Shape().Dimensions, tensors.MustCopyFlatData[float32](h))
+	}
 	mf := weights.NewFile()
 	mf.Tensors = params
 	mf.Metadata["format"] = "pt"
@@ -168,6 +175,20 @@ func (t *Trainer) LoadCheckpoint(dir string) (State, error) {
 			return st, err
 		}
 		if err := t.Model.Store.GetVariable(model.VarPath(LogitBias)).SetValue(tensors.FromScalar(vals[0])); err != nil {
+			return st, err
+		}
+	}
+	if t.distillDim > 0 {
+		want := []int{t.Model.Config.ProjectionDim, t.distillDim}
+		h, ok := mf.Tensors[DistillHead]
+		if !ok || fmt.Sprint(h.Shape) != fmt.Sprint(want) {
+			return st, fmt.Errorf("%s: the distiller's %s missing or not of shape %v", dir, DistillHead, want)
+		}
+		vals, err := h.Float32s()
+		if err != nil {
+			return st, err
+		}
+		if err := t.Model.Store.GetVariable(model.VarPath(DistillHead)).SetValue(tensors.FromFlatDataAndDimensions(vals, want...)); err != nil {
 			return st, err
 		}
 	}

@@ -139,3 +139,70 @@ func variable(t *testing.T, tr *Trainer, name string) []float32 {
 	}
 	return slices.Clone(tensors.MustCopyFlatData[float32](v))
 }
+
+// TestDistillCheckpoint: a distiller's checkpoint holds its head and the text tower's
+// optimizer state: loaded into a fresh distiller, it gives the next step's loss of the
+// distiller that went on, bit for bit; a distiller for another teacher's dimension
+// refuses it.
+func TestDistillCheckpoint(t *testing.T) {
+	const dim, n = 16, 4
+	cfg := mustPreset(t, "tiny")
+	h := DefaultHyper()
+	h.Batch, h.LR, h.Warmup, h.Steps = n, 3e-3, 0, 10
+	distiller := func(dim int) *Trainer {
+		be, err := model.NewBackend("go")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := model.New(be, cfg, model.InitParams(cfg, 9))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := NewDistiller(m, h, dim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	texts := randomBatch(cfg, n, 2).Tokens
+	targets := make([]float32, n*dim)
+	for i := range n {
+		targets[i*dim+i] = 1 // unit vectors
+	}
+	a := distiller(dim)
+	for range 2 {
+		if _, err := a.Distill(texts, targets); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Apply(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	saved, err := a.SaveCheckpoint(t.TempDir(), State{Hyper: h}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := distiller(dim)
+	if _, err := b.LoadCheckpoint(saved); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(variable(t, a, DistillHead), variable(t, b, DistillHead)) || b.Step != 2 {
+		t.Errorf("the head (or the step, %d) did not come back", b.Step)
+	}
+	for _, d := range []*Trainer{a, b} {
+		if _, err := d.Distill(texts, targets); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Apply(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	la, _ := a.Distill(texts, targets)
+	lb, err := b.Distill(texts, targets)
+	if err != nil || la != lb {
+		t.Errorf("the loaded distiller's loss %.7f (%v), the one that went on %.7f", lb, err, la)
+	}
+	if _, err := distiller(dim + 1).LoadCheckpoint(saved); err == nil || !strings.Contains(err.Error(), DistillHead) {
+		t.Errorf("a checkpoint for another teacher's dimension: %v", err)
+	}
+}
