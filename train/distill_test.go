@@ -21,14 +21,7 @@ func TestDistill(t *testing.T) {
 	cfg := mustPreset(t, "tiny")
 	h := DefaultHyper()
 	h.Batch, h.LR, h.Warmup, h.Steps, h.WeightDecay = n, 3e-3, 0, 20, 0.2
-	be, err := model.NewBackend("go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.New(be, cfg, model.InitParams(cfg, 5))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := modelFor(t, "go", cfg, model.InitParams(cfg, 5))
 	d, err := NewDistiller(m, h, dim)
 	if err != nil {
 		t.Fatal(err)
@@ -150,15 +143,7 @@ func TestDistillCheckpoint(t *testing.T) {
 	h := DefaultHyper()
 	h.Batch, h.LR, h.Warmup, h.Steps = n, 3e-3, 0, 10
 	distiller := func(dim int) *Trainer {
-		be, err := model.NewBackend("go")
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := model.New(be, cfg, model.InitParams(cfg, 9))
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := NewDistiller(m, h, dim)
+		d, err := NewDistiller(modelFor(t, "go", cfg, model.InitParams(cfg, 9)), h, dim)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -38,8 +38,8 @@ func newRandomTrainer(t testing.TB, preset string, h Hyper) *Trainer {
 	return trainerFor(t, "", cfg, model.InitParams(cfg, 5), h)
 }
 
-// trainerFor builds a trainer for cfg and params on the backend spec ("": the default).
-func trainerFor(t testing.TB, spec string, cfg model.Config, params map[string]*weights.Tensor, h Hyper) *Trainer {
+// modelFor builds a model of cfg and params on the backend spec ("": the default).
+func modelFor(t testing.TB, spec string, cfg model.Config, params map[string]*weights.Tensor) *model.Model {
 	t.Helper()
 	be, err := model.NewBackend(spec)
 	if err != nil {
@@ -49,7 +49,13 @@ func trainerFor(t testing.TB, spec string, cfg model.Config, params map[string]*
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := New(m, h)
+	return m
+}
+
+// trainerFor builds a trainer for cfg and params on the backend spec ("": the default).
+func trainerFor(t testing.TB, spec string, cfg model.Config, params map[string]*weights.Tensor, h Hyper) *Trainer {
+	t.Helper()
+	tr, err := New(modelFor(t, spec, cfg, params), h)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,15 +54,7 @@ func TestDataParallelMatchesOneDevice(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			worst, worstName := 0.0, ""
-			for name, w := range wg {
-				if zeroGradient(name) {
-					continue
-				}
-				if e := relErr(gg[name], w); e > worst || math.IsNaN(e) {
-					worst, worstName = e, name
-				}
-			}
+			worst, worstName := worstGradient(gg, wg)
 			if worst > 1e-4 || math.IsNaN(worst) {
 				t.Errorf("micro=%d step %d: gradient of %s off by %.2e relative", micro, step, worstName, worst)
 			}
@@ -110,16 +102,9 @@ func lossOf(t *testing.T, tr *Trainer, b Batch, parts int) float64 {
 func parallelTrainer(t *testing.T, spec string, h Hyper, devices int) *Trainer {
 	t.Helper()
 	cfg := mustPreset(t, "tiny")
-	be, err := model.NewBackend(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if be.NumDevices() < devices {
-		t.Skipf("%s has %d devices", spec, be.NumDevices())
-	}
-	m, err := model.New(be, cfg, model.InitParams(cfg, 5))
-	if err != nil {
-		t.Fatal(err)
+	m := modelFor(t, spec, cfg, model.InitParams(cfg, 5))
+	if have := m.Backend.NumDevices(); have < devices {
+		t.Skipf("%s has %d devices", spec, have)
 	}
 	tr, err := NewOnDevices(m, h, devices)
 	if err != nil {

@@ -177,3 +177,18 @@ func maxAbs(v []float32) float64 {
 // adds q·b to every score of a query row, which the softmax ignores. Their computed
 // gradients are rounding noise, in the reference and here, so they are compared as noise.
 func zeroGradient(name string) bool { return strings.HasSuffix(name, "k_proj.bias") }
+
+// worstGradient is the largest relative error (relErr) of got's gradients against
+// want's, and whose it is, leaving out those that are zero in truth (zeroGradient).
+func worstGradient(got, want map[string][]float32) (float64, string) {
+	worst, worstName := 0.0, ""
+	for name, w := range want {
+		if zeroGradient(name) {
+			continue
+		}
+		if e := relErr(got[name], w); e > worst || math.IsNaN(e) {
+			worst, worstName = e, name
+		}
+	}
+	return worst, worstName
+}

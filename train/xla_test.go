@@ -76,15 +76,7 @@ func TestXLAMatchesGo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			worst, worstName := 0.0, ""
-			for name, w := range want {
-				if zeroGradient(name) {
-					continue
-				}
-				if e := relErr(got[name], w); e > worst || math.IsNaN(e) {
-					worst, worstName = e, name
-				}
-			}
+			worst, worstName := worstGradient(got, want)
 			// 2e-2: on an H100 (xla:cuda, TF32 products) the worst gradient was 2.9e-3
 			// after one step and 7.0e-3 after an AdamW step in micro-batches (2026-11-27),
 			// while the losses agreed to 3e-4; a wrong gradient is off by far more.

@@ -104,8 +104,8 @@ func TestAccessible(t *testing.T) {
 	}
 	announced(items[1].File+", 2 of 2: suggested "+items[1].Label, "Suggestions: 1 "+items[1].Choices[0])
 	p.run(t, chromedp.KeyEvent(kb.Enter))
-	announced(items[1].File+", 2 of 2: accepted "+items[1].Choices[0])
+	announced(items[1].File + ", 2 of 2: accepted " + items[1].Choices[0])
 	p.run(t, chromedp.KeyEvent(kb.ArrowUp))
-	announced(items[0].File+", 1 of 2: suggested")
+	announced(items[0].File + ", 1 of 2: suggested")
 	p.checkAxe(t, axe, "labelling view, one accepted")
 }

@@ -60,6 +60,16 @@ func TestBuiltinModelInThePage(t *testing.T) {
 // make web writes: the built-in model, its name and template set.
 func builtinSite(t *testing.T) *testSite {
 	t.Helper()
+	s := builtinBuild(t)
+	s.served = new(atomic.Int64)
+	s.srv = httptest.NewServer(countBytes(siteHandler(s.dir), s.served))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// builtinBuild is builtinSite's folder (the model's .gz copy included), not yet served.
+func builtinBuild(t testing.TB) *testSite {
+	t.Helper()
 	base := newSite(t)
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS(base.dir)); err != nil {
@@ -75,9 +85,7 @@ func builtinSite(t *testing.T) *testSite {
 	s := *base
 	s.dir, s.modelName = dir, filepath.Base(o.Model)
 	s.modelPath = filepath.Join(dir, "models", s.modelName)
-	s.served = new(atomic.Int64)
-	s.srv = httptest.NewServer(countBytes(siteHandler(dir), s.served))
-	t.Cleanup(s.srv.Close)
+	s.srv = nil
 	return &s
 }
 

@@ -5,7 +5,6 @@ package e2e
 import (
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -94,21 +93,8 @@ func (w shapedWriter) Write(b []byte) (int, error) {
 // bytes the server sent in all (the page, the engine's workers, the service worker's
 // precache).
 func BenchmarkFirstVisit(b *testing.B) {
-	base := newSite(b)
-	dir := b.TempDir()
-	if err := os.CopyFS(dir, os.DirFS(base.dir)); err != nil {
-		b.Fatal(err)
-	}
-	o := site.Options{Out: dir}
-	if err := site.UseBuiltinModel(&o, b.TempDir()); err != nil {
-		b.Fatal(err)
-	}
-	if err := site.WriteModel(o); err != nil {
-		b.Fatal(err)
-	}
-	if err := site.Precompress(dir); err != nil {
-		b.Fatal(err)
-	}
+	built := builtinBuild(b)
+	dir := built.dir
 	sm, err := samples.Load(filepath.Join("..", ".."))
 	if err != nil {
 		b.Fatal(err)
@@ -124,8 +110,7 @@ func BenchmarkFirstVisit(b *testing.B) {
 		for _, h := range hosts {
 			b.Run(strings.ReplaceAll(n.name, " ", "")+"/"+h.name, func(b *testing.B) {
 				for range b.N {
-					s := *base
-					s.dir, s.modelName = dir, filepath.Base(o.Model)
+					s := *built
 					var sent atomic.Int64
 					s.srv = httptest.NewServer(throttle(countBytes(h.h, &sent), n))
 					ready, top5 := s.firstVisit(b, sm.Pictures[:1], sm.Labels)

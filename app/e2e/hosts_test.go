@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -101,12 +102,12 @@ func startProcess(t *testing.T, port int, name string, args ...string) func() {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	stop := func() {
-		if cmd.ProcessState == nil {
+	var once sync.Once
+	stop := func() { // a second stop (the cleanup after the test's own) does nothing
+		once.Do(func() {
 			cmd.Process.Kill()
 			<-exited
-			cmd.ProcessState = &os.ProcessState{} // stopped: a second stop does nothing
-		}
+		})
 	}
 	t.Cleanup(stop)
 	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
@@ -117,6 +118,7 @@ func startProcess(t *testing.T, port int, name string, args ...string) func() {
 		}
 		select {
 		case err := <-exited:
+			once.Do(func() {}) // gone already: nothing to stop
 			t.Fatalf("%s exited: %v\n%s", name, err, out.String())
 		default:
 		}

@@ -34,11 +34,18 @@ func Precompress(dir string) error {
 		if err != nil {
 			return err
 		}
-		if gz, err := os.Stat(p + ".gz"); err == nil && gz.ModTime().After(src.ModTime()) {
+		if freshCopy(p, src) {
 			return nil
 		}
 		return gzipFile(p, p+".gz")
 	})
+}
+
+// freshCopy says whether file (whose stat is st) has a precompressed copy newer than it:
+// one that holds its current bytes.
+func freshCopy(file string, st fs.FileInfo) bool {
+	gz, err := os.Stat(file + ".gz")
+	return err == nil && gz.ModTime().After(st.ModTime())
 }
 
 // precompressed tells a precompressed copy by its name.

@@ -82,7 +82,7 @@ func (c *gzipCache) get(file string) (body []byte, mod time.Time, ok bool) {
 	if err != nil || st.IsDir() {
 		return nil, time.Time{}, false
 	}
-	if gz, err := os.Stat(file + ".gz"); err == nil && gz.ModTime().After(st.ModTime()) {
+	if freshCopy(file, st) {
 		if body, err := os.ReadFile(file + ".gz"); err == nil {
 			return body, st.ModTime(), true
 		}

@@ -33,9 +33,7 @@ func cmdXLAInstall(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
 	}
 	if *cpu {
-		versionSet := false
-		fs.Visit(func(f *flag.Flag) { versionSet = versionSet || f.Name == "version" })
-		if versionSet {
+		if isFlagSet(fs, "version") {
 			return fmt.Errorf("%w: --version is the CUDA plugin's; the CPU plugin is pinned to %s %s (its sha256 is in the binary)", errUsage, cpuWheel.Package, cpuWheel.Version)
 		}
 		return xlaInstallCPU(*dir, stdout, stderr)
