@@ -35,6 +35,10 @@ type Hyper struct {
 	// record it) is CLIP's contrastive cross-entropy (ContrastiveLoss), "sigmoid" SigLIP's
 	// pairwise loss (SigmoidLoss) with its learnable bias logit_bias.
 	Loss string `json:"loss,omitempty"`
+	// LockText trains only the image tower and the logit scale (and the sigmoid loss's
+	// bias): the text tower is used as it is, LiT's locked tower (Zhai et al. 2022) on the
+	// text side, for a text tower distilled from a teacher (distill.go).
+	LockText bool `json:"lock_text,omitempty"`
 	// BF16 runs the linear layers' matrix products in bfloat16 (float32 accumulation,
 	// float32 master weights): faster on GPUs with bf16 units, no faster on the Go backend.
 	BF16 bool `json:"bf16,omitempty"`

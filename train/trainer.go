@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 
 	"github.com/clip-go/clip/model"
@@ -115,6 +116,12 @@ func newTrainer(m *model.Model, h Hyper, devices, distillDim int) (*Trainer, err
 			}
 		}
 		t.names = append(t.names, LogitBias)
+	}
+	if h.LockText {
+		if distillDim > 0 {
+			return nil, fmt.Errorf("a distiller trains the text tower: it cannot lock it")
+		}
+		t.names = slices.DeleteFunc(t.names, textTower)
 	}
 	if distillDim > 0 {
 		if err := t.addDistillHead(); err != nil {

@@ -9,7 +9,7 @@ import (
 	"github.com/clip-go/clip/train/corpus"
 )
 
-const dataSynopsis = "clip data build --out DIR [--small] [--cache DIR] [--size 64] [--card FILE]"
+const dataSynopsis = "clip data build --out DIR [--small] [--cache DIR] [--size 64] [--card FILE] | clip data texts --out DIR [--cache DIR]"
 
 // cmdData is "clip data build": the corpus builder of train/corpus. It builds training
 // shards, held-out evaluation sets, manifest.json, card.md and contact-sheet.png from
@@ -25,6 +25,21 @@ func cmdData(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "rendering goroutines (default: all cores)")
 	card := fs.String("card", "", "also write the dataset card here (the committed copy)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	if len(args) > 0 && args[0] == "texts" {
+		// A corpus built before builds wrote texts.txt gets it without a rebuild.
+		rest, err := parse(fs, args[1:])
+		if err != nil {
+			return err
+		}
+		if len(rest) > 0 || *out == "" {
+			return fmt.Errorf("%w: --out DIR is required", errUsage)
+		}
+		n, err := corpus.WriteTexts(*out, *cache)
+		if err != nil {
+			return err
+		}
+		return writeJSON(stdout, map[string]any{"texts": filepath.Join(*out, corpus.TextsFile), "count": n})
+	}
 	if len(args) == 0 || args[0] != "build" {
 		if len(args) > 0 && isHelp(args[0]) {
 			return &helpRequest{fs}

@@ -30,6 +30,7 @@ var commands = []command{
 	{"tokenize", "tokenize [flags] TEXT...", "print the CLIP token ids of texts", cmdTokenize},
 	{"classify", "classify [flags] IMAGE...", "classify images zero-shot against labels, printing the top labels of each", cmdClassify},
 	{"train", "train --data SPEC --out DIR [flags]", "train a model contrastively on image-text pairs", cmdTrain},
+	{"distill", "distill --texts FILE --init MODEL --out DIR [flags]", "train a model's text tower towards a multilingual sentence encoder's embeddings of texts (the teacher)", cmdDistill},
 	{"export", "export --checkpoint DIR --out DIR [--names openai]", "write a training checkpoint as a model folder (the hub's layout; with --names openai also open_clip's file under the original names)", cmdExport},
 	{"synth", "synth --out DIR [flags]", "write generated shards of coloured shapes, to try training", cmdSynth},
 	{"data", strings.TrimPrefix(dataSynopsis, "clip "), "build the image-text corpus and its benchmarks from pinned packages", cmdData},

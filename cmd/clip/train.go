@@ -47,6 +47,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&h.Style, "style", 0, "probability of redrawing a training image as line art, a silhouette, greyscale or another palette")
 	fs.BoolVar(&h.MultiPositive, "multi-positive", false, "pairs that show the same concept are positives of each other, not negatives")
 	fs.StringVar(&h.Loss, "loss", "", "objective: softmax (CLIP's contrastive cross-entropy) or sigmoid (SigLIP's pairwise loss with a learned bias; for small batches); default softmax, or on --resume the run's own")
+	fs.BoolVar(&h.LockText, "lock-text", false, "train the image tower only, against the text tower as --init has it (LiT; after clip distill)")
 	fs.BoolVar(&h.BF16, "bf16", false, "matrix products in bfloat16 with float32 accumulation and weights (for GPUs)")
 	fs.IntVar(&o.Workers, "workers", 2, "image decoding workers")
 	fs.IntVar(&o.CheckpointEvery, "checkpoint-every", 100, "steps between checkpoints")

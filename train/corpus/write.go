@@ -156,6 +156,9 @@ func (b *builder) write() error {
 			return err
 		}
 	}
+	if err := b.writeTexts(); err != nil {
+		return err
+	}
 	sheet, err := b.contactSheet()
 	if err != nil {
 		return err

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/clip-go/clip/model"
+	"github.com/clip-go/clip/train"
+	"github.com/clip-go/clip/train/corpus"
+	"github.com/clip-go/clip/train/teacher"
+)
+
+// cmdDistill distils a model's text tower towards the teacher (train/teacher) on a
+// corpus's texts.txt: the first stage of the second-generation recipe (issue 26); the
+// second is clip train --init RUN --lock-text. The teacher's embeddings are cached, so
+// only the first run over a text set pays for them.
+func cmdDistill(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("distill", flag.ContinueOnError)
+	h := train.DefaultHyper()
+	h.Batch, h.LR, h.Warmup, h.WeightDecay, h.Steps = 256, 5e-4, 50, 0.05, 1000
+	var o train.DistillOptions
+	textsFile := fs.String("texts", "", "the texts, one per line: a corpus's texts.txt (clip data build writes it; clip data texts adds it to an older corpus)")
+	maxTexts := fs.Int("max-texts", 0, "use only the first N texts (texts.txt puts names before phrasings); 0: all")
+	cache := fs.String("teacher-cache", teacher.DefaultCacheDir, "the teacher's install and embeddings cache")
+	threads := fs.Int("teacher-threads", 0, "the teacher's threads (0: all cores)")
+	fs.StringVar(&o.Init, "init", "", "the model whose text tower to distil: a model folder or a quantized file (the built-in model's, dequantized)")
+	fs.StringVar(&o.Out, "out", "", "run folder for checkpoints and metrics.jsonl")
+	fs.StringVar(&o.Backend, "backend", "", "GoMLX backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else go)")
+	fs.BoolVar(&o.Resume, "resume", false, "continue from the newest checkpoint in --out")
+	fs.IntVar(&h.Steps, "steps", h.Steps, "optimizer steps")
+	fs.IntVar(&h.Batch, "batch", h.Batch, "texts per step")
+	fs.Float64Var(&h.LR, "lr", h.LR, "peak learning rate")
+	fs.IntVar(&h.Warmup, "warmup", h.Warmup, "linear warm-up steps")
+	fs.Float64Var(&h.WeightDecay, "wd", h.WeightDecay, "AdamW weight decay (on weights of rank ≥ 2)")
+	fs.Uint64Var(&h.Seed, "seed", h.Seed, "random seed (text order)")
+	fs.IntVar(&o.CheckpointEvery, "checkpoint-every", 100, "steps between checkpoints")
+	fs.IntVar(&o.KeepCheckpoints, "keep", 3, "checkpoints to keep")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	if *textsFile == "" || o.Out == "" {
+		return fmt.Errorf("%w: --texts and --out are required", errUsage)
+	}
+	if *maxTexts < 0 {
+		return fmt.Errorf("%w: negative --max-texts", errUsage)
+	}
+	if err := checkBackend(o.Backend); err != nil {
+		return err
+	}
+	if err := h.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	texts, err := corpus.ReadTexts(*textsFile, teacher.MaxTexts)
+	if err != nil {
+		return err
+	}
+	if *maxTexts > 0 && *maxTexts < len(texts) {
+		texts = texts[:*maxTexts]
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(stderr, "clip: the teacher's embeddings of %d texts of %s\n", len(texts), filepath.Base(*textsFile))
+	targets, err := teacher.Embed(ctx, texts, teacher.Options{CacheDir: *cache, Threads: *threads, Progress: stderr})
+	if err != nil {
+		return err
+	}
+	o.Texts, o.Targets, o.Hyper, o.Log = texts, targets, h, stderr
+	res, err := train.DistillRun(ctx, o)
+	if err != nil {
+		return err
+	}
+	return writeJSON(stdout, map[string]any{"steps": res.Steps, "cosine": 1 - res.Loss, "checkpoint": res.Checkpoint, "stopped": res.Stopped})
+}

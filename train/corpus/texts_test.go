@@ -1,0 +1,56 @@
+package corpus
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestDistillTexts: names of every locale first (held-out concepts too: the set is
+// text only), then the names in the captions' phrasings, the keywords, and the captions;
+// each text once, blanks and spaces tidied, over-long texts left out.
+func TestDistillTexts(t *testing.T) {
+	db := &emojiDB{Concepts: []*Concept{
+		{Hex: "1F422", Names: map[string]string{"en": "turtle", "ko": "거북이"}, Tags: map[string][]string{"en": {"reptile", "turtle"}}},
+		{Hex: "1F436", Names: map[string]string{"en": "dog face"}, Tags: map[string][]string{"en": {"pet"}}},
+	}}
+	caps := []string{"an emoji of a turtle", "  a   black icon of a cog ", "", strings.Repeat("x", maxTextBytes+1)}
+	got := distillTexts(db, caps)
+	want := []string{
+		"turtle", "거북이", "dog face",
+		"an emoji of a turtle", "an icon of a turtle", "거북이 이모지", "an emoji of a dog face", "an icon of a dog face",
+		"reptile", "pet",
+		"a black icon of a cog",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("distillTexts:\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestReadTexts: one text per line, blank lines skipped; an empty file or one over the
+// limit is an error.
+func TestReadTexts(t *testing.T) {
+	dir := t.TempDir()
+	write := func(body string) string {
+		p := filepath.Join(dir, "texts.txt")
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	got, err := ReadTexts(write("a cat\n\n  a dog \n"), 10)
+	if err != nil || !slices.Equal(got, []string{"a cat", "a dog"}) {
+		t.Errorf("ReadTexts: %q, %v", got, err)
+	}
+	if _, err := ReadTexts(write("\n\n"), 10); err == nil {
+		t.Error("no texts: no error")
+	}
+	if _, err := ReadTexts(write("a\nb\nc\n"), 2); err == nil {
+		t.Error("more texts than the limit: no error")
+	}
+	if _, err := ReadTexts(filepath.Join(dir, "missing.txt"), 2); err == nil {
+		t.Error("a missing file: no error")
+	}
+}
