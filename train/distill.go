@@ -61,38 +61,64 @@ func (t *Trainer) addDistillHead() error {
 }
 
 // distillGraph is the distillation loss of a batch, 1 − the mean cosine between the
-// head's output and the teacher's (unit) embedding, whose gradients it accumulates.
-func (t *Trainer) distillGraph(_ *gmodel.Scope, ids, eot, target *Node) *Node {
+// head's output and the teacher's (unit) embedding, plus the anchor's term (see
+// DistillAnchored), whose gradients it accumulates. It returns the loss and the
+// distillation term alone.
+func (t *Trainer) distillGraph(_ *gmodel.Scope, ids, eot, target, anchor, weight, lambda *Node) (*Node, *Node) {
 	store, cfg := t.Model.Store, t.Model.Config
 	txt := model.TextFeatures(store, cfg, ids, eot)
 	g := txt.Graph()
+	cosine := func(a, b *Node) *Node { // rows of a against unit rows of b
+		return Div(ReduceSum(Mul(a, b), -1), Sqrt(AddScalar(ReduceSum(Square(a), -1), 1e-12)))
+	}
 	pred := MatMul(txt, store.GetVariable(model.VarPath(DistillHead)).NodeValue(g))
-	norm := Sqrt(AddScalar(ReduceSum(Square(pred), -1), 1e-12))
-	cos := Div(ReduceSum(Mul(pred, target), -1), norm)
-	loss := OneMinus(ReduceAllMean(cos))
+	distill := OneMinus(ReduceAllMean(cosine(pred, target)))
+	// The anchor: 1 − cosine to the embedding the text had, averaged over the weighted rows.
+	kept := ReduceAllSum(Mul(weight, OneMinus(cosine(txt, anchor))))
+	anchored := Div(kept, Max(ReduceAllSum(weight), ScalarOne(g, weight.DType())))
+	loss := Add(distill, Mul(lambda, anchored))
 	all := t.indices(func(string) bool { return true })
 	t.accumulate(g, all, Gradient(loss, t.paramNodes(g, all)...))
-	return loss
+	return loss, distill
 }
 
 // Distill computes the distillation loss of texts (token rows) against the teacher's
 // embeddings of them (targets: one unit vector of the teacher's dimension per text, row
 // after row) and leaves its gradients in the accumulators; Apply takes the step.
 func (t *Trainer) Distill(texts [][]int, targets []float32) (float64, error) {
+	loss, _, err := t.DistillAnchored(texts, targets, nil, nil, 0)
+	return loss, err
+}
+
+// DistillAnchored is Distill with an anchor: the texts whose weight is 1 are also pulled
+// towards anchors (one unit vector of the projection dimension per text: the embedding
+// the text tower gave them before distillation), lambda times 1 − their mean cosine. The
+// anchor keeps the captions the image tower was trained against where that tower expects
+// them, so that distillation adds language without breaking what the model could already
+// match; texts the model never learned (weight 0) are placed by the teacher alone. It
+// returns the loss and its distillation term. anchors and weights nil: no anchor.
+func (t *Trainer) DistillAnchored(texts [][]int, targets, anchors, weights []float32, lambda float64) (loss, distill float64, err error) {
 	if t.distillExec == nil {
-		return 0, fmt.Errorf("not a distiller (NewDistiller)")
+		return 0, 0, fmt.Errorf("not a distiller (NewDistiller)")
 	}
-	n := len(texts)
+	n, e := len(texts), t.Model.Config.ProjectionDim
 	if n == 0 || len(targets) != n*t.distillDim {
-		return 0, fmt.Errorf("%d texts and %d target values (want %d per text)", n, len(targets), t.distillDim)
+		return 0, 0, fmt.Errorf("%d texts and %d target values (want %d per text)", n, len(targets), t.distillDim)
+	}
+	if anchors == nil && weights == nil {
+		anchors, weights = make([]float32, n*e), make([]float32, n)
+	}
+	if len(anchors) != n*e || len(weights) != n {
+		return 0, 0, fmt.Errorf("%d texts, %d anchor values and %d weights (want %d values per text and a weight each)", n, len(anchors), len(weights), e)
 	}
 	ids, eot, err := model.PackTokens(t.Model.Config, texts)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	out, err := call(t.distillExec, ids, eot, tensors.FromFlatDataAndDimensions(targets, n, t.distillDim))
+	out, err := call(t.distillExec, ids, eot, tensors.FromFlatDataAndDimensions(targets, n, t.distillDim),
+		tensors.FromFlatDataAndDimensions(anchors, n, e), tensors.FromFlatDataAndDimensions(weights, n), tensors.FromScalar(float32(lambda)))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return scalar(out[0]), nil
+	return scalar(out[0]), scalar(out[1]), nil
 }

@@ -32,6 +32,11 @@ type DistillOptions struct {
 	// CheckpointEvery is in steps (0: only at the end); KeepCheckpoints as in Options.
 	CheckpointEvery, KeepCheckpoints int
 	Log                              io.Writer // a line per 50 steps and per checkpoint (nil: none)
+	// Anchored marks the texts the model already matches to pictures (the training
+	// captions): with AnchorWeight > 0 they are also held near the embeddings the model
+	// gave them before distillation (Trainer.DistillAnchored). nil: none.
+	Anchored     []bool
+	AnchorWeight float64
 }
 
 // CenterTargets makes the teacher's embeddings the training targets: each minus their
@@ -171,6 +176,45 @@ func DistillRun(ctx context.Context, opt DistillOptions) (Result, error) {
 		}
 		rows[i], _ = m.Tokenizer.Pad(ids, m.Config.Text.MaxPositionEmbeddings)
 	}
+	// The anchors: the anchored texts' embeddings by the model as it was before any
+	// distillation (on resume, by the run's --init, as the first run computed them).
+	var anchors [][]float32
+	anchoredCount := 0
+	if opt.AnchorWeight > 0 {
+		if len(opt.Anchored) != n {
+			return Result{}, fmt.Errorf("distill: %d anchor marks for %d texts", len(opt.Anchored), n)
+		}
+		before := m
+		if latest != "" {
+			if before, err = model.Load(initFrom, backend); err != nil {
+				return Result{}, fmt.Errorf("the anchors' model %s: %w", initFrom, err)
+			}
+		}
+		var idx []int
+		for i, a := range opt.Anchored {
+			if a {
+				idx = append(idx, i)
+			}
+		}
+		anchors = make([][]float32, n)
+		const chunk = 1024
+		for lo := 0; lo < len(idx); lo += chunk {
+			part := idx[lo:min(lo+chunk, len(idx))]
+			var rs [][]int
+			for _, i := range part {
+				rs = append(rs, rows[i])
+			}
+			emb, err := before.EncodeTokens(rs)
+			if err != nil {
+				return Result{}, fmt.Errorf("anchors: %w", err)
+			}
+			for k, i := range part {
+				anchors[i] = unit(emb[k])
+			}
+		}
+		anchoredCount = len(idx)
+		logf("anchored %d of the %d texts (weight %g) where %s puts them", anchoredCount, n, opt.AnchorWeight, initFrom)
+	}
 	metrics, err := os.OpenFile(filepath.Join(opt.Out, "metrics.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return Result{}, err
@@ -178,7 +222,7 @@ func DistillRun(ctx context.Context, opt DistillOptions) (Result, error) {
 	defer metrics.Close()
 	res := Result{}
 	checkpoint := func(loss float64) error {
-		st := State{Loss: loss, Extra: map[string]any{"distill_texts": n, "teacher_dim": dim}}
+		st := State{Loss: loss, Extra: map[string]any{"distill_texts": n, "teacher_dim": dim, "anchored": anchoredCount, "anchor_weight": opt.AnchorWeight}}
 		if initFrom != "" {
 			st.Extra["init"] = initFrom
 		}
@@ -190,9 +234,8 @@ func DistillRun(ctx context.Context, opt DistillOptions) (Result, error) {
 	// batchAt is the texts of a step: position step·Batch in an endless sequence of
 	// epochs, each a permutation drawn from the seed and the epoch.
 	perms := map[int][]int{}
-	batchAt := func(step int) ([][]int, []float32) {
-		var ids [][]int
-		var tgt []float32
+	e := m.Config.ProjectionDim
+	batchAt := func(step int) (ids [][]int, tgt, anc, wts []float32) {
 		for k := 0; k < h.Batch; k++ {
 			pos := step*h.Batch + k
 			epoch := pos / n
@@ -205,8 +248,15 @@ func DistillRun(ctx context.Context, opt DistillOptions) (Result, error) {
 			i := p[pos%n]
 			ids = append(ids, rows[i])
 			tgt = append(tgt, targets[i]...)
+			if anchors != nil {
+				if anchors[i] != nil {
+					anc, wts = append(anc, anchors[i]...), append(wts, 1)
+				} else {
+					anc, wts = append(anc, make([]float32, e)...), append(wts, 0)
+				}
+			}
 		}
-		return ids, tgt
+		return ids, tgt, anc, wts
 	}
 	var loss float64
 	start := time.Now()
@@ -216,9 +266,10 @@ func DistillRun(ctx context.Context, opt DistillOptions) (Result, error) {
 			res.Stopped = true
 			break
 		}
-		ids, tgt := batchAt(tr.Step)
+		ids, tgt, anc, wts := batchAt(tr.Step)
 		t0 := time.Now()
-		if loss, err = tr.Distill(ids, tgt); err != nil {
+		var distill float64
+		if loss, distill, err = tr.DistillAnchored(ids, tgt, anc, wts, opt.AnchorWeight); err != nil {
 			return res, err
 		}
 		lr := h.LearningRate(tr.Step)
@@ -226,7 +277,7 @@ func DistillRun(ctx context.Context, opt DistillOptions) (Result, error) {
 		if err != nil {
 			return res, err
 		}
-		rec := map[string]any{"step": tr.Step, "loss": loss, "cosine": 1 - loss, "lr": lr, "grad_norm": gradNorm,
+		rec := map[string]any{"step": tr.Step, "loss": loss, "cosine": 1 - distill, "lr": lr, "grad_norm": gradNorm,
 			"texts_per_s": float64(h.Batch) / time.Since(t0).Seconds(), "epoch": float64(tr.Step*h.Batch) / float64(n),
 			"time": time.Now().UTC().Format(time.RFC3339)}
 		js, _ := json.Marshal(rec)
@@ -235,7 +286,7 @@ func DistillRun(ctx context.Context, opt DistillOptions) (Result, error) {
 		}
 		if tr.Step%50 == 0 || tr.Step == first+1 {
 			done := tr.Step - first
-			logf("step %d/%d: cosine %.4f, lr %.2e, %.0f texts/s", tr.Step, h.Steps, 1-loss, lr,
+			logf("step %d/%d: loss %.4f, cosine to the teacher %.4f, lr %.2e, %.0f texts/s", tr.Step, h.Steps, loss, 1-distill, lr,
 				float64(done*h.Batch)/time.Since(start).Seconds())
 		}
 		if opt.CheckpointEvery > 0 && tr.Step%opt.CheckpointEvery == 0 && tr.Step < h.Steps {
@@ -248,6 +299,23 @@ func DistillRun(ctx context.Context, opt DistillOptions) (Result, error) {
 		return res, err
 	}
 	res.Steps, res.Loss = tr.Step, loss
-	logf("step %d, cosine %.4f; checkpoint %s", tr.Step, 1-loss, res.Checkpoint)
+	logf("step %d, loss %.4f; checkpoint %s", tr.Step, loss, res.Checkpoint)
 	return res, nil
+}
+
+// unit is v scaled to length 1 (v itself if it is all zeros).
+func unit(v []float32) []float32 {
+	var ss float64
+	for _, x := range v {
+		ss += float64(x) * float64(x)
+	}
+	if ss == 0 {
+		return v
+	}
+	inv := float32(1 / math.Sqrt(ss))
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = x * inv
+	}
+	return out
 }

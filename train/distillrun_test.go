@@ -126,6 +126,59 @@ func TestDistillRun(t *testing.T) {
 		t.Error("more texts than targets: no error")
 	}
 
+	// The anchor: with every text anchored, the text embeddings stay nearer to where the
+	// initial model put them than without.
+	anchored := make([]bool, n)
+	for i := range anchored {
+		anchored[i] = true
+	}
+	anchorRun, err := DistillRun(context.Background(), DistillOptions{Texts: texts, Targets: targets, Init: initDir, Out: t.TempDir(),
+		Backend: "go", Hyper: h, Anchored: anchored, AnchorWeight: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drift := func(dir string) float64 { // mean 1 − cosine between the initial and the final text embeddings
+		be, err := model.NewBackend("go")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum float64
+		m0, err := model.Load(initDir, be)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m1, err := model.Load(dir, be)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e0, err := m0.EncodeTexts(texts, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e1, err := m1.EncodeTexts(texts, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range e0 {
+			a, b := unit(e0[i]), unit(e1[i])
+			var dot float64
+			for k := range a {
+				dot += float64(a[k]) * float64(b[k])
+			}
+			sum += 1 - dot
+		}
+		return sum / float64(len(e0))
+	}
+	free, held := drift(straight.Checkpoint), drift(anchorRun.Checkpoint)
+	t.Logf("drift of the text embeddings: %.4f without the anchor, %.4f with it", free, held)
+	if held > free/2 {
+		t.Errorf("the anchor kept the text embeddings no nearer: drift %.4f with it, %.4f without", held, free)
+	}
+	if _, err := DistillRun(context.Background(), DistillOptions{Texts: texts, Targets: targets, Init: initDir, Out: t.TempDir(),
+		Backend: "go", Hyper: h, Anchored: anchored[:2], AnchorWeight: 5}); err == nil {
+		t.Error("anchor marks for fewer texts: no error")
+	}
+
 	// The second stage: a locked text tower.
 	be, err := model.NewBackend("go")
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/clip-go/clip/model"
@@ -39,6 +40,8 @@ func cmdDistill(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&h.Warmup, "warmup", h.Warmup, "linear warm-up steps")
 	fs.Float64Var(&h.WeightDecay, "wd", h.WeightDecay, "AdamW weight decay (on weights of rank ≥ 2)")
 	fs.Uint64Var(&h.Seed, "seed", h.Seed, "random seed (text order)")
+	anchorData := fs.String("anchor-data", "", "training shards (the corpus's shards/*.tar) whose captions are anchored: held near where --init puts them, so that the image tower still matches them")
+	fs.Float64Var(&o.AnchorWeight, "anchor", 0, "weight of the anchor's term (1 − cosine to the caption's embedding before distillation) beside the teacher's; needs --anchor-data")
 	fs.IntVar(&o.CheckpointEvery, "checkpoint-every", 100, "steps between checkpoints")
 	fs.IntVar(&o.KeepCheckpoints, "keep", 3, "checkpoints to keep")
 	rest, err := parse(fs, args)
@@ -60,12 +63,29 @@ func cmdDistill(args []string, stdout, stderr io.Writer) error {
 	if err := h.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	if (o.AnchorWeight > 0) != (*anchorData != "") || o.AnchorWeight < 0 {
+		return fmt.Errorf("%w: --anchor WEIGHT and --anchor-data SHARDS go together", errUsage)
+	}
 	texts, err := corpus.ReadTexts(*textsFile, teacher.MaxTexts)
 	if err != nil {
 		return err
 	}
 	if *maxTexts > 0 && *maxTexts < len(texts) {
 		texts = texts[:*maxTexts]
+	}
+	if *anchorData != "" {
+		caps, err := corpus.ShardCaptions(*anchorData)
+		if err != nil {
+			return err
+		}
+		isCaption := map[string]bool{}
+		for _, c := range caps {
+			isCaption[strings.Join(strings.Fields(c), " ")] = true
+		}
+		o.Anchored = make([]bool, len(texts))
+		for i, s := range texts {
+			o.Anchored[i] = isCaption[s]
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/clip-go/clip/train/data"
 )
 
 // TextsFile is the distillation text set a build writes beside its shards: one text per
@@ -129,6 +131,24 @@ func WriteTexts(out, cache string) (int, error) {
 	}
 	texts := distillTexts(db, caps)
 	return len(texts), os.WriteFile(filepath.Join(out, TextsFile), []byte(strings.Join(texts, "\n")+"\n"), 0o644)
+}
+
+// ShardCaptions is every caption candidate of the training shards that spec names
+// (package data's specs: globs, brace groups, "::").
+func ShardCaptions(spec string) ([]string, error) {
+	files, err := data.ExpandSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		c, err := shardCaptions(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c...)
+	}
+	return out, nil
 }
 
 // shardCaptions reads every caption candidate of a training shard's .json members.
