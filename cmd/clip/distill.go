@@ -41,6 +41,7 @@ func cmdDistill(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&h.WeightDecay, "wd", h.WeightDecay, "AdamW weight decay (on weights of rank ≥ 2)")
 	fs.Uint64Var(&h.Seed, "seed", h.Seed, "random seed (text order)")
 	anchorData := fs.String("anchor-data", "", "training shards (the corpus's shards/*.tar) whose captions are anchored: held near where --init puts them, so that the image tower still matches them")
+	anchorLang := fs.String("anchor-lang", "", "anchor only the captions in these languages (comma-separated, such as en): the others are placed by the teacher alone, next to their translations")
 	fs.Float64Var(&o.AnchorWeight, "anchor", 0, "weight of the anchor's term (1 − cosine to the caption's embedding before distillation) beside the teacher's; needs --anchor-data")
 	fs.IntVar(&o.CheckpointEvery, "checkpoint-every", 100, "steps between checkpoints")
 	fs.IntVar(&o.KeepCheckpoints, "keep", 3, "checkpoints to keep")
@@ -74,7 +75,11 @@ func cmdDistill(args []string, stdout, stderr io.Writer) error {
 		texts = texts[:*maxTexts]
 	}
 	if *anchorData != "" {
-		caps, err := corpus.ShardCaptions(*anchorData)
+		var langs []string
+		if *anchorLang != "" {
+			langs = strings.Split(*anchorLang, ",")
+		}
+		caps, err := corpus.ShardCaptions(*anchorData, langs...)
 		if err != nil {
 			return err
 		}

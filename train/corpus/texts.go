@@ -134,31 +134,47 @@ func WriteTexts(out, cache string) (int, error) {
 }
 
 // ShardCaptions is every caption candidate of the training shards that spec names
-// (package data's specs: globs, brace groups, "::").
-func ShardCaptions(spec string) ([]string, error) {
+// (package data's specs: globs, brace groups, "::") in the languages langs ("en", "ko":
+// the captions' "lang"; none: all).
+func ShardCaptions(spec string, langs ...string) ([]string, error) {
 	files, err := data.ExpandSpec(spec)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, f := range files {
-		c, err := shardCaptions(f)
+		cs, err := shardCaptionsIn(f)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, c...)
+		for _, c := range cs {
+			if len(langs) == 0 || slices.Contains(langs, c.Lang) {
+				out = append(out, c.Text)
+			}
+		}
 	}
 	return out, nil
 }
 
 // shardCaptions reads every caption candidate of a training shard's .json members.
 func shardCaptions(path string) ([]string, error) {
+	cs, err := shardCaptionsIn(path)
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Text)
+	}
+	return out, err
+}
+
+// shardCaptionsIn reads every caption candidate of a training shard's .json members,
+// with its language.
+func shardCaptionsIn(path string) ([]Caption, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var out []string
+	var out []Caption
 	tr := tar.NewReader(bufio.NewReader(f))
 	for {
 		h, err := tr.Next()
@@ -181,9 +197,7 @@ func shardCaptions(path string) ([]string, error) {
 		if err := json.Unmarshal(body, &m); err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", path, h.Name, err)
 		}
-		for _, c := range m.Captions {
-			out = append(out, c.Text)
-		}
+		out = append(out, m.Captions...)
 	}
 }
 

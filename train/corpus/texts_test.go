@@ -1,6 +1,8 @@
 package corpus
 
 import (
+	"archive/tar"
+	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,5 +54,46 @@ func TestReadTexts(t *testing.T) {
 	}
 	if _, err := ReadTexts(filepath.Join(dir, "missing.txt"), 2); err == nil {
 		t.Error("a missing file: no error")
+	}
+}
+
+// TestShardCaptions: every caption candidate of a shard's .json members, or those of the
+// languages asked for; a shard that is not there is an error.
+func TestShardCaptions(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for name, body := range map[string]string{
+		"a.json": `{"captions":[{"text":"an emoji of a turtle","lang":"en"},{"text":"거북이 이모지","lang":"ko"}]}`,
+		"a.png":  "not read",
+		"b.json": `{"captions":[{"text":"a dog","lang":"en"}]}`,
+	} {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body))}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write([]byte(body))
+	}
+	tw.Close()
+	if err := os.WriteFile(filepath.Join(dir, "train-000000.tar"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(dir, "*.tar")
+	for _, c := range []struct {
+		langs []string
+		want  []string
+	}{
+		{nil, []string{"an emoji of a turtle", "거북이 이모지", "a dog"}},
+		{[]string{"en"}, []string{"an emoji of a turtle", "a dog"}},
+		{[]string{"ko"}, []string{"거북이 이모지"}},
+	} {
+		got, err := ShardCaptions(spec, c.langs...)
+		slices.Sort(got)
+		slices.Sort(c.want)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("ShardCaptions(%v): %q, %v; want %q", c.langs, got, err, c.want)
+		}
+	}
+	if _, err := ShardCaptions(filepath.Join(dir, "missing-*.tar")); err == nil {
+		t.Error("no shards: no error")
 	}
 }
