@@ -118,7 +118,7 @@ func DistillRun(ctx context.Context, opt DistillOptions) (Result, error) {
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
 		return Result{}, err
 	}
-	backend, err := model.NewBackend(opt.Backend)
+	backend, err := model.NewBackend(trainingBackend(opt.Backend, logf))
 	if err != nil {
 		return Result{}, err
 	}

@@ -93,15 +93,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
 		return Result{}, err
 	}
-	spec := opt.Backend
-	if spec == "" && os.Getenv(compute.ConfigEnvVar) == "" {
-		// Where XLA's CPU plugin is installed, training takes it: 3× the Go backend on
-		// the small shape here (docs/training.md#speed-on-the-cpu).
-		if xla, file := model.InstalledCPUPlugin(); xla != "" {
-			spec = xla
-			logf("training on XLA's CPU plugin (%s); --backend go for the pure-Go backend", file)
-		}
-	}
+	spec := trainingBackend(opt.Backend, logf)
 	backend, err := model.NewBackend(spec)
 	if err != nil {
 		return Result{}, err
@@ -332,6 +324,19 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	res.Steps, res.Loss, res.DataStats = tr.Step, loss, dataState.Stats
 	logf("step %d, loss %.4f; data: %+v; checkpoint %s", tr.Step, loss, res.DataStats, res.Checkpoint)
 	return res, nil
+}
+
+// trainingBackend is the backend a run asked for, or where it asked for none (and
+// $GOMLX_BACKEND names none) XLA's CPU plugin if it is installed: 3× the Go backend on
+// the small shape here (docs/training.md#speed-on-the-cpu).
+func trainingBackend(spec string, logf func(string, ...any)) string {
+	if spec == "" && os.Getenv(compute.ConfigEnvVar) == "" {
+		if xla, file := model.InstalledCPUPlugin(); xla != "" {
+			logf("training on XLA's CPU plugin (%s); --backend go for the pure-Go backend", file)
+			return xla
+		}
+	}
+	return spec
 }
 
 // evalTemplates phrase class names for the periodic zero-shot evaluation.

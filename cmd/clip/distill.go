@@ -32,7 +32,7 @@ func cmdDistill(args []string, stdout, stderr io.Writer) error {
 	threads := fs.Int("teacher-threads", 0, "the teacher's threads (0: all cores)")
 	fs.StringVar(&o.Init, "init", "", "the model whose text tower to distil: a model folder or a quantized file (the built-in model's, dequantized)")
 	fs.StringVar(&o.Out, "out", "", "run folder for checkpoints and metrics.jsonl")
-	fs.StringVar(&o.Backend, "backend", "", "GoMLX backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else go)")
+	fs.StringVar(&o.Backend, "backend", "", "GoMLX backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else xla:cpu where its plugin is installed (clip xla-install --cpu), else go)")
 	fs.BoolVar(&o.Resume, "resume", false, "continue from the newest checkpoint in --out")
 	fs.IntVar(&h.Steps, "steps", h.Steps, "optimizer steps")
 	fs.IntVar(&h.Batch, "batch", h.Batch, "texts per step")

@@ -3,6 +3,7 @@ package corpus
 import (
 	"archive/tar"
 	"bytes"
+	"github.com/clip-go/clip/evaluate"
 	"os"
 	"path/filepath"
 	"slices"
@@ -95,5 +96,59 @@ func TestShardCaptions(t *testing.T) {
 	}
 	if _, err := ShardCaptions(filepath.Join(dir, "missing-*.tar")); err == nil {
 		t.Error("no shards: no error")
+	}
+}
+
+// TestSmallBuildTexts: a build writes texts.txt with every training caption and the CLDR
+// names of held-out concepts too (text only), names first; WriteTexts, for a corpus built
+// before builds wrote it, reproduces the file from the shards.
+func TestSmallBuildTexts(t *testing.T) {
+	out := smallBuild(t)
+	path := filepath.Join(out, TextsFile)
+	texts, err := ReadTexts(path, 10_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, s := range texts {
+		have[s] = true
+	}
+	caps, err := ShardCaptions(filepath.Join(out, "shards", "*.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range caps {
+		if !have[strings.Join(strings.Fields(c), " ")] {
+			t.Errorf("training caption %q is not in %s", c, TextsFile)
+			break
+		}
+	}
+	heldOut, err := evaluate.Load(filepath.Join(out, "eval", SetUnseenClasses))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"en", "ko"} {
+		if err := heldOut.Rename("", lang); err != nil {
+			t.Fatal(err)
+		}
+		if name := heldOut.Classes[0]; !have[name] {
+			t.Errorf("the held-out class name %q (%s) is not in %s", name, lang, TextsFile)
+		}
+	}
+	if texts[0] != "grinning face" {
+		t.Errorf("%s starts with %q, want the first CLDR name", TextsFile, texts[0])
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	cache, _ := filepath.Rel(wd, repoCache(t))
+	if _, err := WriteTexts(out, cache); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("WriteTexts rewrote %s differently (%v)", TextsFile, err)
 	}
 }
