@@ -32,10 +32,12 @@ type DistillOptions struct {
 	// CheckpointEvery is in steps (0: only at the end); KeepCheckpoints as in Options.
 	CheckpointEvery, KeepCheckpoints int
 	Log                              io.Writer // a line per 50 steps and per checkpoint (nil: none)
-	// Anchored marks the texts the model already matches to pictures (the training
-	// captions): with AnchorWeight > 0 they are also held near the embeddings the model
-	// gave them before distillation (Trainer.DistillAnchored). nil: none.
-	Anchored     []bool
+	// AnchorTo anchors texts (with AnchorWeight > 0; Trainer.DistillAnchored): text i is
+	// held near the mean of the embeddings the model gave AnchorTo[i] before distillation,
+	// or is free if AnchorTo[i] is empty. A training caption is anchored to itself, so the
+	// image tower still matches it; a translation can be anchored to the captions it
+	// translates, so that it lands where the image tower expects them.
+	AnchorTo     [][]string
 	AnchorWeight float64
 }
 
@@ -181,8 +183,8 @@ func DistillRun(ctx context.Context, opt DistillOptions) (Result, error) {
 	var anchors [][]float32
 	anchoredCount := 0
 	if opt.AnchorWeight > 0 {
-		if len(opt.Anchored) != n {
-			return Result{}, fmt.Errorf("distill: %d anchor marks for %d texts", len(opt.Anchored), n)
+		if len(opt.AnchorTo) != n {
+			return Result{}, fmt.Errorf("distill: %d anchors for %d texts", len(opt.AnchorTo), n)
 		}
 		before := m
 		if latest != "" {
@@ -190,30 +192,52 @@ func DistillRun(ctx context.Context, opt DistillOptions) (Result, error) {
 				return Result{}, fmt.Errorf("the anchors' model %s: %w", initFrom, err)
 			}
 		}
-		var idx []int
-		for i, a := range opt.Anchored {
-			if a {
-				idx = append(idx, i)
+		// Each anchoring text once, encoded in chunks.
+		index := map[string]int{}
+		var uniq []string
+		for _, to := range opt.AnchorTo {
+			for _, s := range to {
+				if _, ok := index[s]; !ok {
+					index[s] = len(uniq)
+					uniq = append(uniq, s)
+				}
 			}
 		}
-		anchors = make([][]float32, n)
+		emb := make([][]float32, 0, len(uniq))
 		const chunk = 1024
-		for lo := 0; lo < len(idx); lo += chunk {
-			part := idx[lo:min(lo+chunk, len(idx))]
+		for lo := 0; lo < len(uniq); lo += chunk {
 			var rs [][]int
-			for _, i := range part {
-				rs = append(rs, rows[i])
+			for _, s := range uniq[lo:min(lo+chunk, len(uniq))] {
+				ids, err := m.Tokenizer.Encode(s)
+				if err != nil {
+					return Result{}, fmt.Errorf("anchor %q: %w", s, err)
+				}
+				row, _ := m.Tokenizer.Pad(ids, m.Config.Text.MaxPositionEmbeddings)
+				rs = append(rs, row)
 			}
-			emb, err := before.EncodeTokens(rs)
+			part, err := before.EncodeTokens(rs)
 			if err != nil {
 				return Result{}, fmt.Errorf("anchors: %w", err)
 			}
-			for k, i := range part {
-				anchors[i] = unit(emb[k])
+			for _, v := range part {
+				emb = append(emb, unit(v))
 			}
 		}
-		anchoredCount = len(idx)
-		logf("anchored %d of the %d texts (weight %g) where %s puts them", anchoredCount, n, opt.AnchorWeight, initFrom)
+		anchors = make([][]float32, n)
+		for i, to := range opt.AnchorTo {
+			if len(to) == 0 {
+				continue
+			}
+			mean := make([]float32, len(emb[0]))
+			for _, s := range to {
+				for k, v := range emb[index[s]] {
+					mean[k] += v
+				}
+			}
+			anchors[i] = unit(mean)
+			anchoredCount++
+		}
+		logf("anchored %d of the %d texts (weight %g) to where %s puts them", anchoredCount, n, opt.AnchorWeight, initFrom)
 	}
 	metrics, err := os.OpenFile(filepath.Join(opt.Out, "metrics.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {

@@ -128,12 +128,12 @@ func TestDistillRun(t *testing.T) {
 
 	// The anchor: with every text anchored, the text embeddings stay nearer to where the
 	// initial model put them than without.
-	anchored := make([]bool, n)
+	anchored := make([][]string, n)
 	for i := range anchored {
-		anchored[i] = true
+		anchored[i] = []string{texts[i]}
 	}
 	anchorRun, err := DistillRun(context.Background(), DistillOptions{Texts: texts, Targets: targets, Init: initDir, Out: t.TempDir(),
-		Backend: "go", Hyper: h, Anchored: anchored, AnchorWeight: 5})
+		Backend: "go", Hyper: h, AnchorTo: anchored, AnchorWeight: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestDistillRun(t *testing.T) {
 		t.Errorf("the anchor kept the text embeddings no nearer: drift %.4f with it, %.4f without", held, free)
 	}
 	if _, err := DistillRun(context.Background(), DistillOptions{Texts: texts, Targets: targets, Init: initDir, Out: t.TempDir(),
-		Backend: "go", Hyper: h, Anchored: anchored[:2], AnchorWeight: 5}); err == nil {
+		Backend: "go", Hyper: h, AnchorTo: anchored[:2], AnchorWeight: 5}); err == nil {
 		t.Error("anchor marks for fewer texts: no error")
 	}
 

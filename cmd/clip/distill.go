@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -41,7 +42,8 @@ func cmdDistill(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&h.WeightDecay, "wd", h.WeightDecay, "AdamW weight decay (on weights of rank ≥ 2)")
 	fs.Uint64Var(&h.Seed, "seed", h.Seed, "random seed (text order)")
 	anchorData := fs.String("anchor-data", "", "training shards (the corpus's shards/*.tar) whose captions are anchored: held near where --init puts them, so that the image tower still matches them")
-	anchorLang := fs.String("anchor-lang", "", "anchor only the captions in these languages (comma-separated, such as en): the others are placed by the teacher alone, next to their translations")
+	anchorLang := fs.String("anchor-lang", "", "anchor only the captions in these languages (comma-separated, such as en); the others are placed by the teacher alone, or with --translations next to the captions they translate")
+	translations := fs.Bool("translations", false, "with --anchor-lang: anchor each caption in another language to the mean of its picture's captions in those languages (its translations), so it lands where the image tower expects them")
 	fs.Float64Var(&o.AnchorWeight, "anchor", 0, "weight of the anchor's term (1 − cosine to the caption's embedding before distillation) beside the teacher's; needs --anchor-data")
 	fs.IntVar(&o.CheckpointEvery, "checkpoint-every", 100, "steps between checkpoints")
 	fs.IntVar(&o.KeepCheckpoints, "keep", 3, "checkpoints to keep")
@@ -67,6 +69,9 @@ func cmdDistill(args []string, stdout, stderr io.Writer) error {
 	if (o.AnchorWeight > 0) != (*anchorData != "") || o.AnchorWeight < 0 {
 		return fmt.Errorf("%w: --anchor WEIGHT and --anchor-data SHARDS go together", errUsage)
 	}
+	if *translations && *anchorLang == "" {
+		return fmt.Errorf("%w: --translations needs --anchor-lang", errUsage)
+	}
 	texts, err := corpus.ReadTexts(*textsFile, teacher.MaxTexts)
 	if err != nil {
 		return err
@@ -75,22 +80,11 @@ func cmdDistill(args []string, stdout, stderr io.Writer) error {
 		texts = texts[:*maxTexts]
 	}
 	if *anchorData != "" {
-		var langs []string
-		if *anchorLang != "" {
-			langs = strings.Split(*anchorLang, ",")
-		}
-		caps, err := corpus.ShardCaptions(*anchorData, langs...)
+		sets, err := corpus.ShardCaptionSets(*anchorData)
 		if err != nil {
 			return err
 		}
-		isCaption := map[string]bool{}
-		for _, c := range caps {
-			isCaption[strings.Join(strings.Fields(c), " ")] = true
-		}
-		o.Anchored = make([]bool, len(texts))
-		for i, s := range texts {
-			o.Anchored[i] = isCaption[s]
-		}
+		o.AnchorTo = anchorsFor(texts, sets, *anchorLang, *translations)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -104,5 +98,41 @@ func cmdDistill(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(stdout, map[string]any{"steps": res.Steps, "cosine": 1 - res.Loss, "checkpoint": res.Checkpoint, "stopped": res.Stopped})
+	return writeJSON(stdout, map[string]any{"steps": res.Steps, "loss": res.Loss, "checkpoint": res.Checkpoint, "stopped": res.Stopped})
+}
+
+// anchorsFor is each text's anchor (train.DistillOptions.AnchorTo) from the training
+// pictures' caption sets: a caption in one of langs (all, if langs is empty) is anchored
+// to itself; with translations, a caption in another language is anchored to its
+// pictures' captions in langs; any other text is free.
+func anchorsFor(texts []string, sets [][]corpus.Caption, langs string, translations bool) [][]string {
+	keep := func(lang string) bool { return langs == "" || slices.Contains(strings.Split(langs, ","), lang) }
+	tidy := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	to := map[string][]string{}
+	for _, cs := range sets {
+		var own []string
+		for _, c := range cs {
+			if keep(c.Lang) {
+				own = append(own, tidy(c.Text))
+			}
+		}
+		for _, c := range cs {
+			t := tidy(c.Text)
+			switch {
+			case keep(c.Lang):
+				to[t] = []string{t}
+			case translations && len(own) > 0 && !slices.Equal(to[t], []string{t}):
+				for _, o := range own {
+					if !slices.Contains(to[t], o) {
+						to[t] = append(to[t], o)
+					}
+				}
+			}
+		}
+	}
+	out := make([][]string, len(texts))
+	for i, s := range texts {
+		out[i] = to[s]
+	}
+	return out
 }

@@ -137,44 +137,58 @@ func WriteTexts(out, cache string) (int, error) {
 // (package data's specs: globs, brace groups, "::") in the languages langs ("en", "ko":
 // the captions' "lang"; none: all).
 func ShardCaptions(spec string, langs ...string) ([]string, error) {
-	files, err := data.ExpandSpec(spec)
-	if err != nil {
-		return nil, err
-	}
+	samples, err := ShardCaptionSets(spec)
 	var out []string
-	for _, f := range files {
-		cs, err := shardCaptionsIn(f)
-		if err != nil {
-			return nil, err
-		}
+	for _, cs := range samples {
 		for _, c := range cs {
 			if len(langs) == 0 || slices.Contains(langs, c.Lang) {
 				out = append(out, c.Text)
 			}
 		}
 	}
+	return out, err
+}
+
+// ShardCaptionSets is the caption candidates of each sample of the training shards that
+// spec names, in shard order: a sample's captions are one picture's names in several
+// languages, so they pair translations.
+func ShardCaptionSets(spec string) ([][]Caption, error) {
+	files, err := data.ExpandSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]Caption
+	for _, f := range files {
+		cs, err := shardCaptionSets(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cs...)
+	}
 	return out, nil
 }
 
 // shardCaptions reads every caption candidate of a training shard's .json members.
 func shardCaptions(path string) ([]string, error) {
-	cs, err := shardCaptionsIn(path)
+	sets, err := shardCaptionSets(path)
 	var out []string
-	for _, c := range cs {
-		out = append(out, c.Text)
+	for _, cs := range sets {
+		for _, c := range cs {
+			out = append(out, c.Text)
+		}
 	}
 	return out, err
 }
 
-// shardCaptionsIn reads every caption candidate of a training shard's .json members,
-// with its language.
-func shardCaptionsIn(path string) ([]Caption, error) {
+// shardCaptionSets reads the caption candidates of each of a training shard's .json
+// members.
+func shardCaptionSets(path string) ([][]Caption, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var out []Caption
+	var out [][]Caption
 	tr := tar.NewReader(bufio.NewReader(f))
 	for {
 		h, err := tr.Next()
@@ -197,7 +211,7 @@ func shardCaptionsIn(path string) ([]Caption, error) {
 		if err := json.Unmarshal(body, &m); err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", path, h.Name, err)
 		}
-		out = append(out, m.Captions...)
+		out = append(out, m.Captions)
 	}
 }
 
