@@ -27,7 +27,7 @@ MODEL     ?=
 # backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build vocab lint-workflows test demo bench bench-deps bench-go bench-peers bench-relaxed bench-text bench-web-quant bench-web-pool bench-web-stall bench-web-first bench-train train train-xla xla-check-build xla-check data synth wasm web serve clean
+.PHONY: all build vocab lint-workflows test demo bench bench-deps bench-go bench-peers bench-relaxed bench-text bench-web-quant bench-web-pool bench-web-stall bench-web-first bench-train train train-xla distill xla-check-build xla-check data synth wasm web serve clean
 
 all: build
 
@@ -268,6 +268,23 @@ train-xla: build $(DATA_OUT)/manifest.json $(if $(XLA_ON_CPU),$(XLA_CPU))
 	$(if $(XLA_ON_CPU),PJRT_PLUGIN_LIBRARY_PATH=$(abspath $(XLA_CPU_DIR))) $(BIN) train --data '$(TRAIN_DATA)' --eval $(TRAIN_EVAL) --out $(TRAIN_OUT)-xla \
 		$$(cat $(RECIPE)) --eval-every 150 --checkpoint-every 500 \
 		--backend $(XLA_BACKEND) --workers $(if $(XLA_ON_CPU),2,15) --resume $(TRAIN_ARGS)
+
+# make distill: the second generation's recipe (issue 26; weights/defaultmodel/MODEL.md):
+# the built-in model's text tower distilled towards the teacher (train/teacher, installed
+# into .cache/teacher on first use; its embeddings of the texts are cached there) on the
+# corpus's texts.txt, the training captions anchored (train/recipes/distill.flags). On XLA's
+# CPU plugin where make xla-cpu installed it, else the Go backend; resumes when re-run.
+# Then: bin/clip export --checkpoint $(TRAIN_OUT)-distill --out DIR and clip quantize --trim.
+DISTILL_RECIPE ?= train/recipes/distill.flags
+DISTILL_INIT   ?= weights/defaultmodel/model-int8.safetensors
+distill: build $(DATA_OUT)/texts.txt
+	$(if $(wildcard $(XLA_CPU_DIR)/*.so),PJRT_PLUGIN_LIBRARY_PATH=$(abspath $(XLA_CPU_DIR))) $(BIN) distill \
+		--texts $(DATA_OUT)/texts.txt --init $(DISTILL_INIT) --out $(TRAIN_OUT)-distill \
+		--anchor-data '$(TRAIN_DATA)' $$(cat $(DISTILL_RECIPE)) --checkpoint-every 50 --resume $(DISTILL_ARGS)
+
+# A corpus built before builds wrote texts.txt gets it without a rebuild.
+$(DATA_OUT)/texts.txt: $(DATA_OUT)/manifest.json
+	$(BIN) data texts --out $(DATA_OUT)
 
 # make xla-check-build, then on a GPU host make xla-check (or bash train/xla-check.sh
 # bin/xla): the XLA-vs-Go training test and a short training run on $(XLA_BACKEND), from
