@@ -104,17 +104,9 @@ func (b *builder) writeTexts() error {
 // the captions come from its training shards, the names from emojibase in cache (fetched
 // if missing). It returns the number of texts.
 func WriteTexts(out, cache string) (int, error) {
-	shards, err := filepath.Glob(filepath.Join(out, "shards", "*.tar"))
-	if err != nil || len(shards) == 0 {
-		return 0, fmt.Errorf("corpus: no training shards in %s", filepath.Join(out, "shards"))
-	}
-	var caps []string
-	for _, s := range shards {
-		c, err := shardCaptions(s)
-		if err != nil {
-			return 0, err
-		}
-		caps = append(caps, c...)
+	caps, err := ShardCaptions(filepath.Join(out, "shards", "*.tar"))
+	if err != nil {
+		return 0, fmt.Errorf("corpus: the training shards of %s: %w", out, err)
 	}
 	f := &Fetcher{Cache: cache}
 	tgz, err := f.NPM(pkgEmojibase)
@@ -166,18 +158,6 @@ func ShardCaptionSets(spec string) ([][]Caption, error) {
 		out = append(out, cs...)
 	}
 	return out, nil
-}
-
-// shardCaptions reads every caption candidate of a training shard's .json members.
-func shardCaptions(path string) ([]string, error) {
-	sets, err := shardCaptionSets(path)
-	var out []string
-	for _, cs := range sets {
-		for _, c := range cs {
-			out = append(out, c.Text)
-		}
-	}
-	return out, err
 }
 
 // shardCaptionSets reads the caption candidates of each of a training shard's .json
