@@ -25,8 +25,9 @@ type Options struct {
 	Eval        string // optional image-folder eval set
 	Out         string // run folder: checkpoints, metrics.jsonl
 	ModelConfig string // preset name or config.json path (ignored on resume and with Init)
-	// Init is a model folder (a hub CLIP, or a clip export) whose weights a new run starts
-	// from instead of random ones: fine-tuning. Its shape, tokenizer and preprocessing
+	// Init is a model folder (a hub CLIP, or a clip export), a quantized file, a checkpoint
+	// or a run folder (its newest checkpoint) whose weights a new run starts from instead
+	// of random ones: fine-tuning. Its shape, tokenizer and preprocessing
 	// come with it; a resumed run has them in its checkpoint.
 	Init string
 	// Trim makes the model trim white margins (imageproc.Config.Trim): its training
@@ -80,6 +81,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	if err := opt.Hyper.CheckLoss(); err != nil {
 		return Result{}, err
 	}
+	opt.Init = initPath(opt.Init)
 	latest, err := LatestCheckpoint(opt.Out)
 	if err != nil {
 		return Result{}, err
@@ -337,6 +339,15 @@ func trainingBackend(spec string, logf func(string, ...any)) string {
 		}
 	}
 	return spec
+}
+
+// initPath is the model a run starts from: a run folder stands for its newest checkpoint,
+// so one run can start where another (clip distill's) ended; anything else as given.
+func initPath(path string) string {
+	if latest, err := LatestCheckpoint(path); err == nil && latest != "" {
+		return latest
+	}
+	return path
 }
 
 // evalTemplates phrase class names for the periodic zero-shot evaluation.

@@ -87,7 +87,8 @@ func (f logFunc) Write(p []byte) (int, error) { f(string(p)); return len(p), nil
 // TestRunInit: a run started from a model folder (--init) trains those weights, not
 // random ones of its seed: at a learning rate of 1e-12 its final weights are the folder's
 // (to 1e-9), whatever the seed, while the same run without --init has the seed's random
-// ones; its checkpoint records where it started, and a missing folder is an error.
+// ones; its checkpoint records where it started, a run folder stands for its newest
+// checkpoint, and a missing folder is an error.
 func TestRunInit(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := synth.WriteShards(filepath.Join(dir, "shards"), 1, 12, 32, 3); err != nil {
@@ -121,6 +122,14 @@ func TestRunInit(t *testing.T) {
 	}
 	if !strings.Contains(string(st), `"init":`) {
 		t.Errorf("state.json does not record the init folder: %s", st)
+	}
+	// A run folder stands for its newest checkpoint: a run starts where another ended.
+	fromRun := run("from-run", filepath.Join(dir, "base"), still)
+	if d := maxWeightDiff(t, base.Checkpoint, fromRun.Checkpoint); d > 1e-9 {
+		t.Errorf("a run from --init RUN-FOLDER moved a weight by %g from that run's last checkpoint", d)
+	}
+	if st, err := os.ReadFile(filepath.Join(fromRun.Checkpoint, "state.json")); err != nil || !strings.Contains(string(st), filepath.Base(base.Checkpoint)) {
+		t.Errorf("state.json does not record the checkpoint the run folder stood for (%v): %s", err, st)
 	}
 	if _, err := Run(context.Background(), Options{Data: filepath.Join(dir, "shards", "*.tar"), Out: filepath.Join(dir, "bad"),
 		Init: filepath.Join(dir, "nowhere"), Backend: "go", Hyper: h}); err == nil || !strings.Contains(err.Error(), "init") {

@@ -31,7 +31,7 @@ func cmdDistill(args []string, stdout, stderr io.Writer) error {
 	maxTexts := fs.Int("max-texts", 0, "use only the first N texts (texts.txt puts names before phrasings); 0: all")
 	cache := fs.String("teacher-cache", teacher.DefaultCacheDir, "the teacher's install and embeddings cache")
 	threads := fs.Int("teacher-threads", 0, "the teacher's threads (0: all cores)")
-	fs.StringVar(&o.Init, "init", "", "the model whose text tower to distil: a model folder or a quantized file (the built-in model's, dequantized)")
+	fs.StringVar(&o.Init, "init", "", "the model whose text tower to distil: a model folder, a quantized file (the built-in model's, dequantized), a checkpoint or a run folder (its newest checkpoint)")
 	fs.StringVar(&o.Out, "out", "", "run folder for checkpoints and metrics.jsonl")
 	fs.StringVar(&o.Backend, "backend", "", "GoMLX backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else xla:cpu where its plugin is installed (clip xla-install --cpu), else go)")
 	fs.BoolVar(&o.Resume, "resume", false, "continue from the newest checkpoint in --out")

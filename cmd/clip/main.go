@@ -32,6 +32,7 @@ var commands = []command{
 	{"train", "train --data SPEC --out DIR [flags]", "train a model contrastively on image-text pairs", cmdTrain},
 	{"distill", "distill --texts FILE --init MODEL --out DIR [flags]", "train a model's text tower towards a multilingual sentence encoder's embeddings of texts (the teacher)", cmdDistill},
 	{"export", "export --checkpoint DIR --out DIR [--names openai]", "write a training checkpoint as a model folder (the hub's layout; with --names openai also open_clip's file under the original names)", cmdExport},
+	{"merge", "merge --base MODEL --out DIR MODEL:WEIGHT...", "write base + Σ weight·(model − base) as a model folder: a fine-tuned model interpolated with its start (WiSE-FT), or several runs' changes added", cmdMerge},
 	{"synth", "synth --out DIR [flags]", "write generated shards of coloured shapes, to try training", cmdSynth},
 	{"data", strings.TrimPrefix(dataSynopsis, "clip "), "build the image-text corpus and its benchmarks from pinned packages", cmdData},
 	{"eval", "eval [zeroshot] [flags] SET... | eval probe --train SET [flags] | eval robustness --reference SET [flags] SET...", "measure models on labelled image sets: zero-shot accuracy, linear and k-shot probes, robustness to distribution shift (docs/evaluation.md)", cmdEval},

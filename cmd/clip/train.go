@@ -25,7 +25,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.Data, "data", "", "training pairs: WebDataset shards (shards/{000000..000099}.tar, globs) or a CSV/TSV of filepath,caption")
 	fs.StringVar(&o.ModelConfig, "model-config", "small", "model shape: a preset ("+joinPresets()+") or a config.json")
 	fs.StringVar(&o.Out, "out", "", "run folder for checkpoints and metrics.jsonl")
-	fs.StringVar(&o.Init, "init", "", "start from the weights of a model folder (a hub CLIP, a clip export) or a quantized file (the built-in model's, dequantized) instead of random ones: fine-tuning; its shape replaces --model-config")
+	fs.StringVar(&o.Init, "init", "", "start from the weights of a model folder (a hub CLIP, a clip export), a quantized file (the built-in model's, dequantized), a checkpoint or a run folder (its newest checkpoint) instead of random ones: fine-tuning; its shape replaces --model-config")
 	fs.BoolVar(&o.Trim, "trim", false, "trim pictures' white margins, so the drawing fills the frame (for pictogram models): training pictures before their crops, and every picture the exported model sees (recorded in its preprocessor_config.json)")
 	fs.StringVar(&o.Eval, "eval", "", "labelled image folder (class/xxx.png) for zero-shot accuracy during training")
 	fs.StringVar(&o.Backend, "backend", "", "GoMLX backend: "+joinStrings(model.BackendNames())+" (default $GOMLX_BACKEND, else xla:cpu where its plugin is installed (clip xla-install --cpu), else go)")
