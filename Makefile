@@ -27,7 +27,7 @@ MODEL     ?=
 # backend: 3-4x faster training and inference on amd64 (other platforms ignore it).
 export GOEXPERIMENT ?= simd
 
-.PHONY: all build vocab lint-workflows test demo bench bench-deps bench-go bench-peers bench-relaxed bench-text bench-web-quant bench-web-pool bench-web-stall bench-web-first bench-train train train-xla distill xla-check-build xla-check data synth wasm web serve clean
+.PHONY: all build vocab lint-workflows test demo bench bench-deps bench-go bench-peers bench-relaxed bench-text bench-web-quant bench-web-pool bench-web-stall bench-web-first bench-train train train-xla distill second-gen xla-check-build xla-check data synth wasm web serve clean
 
 all: build
 
@@ -269,18 +269,41 @@ train-xla: build $(DATA_OUT)/manifest.json $(if $(XLA_ON_CPU),$(XLA_CPU))
 		$$(cat $(RECIPE)) --eval-every 150 --checkpoint-every 500 \
 		--backend $(XLA_BACKEND) --workers $(if $(XLA_ON_CPU),2,15) --resume $(TRAIN_ARGS)
 
-# make distill: the second generation's recipe (issue 26; weights/defaultmodel/MODEL.md):
-# the built-in model's text tower distilled towards the teacher (train/teacher, installed
+# make distill: the second generation's first step (issue 26; weights/defaultmodel/MODEL.md):
+# the first generation's text tower distilled towards the teacher (train/teacher, installed
 # into .cache/teacher on first use; its embeddings of the texts are cached there) on the
 # corpus's texts.txt, the training captions anchored (train/recipes/distill.flags). On XLA's
 # CPU plugin where make xla-cpu installed it, else the Go backend; resumes when re-run.
 # Then: bin/clip export --checkpoint $(TRAIN_OUT)-distill --out DIR and clip quantize --trim.
 DISTILL_RECIPE ?= train/recipes/distill.flags
-DISTILL_INIT   ?= weights/defaultmodel/model-int8.safetensors
-distill: build $(DATA_OUT)/texts.txt
-	$(if $(wildcard $(XLA_CPU_DIR)/*.so),PJRT_PLUGIN_LIBRARY_PATH=$(abspath $(XLA_CPU_DIR))) $(BIN) distill \
+# Both generations' recipes start from the first generation's file, which shipped until
+# commit 18f19ff: git show takes it from the history (a full clone; not a shallow one).
+FIRST_GEN      := $(CACHE)/first-generation-int8.safetensors
+DISTILL_INIT   ?= $(FIRST_GEN)
+$(FIRST_GEN):
+	mkdir -p $(CACHE) && git show 18f19ff:weights/defaultmodel/model-int8.safetensors > $@.tmp && mv $@.tmp $@
+XLA_IF_INSTALLED = $(if $(wildcard $(XLA_CPU_DIR)/*.so),PJRT_PLUGIN_LIBRARY_PATH=$(abspath $(XLA_CPU_DIR)))
+distill: build $(DATA_OUT)/texts.txt $(filter $(FIRST_GEN),$(DISTILL_INIT))
+	$(XLA_IF_INSTALLED) $(BIN) distill \
 		--texts $(DATA_OUT)/texts.txt --init $(DISTILL_INIT) --out $(TRAIN_OUT)-distill \
 		--anchor-data '$(TRAIN_DATA)' $$(cat $(DISTILL_RECIPE)) --checkpoint-every 50 --resume $(DISTILL_ARGS)
+
+# make second-gen: the whole second-generation recipe (weights/defaultmodel/MODEL.md), each
+# step resumable, on XLA's CPU plugin where installed: make distill; a second distillation
+# from its end with the anchor held harder (distill2.flags); a fine-tune of both towers from
+# the first distillation (finetune.flags); then clip merge adds the two runs' changes to the
+# built-in model at SECOND_GEN_WEIGHTS and writes $(TRAIN_OUT)-second-gen.int8.safetensors.
+# DISTILL_ARGS reach both distillations, FINETUNE_ARGS the fine-tune (on a GPU host:
+# FINETUNE_ARGS="--backend xla:cuda").
+SECOND_GEN_WEIGHTS ?= distill2:0.5 finetune:0.5
+second-gen: distill
+	$(XLA_IF_INSTALLED) $(BIN) distill --texts $(DATA_OUT)/texts.txt --init $(TRAIN_OUT)-distill --out $(TRAIN_OUT)-distill2 \
+		--anchor-data '$(TRAIN_DATA)' $$(cat train/recipes/distill2.flags) --checkpoint-every 50 --resume $(DISTILL_ARGS)
+	$(XLA_IF_INSTALLED) $(BIN) train --data '$(TRAIN_DATA)' --init $(TRAIN_OUT)-distill --out $(TRAIN_OUT)-finetune \
+		$$(cat train/recipes/finetune.flags) --checkpoint-every 50 --resume $(FINETUNE_ARGS)
+	rm -rf $(TRAIN_OUT)-second-gen
+	$(BIN) merge --base $(DISTILL_INIT) --out $(TRAIN_OUT)-second-gen $(addprefix $(TRAIN_OUT)-,$(SECOND_GEN_WEIGHTS))
+	$(BIN) quantize --model $(TRAIN_OUT)-second-gen --trim --out $(TRAIN_OUT)-second-gen.int8.safetensors
 
 # A corpus built before builds wrote texts.txt gets it without a rebuild.
 $(DATA_OUT)/texts.txt: $(DATA_OUT)/manifest.json
