@@ -37,7 +37,7 @@ func TestShippedModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Its preprocessing is part of what ships: trimmed margins are worth 8 points on
+	// Its preprocessing is part of what ships: trimmed margins are worth 10 points on
 	// emoji in unseen styles (MODEL.md).
 	if !m.ImageConfig().Trim {
 		t.Error("the shipped file does not record trimming")
