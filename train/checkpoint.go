@@ -224,6 +224,16 @@ func LatestCheckpoint(dir string) (string, error) {
 	return list[len(list)-1], nil
 }
 
+// NewestIn is what a path names as a model: a run folder stands for its newest checkpoint
+// (so one run can start where another ended, and export or merge a run as it is now);
+// anything else, a checkpoint or model folder or file, is returned as given.
+func NewestIn(path string) string {
+	if latest, err := LatestCheckpoint(path); err == nil && latest != "" {
+		return latest
+	}
+	return path
+}
+
 // removeTemporaries deletes half-written checkpoint folders. Only the writer of a run
 // calls it: a reader (an export during training) must not delete a write in progress.
 func removeTemporaries(root string) {

@@ -107,7 +107,7 @@ func DistillRun(ctx context.Context, opt DistillOptions) (Result, error) {
 		return Result{}, fmt.Errorf("distill: %w", err)
 	}
 	dim := len(targets[0])
-	opt.Init = initPath(opt.Init)
+	opt.Init = NewestIn(opt.Init)
 	latest, err := LatestCheckpoint(opt.Out)
 	if err != nil {
 		return Result{}, err

@@ -81,7 +81,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	if err := opt.Hyper.CheckLoss(); err != nil {
 		return Result{}, err
 	}
-	opt.Init = initPath(opt.Init)
+	opt.Init = NewestIn(opt.Init) // a run folder: start where that run ended
 	latest, err := LatestCheckpoint(opt.Out)
 	if err != nil {
 		return Result{}, err
@@ -339,15 +339,6 @@ func trainingBackend(spec string, logf func(string, ...any)) string {
 		}
 	}
 	return spec
-}
-
-// initPath is the model a run starts from: a run folder stands for its newest checkpoint,
-// so one run can start where another (clip distill's) ended; anything else as given.
-func initPath(path string) string {
-	if latest, err := LatestCheckpoint(path); err == nil && latest != "" {
-		return latest
-	}
-	return path
 }
 
 // evalTemplates phrase class names for the periodic zero-shot evaluation.

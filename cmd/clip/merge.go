@@ -91,10 +91,7 @@ func cmdMerge(args []string, stdout, _ io.Writer) error {
 // loadParams opens a model for merging: a model folder, a quantized file (dequantized), a
 // checkpoint, or a run folder (its newest checkpoint).
 func loadParams(path string, b compute.Backend) (*model.Model, map[string]*weights.Tensor, error) {
-	if latest, err := train.LatestCheckpoint(path); err == nil && latest != "" {
-		path = latest
-	}
-	m, err := model.Load(path, b)
+	m, err := model.Load(train.NewestIn(path), b)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -122,10 +122,7 @@ func cmdExport(args []string, stdout, _ io.Writer) error {
 	if *names != "hub" && *names != "openai" {
 		return fmt.Errorf("%w: --names %q: want hub or openai", errUsage, *names)
 	}
-	dir := *ckpt
-	if latest, err := train.LatestCheckpoint(dir); err == nil && latest != "" {
-		dir = latest
-	}
+	dir := train.NewestIn(*ckpt)
 	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err != nil {
 		return fmt.Errorf("%s: not a checkpoint (no model.safetensors): %w", *ckpt, err)
 	}
